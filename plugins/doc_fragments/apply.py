@@ -1,0 +1,58 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options of every module that applies objects through the collection's engine."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  state:
+    description:
+      - V(present) applies the objects with server-side apply; V(absent) deletes them in reverse order.
+      - Deleting an object that is already gone is not an error.
+    type: str
+    choices: [present, absent]
+    default: present
+  field_manager:
+    description:
+      - The server-side apply field manager that owns the fields this task sets.
+    type: str
+    default: otel.kubernetes
+  force_conflicts:
+    description:
+      - Take over fields owned by other field managers instead of failing with their names.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After applying, wait until Deployments, DaemonSets and StatefulSets have rolled out and custom
+        conditions are met; with O(state=absent), wait until the objects are gone.
+      - CustomResourceDefinitions are always waited for (Established) before custom resources of their kind.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait; the failure names each object that was not ready and why.
+    type: int
+    default: 120
+  wait_sleep:
+    description:
+      - Seconds between two readiness checks.
+    type: int
+    default: 1
+  retry_timeout:
+    description:
+      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
+        are retried with backoff. Other errors fail at once.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    details: Server-side dry run (C(dryRun=All)); the API server validates everything and stores nothing.
+  diff_mode:
+    support: full
+    details: Before and after of each changed object; Secret values are replaced by V(VALUE_REDACTED).
+"""

@@ -1,0 +1,92 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module of the collection shares on the Ansible side: the argument specs of
+the connection and apply options, and one way from objects to exit_json/fail_json."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import AUTH_ENV, KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.engine import ApplyEngine, ApplyOptions
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+_AUTH_TYPES = {
+    "kubeconfig": {"type": "raw"},
+    "context": {"type": "str"},
+    "host": {"type": "str"},
+    "api_key": {"type": "str", "no_log": True},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"]},
+    "client_cert": {"type": "path", "aliases": ["cert_file"]},
+    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False},
+}
+AUTH_ARG_SPEC = {
+    name: dict(spec, fallback=(env_fallback, list(AUTH_ENV[name]))) for name, spec in _AUTH_TYPES.items()
+}
+
+# Options of every module that writes to the cluster (doc fragment otel.kubernetes.apply).
+APPLY_ARG_SPEC = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "field_manager": {"type": "str", "default": "otel.kubernetes"},
+    "force_conflicts": {"type": "bool", "default": False},
+    "wait": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 120},
+    "wait_sleep": {"type": "int", "default": 1},
+    "retry_timeout": {"type": "int", "default": 60},
+}
+
+
+def module_with(spec: dict, **kwargs) -> AnsibleModule:
+    """An AnsibleModule whose spec is the module's own options plus auth and apply options."""
+    argument_spec = dict(AUTH_ARG_SPEC)
+    argument_spec.update(APPLY_ARG_SPEC)
+    argument_spec.update(spec)
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
+
+
+def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = None,
+                  wait_condition: dict | None = None) -> dict:
+    """Hand objects to the engine with the module's options; returns the engine's result.
+
+    Raises OtelK8sError; `fail` turns it into fail_json.
+    """
+    params = module.params
+    client = KubeClient(resolve_connection(params), retry_timeout=params["retry_timeout"])
+    options = ApplyOptions(
+        state=params["state"],
+        namespace=namespace,
+        field_manager=params["field_manager"],
+        force_conflicts=params["force_conflicts"],
+        check_mode=module.check_mode,
+        diff=module._diff,
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+        wait_sleep=params["wait_sleep"],
+        wait_condition=wait_condition,
+    )
+    engine = ApplyEngine(client, Discovery(client), options, client.conn.default_namespace)
+    result = engine.run(objects)
+    result["api_requests"] = client.requests
+    return result
+
+
+def redacted_params(module: AnsibleModule, objects_key: str = "definition") -> dict:
+    """Module arguments as echoed back in 'invocation', with Secret values replaced."""
+    params = dict(module.params)
+    value = params.get(objects_key)
+    if isinstance(value, dict):
+        params[objects_key] = manifests.redact(value)
+    elif isinstance(value, list):
+        params[objects_key] = [manifests.redact(v) if isinstance(v, dict) else v for v in value]
+    elif isinstance(value, str) and "Secret" in value:
+        params[objects_key] = "(YAML text holding a Secret; not echoed)"
+    return params
+
+
+def fail(module: AnsibleModule, error: OtelK8sError, **extra) -> None:
+    details = dict(error.details)
+    details.update(extra)
+    module.fail_json(msg=error.message, **details)

@@ -1,0 +1,345 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From auth options to an HTTP client for the API server, with retries.
+
+Credentials are resolved in the order users of kubernetes.core expect: module options,
+then ``K8S_AUTH_*`` environment variables (through the argument spec's fallbacks), then
+``KUBECONFIG`` / ``~/.kube/config``, then the in-cluster service account.
+
+Single-file kubeconfigs with static credentials (certificates, tokens) are read here
+directly; anything else (exec and auth-provider plugins, merged ``KUBECONFIG`` lists,
+in-cluster config) is handed to the ``kubernetes`` client's loader. The reason is cost:
+importing the ``kubernetes`` package takes about 0.7 s, more than a whole idempotent
+re-apply of forty objects, so it is imported only when it is needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import email.utils
+import json
+import os
+import shutil
+import ssl
+import tempfile
+import time
+import base64
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, quote
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
+    yaml = None
+
+try:
+    import urllib3
+
+    HAS_URLLIB3 = True
+    URLLIB3_IMPORT_ERROR = None
+except ImportError as _error:  # pragma: no cover - reported by the module
+    urllib3 = None
+    HAS_URLLIB3 = False
+    URLLIB3_IMPORT_ERROR = _error
+
+IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # nosec - a path, not a secret
+TRANSIENT_STATUS = frozenset((429, 500, 502, 503, 504))
+
+# option name -> environment variables read when the option is not set. The first
+# is K8S_AUTH_<OPTION>; the second is the spelling kubernetes.core also accepts.
+AUTH_ENV = {
+    "kubeconfig": ("K8S_AUTH_KUBECONFIG",),
+    "context": ("K8S_AUTH_CONTEXT",),
+    "host": ("K8S_AUTH_HOST",),
+    "api_key": ("K8S_AUTH_API_KEY",),
+    "validate_certs": ("K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL"),
+    "ca_cert": ("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"),
+    "client_cert": ("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE"),
+    "client_key": ("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE"),
+}
+
+
+@dataclass
+class Connection:
+    """Everything needed to reach and authenticate to one API server."""
+
+    server: str
+    ca_file: str | None = None
+    ca_data: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    token: str | None = None
+    verify: bool = True
+    tls_server_name: str | None = None
+    default_namespace: str = "default"
+    _tempdir: list = field(default_factory=list, repr=False)
+
+    def write_temp(self, name: str, data: bytes) -> str:
+        """Certificate data from a kubeconfig must be a file for ssl; remove it at exit."""
+        if not self._tempdir:
+            directory = tempfile.mkdtemp(prefix="otel-k8s-")
+            atexit.register(shutil.rmtree, directory, True)
+            self._tempdir.append(directory)
+        path = os.path.join(self._tempdir[0], name)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(data)
+        return path
+
+
+def _b64(data: str) -> bytes:
+    return base64.b64decode(data)
+
+
+def _kubeconfig_paths(kubeconfig) -> list:
+    if kubeconfig:
+        return [os.path.expanduser(kubeconfig)]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+    default = os.path.expanduser("~/.kube/config")
+    return [default] if os.path.exists(default) else []
+
+
+def _named(entries, name, what, source):
+    for entry in entries or []:
+        if entry.get("name") == name:
+            return entry.get(what) or {}
+    raise OtelK8sError(f"kubeconfig {source}: no {what} named '{name}'; check 'context' and the file")
+
+
+def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir: str) -> Connection | None:
+    """A Connection for a kubeconfig with static credentials, or None to delegate."""
+    context_name = context or config.get("current-context")
+    if not context_name:
+        raise OtelK8sError(f"kubeconfig {source} has no current-context; set the 'context' option")
+    ctx = _named(config.get("contexts"), context_name, "context", source)
+    cluster = _named(config.get("clusters"), ctx.get("cluster"), "cluster", source)
+    user = _named(config.get("users"), ctx.get("user"), "user", source) if ctx.get("user") else {}
+    if set(user) & {"exec", "auth-provider", "username", "password"} or cluster.get("proxy-url"):
+        return None
+
+    def path(value):
+        return value if os.path.isabs(value) else os.path.join(base_dir, value)
+
+    conn = Connection(
+        server=(cluster.get("server") or "").rstrip("/"),
+        verify=not cluster.get("insecure-skip-tls-verify", False),
+        tls_server_name=cluster.get("tls-server-name"),
+        default_namespace=ctx.get("namespace") or "default",
+    )
+    if cluster.get("certificate-authority-data"):
+        conn.ca_data = _b64(cluster["certificate-authority-data"]).decode()
+    elif cluster.get("certificate-authority"):
+        conn.ca_file = path(cluster["certificate-authority"])
+    if user.get("client-certificate-data"):
+        conn.client_cert = conn.write_temp("client.crt", _b64(user["client-certificate-data"]))
+    elif user.get("client-certificate"):
+        conn.client_cert = path(user["client-certificate"])
+    if user.get("client-key-data"):
+        conn.client_key = conn.write_temp("client.key", _b64(user["client-key-data"]))
+    elif user.get("client-key"):
+        conn.client_key = path(user["client-key"])
+    if user.get("token"):
+        conn.token = user["token"]
+    elif user.get("tokenFile"):
+        with open(path(user["tokenFile"])) as handle:
+            conn.token = handle.read().strip()
+    return conn
+
+
+def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection:
+    """Delegate to the kubernetes client's loaders for plugins, merges and in-cluster."""
+    try:
+        from kubernetes import client as k8s_client, config as k8s_config
+    except ImportError as error:
+        raise OtelK8sError(
+            "this kubeconfig needs the 'kubernetes' Python package (exec/auth-provider plugins, "
+            f"several KUBECONFIG files or in-cluster credentials): pip install kubernetes ({error})"
+        ) from None
+    configuration = k8s_client.Configuration()
+    try:
+        if in_cluster:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        elif isinstance(kubeconfig, dict):
+            k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+    except (k8s_config.ConfigException, OSError, ValueError) as error:
+        raise OtelK8sError(f"could not load Kubernetes credentials: {error}") from None
+    token = (configuration.api_key or {}).get("authorization") or (configuration.api_key or {}).get("BearerToken")
+    if token and token.lower().startswith("bearer "):
+        token = token[7:]
+    return Connection(
+        server=configuration.host.rstrip("/"),
+        ca_file=configuration.ssl_ca_cert,
+        client_cert=configuration.cert_file,
+        client_key=configuration.key_file,
+        token=token,
+        verify=configuration.verify_ssl,
+        tls_server_name=getattr(configuration, "tls_server_name", None),
+    )
+
+
+def resolve_connection(options: dict) -> Connection:
+    """Module options (with K8S_AUTH_* fallbacks already applied) -> Connection."""
+    host = options.get("host")
+    if host and (options.get("api_key") or options.get("client_cert")):
+        conn = Connection(server=host.rstrip("/"))
+    else:
+        kubeconfig = options.get("kubeconfig")
+        context = options.get("context")
+        paths = [] if isinstance(kubeconfig, dict) else _kubeconfig_paths(kubeconfig)
+        if isinstance(kubeconfig, dict):
+            conn = _static_kubeconfig(kubeconfig, context, "(inline)", os.getcwd()) or _from_kubernetes_client(
+                kubeconfig, context, False
+            )
+        elif len(paths) == 1:
+            if not os.path.exists(paths[0]):
+                raise OtelK8sError(f"kubeconfig {paths[0]} does not exist; fix 'kubeconfig' or KUBECONFIG")
+            with open(paths[0]) as handle:
+                try:
+                    data = yaml.safe_load(handle) or {}
+                except yaml.YAMLError as error:
+                    raise OtelK8sError(f"kubeconfig {paths[0]} is not valid YAML: {error}") from None
+            conn = _static_kubeconfig(data, context, paths[0], os.path.dirname(paths[0])) or _from_kubernetes_client(
+                paths[0], context, False
+            )
+        elif paths:
+            conn = _from_kubernetes_client(None, context, False)
+        elif os.environ.get("KUBERNETES_SERVICE_HOST") and os.path.exists(IN_CLUSTER_TOKEN):
+            conn = _from_kubernetes_client(None, None, True)
+        else:
+            raise OtelK8sError(
+                "no Kubernetes credentials found: set 'kubeconfig' (or K8S_AUTH_KUBECONFIG / KUBECONFIG), "
+                "or 'host' with 'api_key' or 'client_cert'/'client_key', or run inside a cluster"
+            )
+        if host:
+            conn.server = host.rstrip("/")
+    # Explicit options win over what the kubeconfig said.
+    if options.get("api_key"):
+        conn.token = options["api_key"]
+    if options.get("ca_cert"):
+        conn.ca_file, conn.ca_data = options["ca_cert"], None
+    if options.get("client_cert"):
+        conn.client_cert = options["client_cert"]
+    if options.get("client_key"):
+        conn.client_key = options["client_key"]
+    if options.get("validate_certs") is not None:
+        conn.verify = options["validate_certs"]
+    if not conn.server:
+        raise OtelK8sError("the API server address is empty; set 'host' or fix the kubeconfig's cluster.server")
+    if bool(conn.client_cert) != bool(conn.client_key):
+        raise OtelK8sError("'client_cert' and 'client_key' go together; give both or neither")
+    return conn
+
+
+def _http_date(headers) -> float | None:
+    value = headers.get("Date") if headers else None
+    parsed = email.utils.parsedate_to_datetime(value) if value else None
+    return parsed.timestamp() if parsed else None
+
+
+@dataclass
+class Response:
+    status: int
+    data: dict
+    server_time: float | None  # the API server's clock (HTTP Date header), seconds
+
+
+class KubeClient:
+    """JSON over HTTPS to one API server; transient failures retried until a deadline."""
+
+    def __init__(self, conn: Connection, retry_timeout: float = 60.0, request_timeout: float = 30.0):
+        if not HAS_URLLIB3:
+            raise OtelK8sError(f"the 'urllib3' Python package is required: pip install kubernetes ({URLLIB3_IMPORT_ERROR})")
+        self.conn = conn
+        self.retry_timeout = retry_timeout
+        self.requests = 0  # counted for the benchmark and for tests of the request budget
+        self._headers = {"Accept": "application/json", "User-Agent": "otel.kubernetes"}
+        if conn.token:
+            self._headers["Authorization"] = f"Bearer {conn.token}"
+        pool_args = {"timeout": urllib3.Timeout(connect=10.0, read=request_timeout), "retries": False, "maxsize": 4}
+        if conn.server.startswith("https://"):
+            pool_args["ssl_context"] = self._ssl_context()
+            if conn.tls_server_name:
+                pool_args["server_hostname"] = conn.tls_server_name
+            if not conn.verify:
+                pool_args["cert_reqs"] = "CERT_NONE"
+                pool_args["assert_hostname"] = False
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._pool = urllib3.PoolManager(**pool_args)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        conn = self.conn
+        context = ssl.create_default_context()
+        if not conn.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif conn.ca_file or conn.ca_data:
+            context.load_verify_locations(cafile=conn.ca_file, cadata=conn.ca_data)
+        if conn.client_cert:
+            try:
+                context.load_cert_chain(conn.client_cert, conn.client_key)
+            except (OSError, ssl.SSLError) as error:
+                raise OtelK8sError(f"cannot load the client certificate/key ({conn.client_cert}): {error}") from None
+        return context
+
+    def request(self, method: str, path: str, query: dict | None = None, body=None,
+                content_type: str = "application/json", deadline: float | None = None) -> Response:
+        url = self.conn.server + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = dict(self._headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        deadline = deadline or (time.monotonic() + self.retry_timeout)
+        delay = 0.25
+        while True:
+            self.requests += 1
+            problem = None
+            try:
+                answer = self._pool.request(method, url, body=payload, headers=headers, preload_content=True)
+            except urllib3.exceptions.SSLError as error:
+                raise OtelK8sError(f"TLS error talking to {self.conn.server}: {error}") from None
+            except urllib3.exceptions.HTTPError as error:  # refused, reset, timed out
+                problem = f"{type(error).__name__}: {error}"
+                answer = None
+            if answer is not None and answer.status not in TRANSIENT_STATUS:
+                break
+            if answer is not None:
+                problem = f"HTTP {answer.status}"
+                retry_after = answer.headers.get("Retry-After")
+                if retry_after and retry_after.isdigit():
+                    delay = max(delay, float(retry_after))
+            if time.monotonic() + delay > deadline:
+                if answer is None:
+                    raise OtelK8sError(
+                        f"cannot reach the Kubernetes API server {self.conn.server} "
+                        f"(still failing after {self.retry_timeout:.0f}s of retries: {problem})"
+                    )
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        try:
+            data = json.loads(answer.data) if answer.data else {}
+        except ValueError:
+            data = {"message": answer.data.decode(errors="replace")[:500]}
+        if answer.status >= 400:
+            raise ApiError(answer.status, data.get("reason", ""), data.get("message") or f"HTTP {answer.status}", data)
+        return Response(answer.status, data, _http_date(answer.headers))
+
+
+def resource_path(api_version: str, plural: str, namespace: str | None = None, name: str | None = None,
+                  subresource: str | None = None) -> str:
+    """The REST path of a collection or object."""
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    path = prefix + (f"/namespaces/{quote(namespace, safe='')}" if namespace else "") + f"/{plural}"
+    if name:
+        path += f"/{quote(name, safe='')}"
+    if subresource:
+        path += f"/{subresource}"
+    return path

@@ -1,0 +1,361 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The apply engine: the one place that writes to the API server.
+
+Server-side apply, one PATCH per object on the idempotent path. "changed" must say
+what THIS run did, not what controllers did since the last one, without a GET per
+object. So one cheap LIST (limit=1) at the start gives a marker: the store's current
+resourceVersion and the server's clock. After the PATCH an object counts as changed
+when it was created (HTTP 201), or when its resourceVersion is newer than the marker
+AND our field manager's managedFields entry was stamped at or after the marker (a
+controller writing to the object during the run moves the first, never the second).
+Check mode, diff mode, deletion and servers whose resourceVersions are not integers
+use a GET before each object instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, readiness
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+
+
+@dataclass
+class ApplyOptions:
+    state: str = "present"
+    namespace: str | None = None
+    field_manager: str = "otel.kubernetes"
+    force_conflicts: bool = False
+    check_mode: bool = False
+    diff: bool = False
+    wait: bool = False
+    wait_timeout: float = 120.0
+    wait_sleep: float = 1.0
+    wait_condition: dict | None = None
+
+
+@dataclass
+class Marker:
+    resource_version: int
+    server_second: float  # floor of the server clock when the run started
+
+
+@dataclass
+class Planned:
+    obj: dict
+    resource: object  # discovery.Resource, or None until a CRD of this input is Established
+    result: dict = field(default_factory=dict)
+
+
+def _parse_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def describe_api_error(error: ApiError, what: str) -> str:
+    """The Kubernetes Status message, with the object and the fix named."""
+    if error.status == 401:
+        return (f"the API server rejected the credentials (401 Unauthorized) while {what}; "
+                "check 'kubeconfig'/'context', 'api_key' or 'client_cert'/'client_key'")
+    if error.status == 403:
+        return (f"forbidden (403) while {what}: {error.message}. "
+                "The identity in use needs RBAC permission for this; grant it or use another identity")
+    if error.status == 409 and any(c.get("type") == "FieldManagerConflict" for c in error.causes):
+        fields = "; ".join(
+            f"{c.get('field')} ({c.get('message')})" for c in error.causes if c.get("type") == "FieldManagerConflict"
+        )
+        return (f"conflict (409) while {what}: other field managers own these fields: {fields}. "
+                "Set force_conflicts: true to take them over, or stop managing them elsewhere")
+    text = f"the API server refused {what} ({error.status} {error.reason or 'error'}): {error.message}"
+    return text
+
+
+class ApplyEngine:
+    def __init__(self, client, discovery, options: ApplyOptions, default_namespace: str = "default"):
+        self.client = client
+        self.discovery = discovery
+        self.options = options
+        self.default_namespace = options.namespace or default_namespace
+        self.results = []
+        self.diffs = []
+
+    # ------------------------------------------------------------------ public
+    def run(self, objects: list) -> dict:
+        """objects: checked dicts (manifests.check_objects). Returns the module result."""
+        try:
+            if self.options.state == "absent":
+                self._delete_all(manifests.order(objects)[::-1])
+            else:
+                self._apply_all(manifests.order(objects))
+        except ApiError as error:
+            raise OtelK8sError(describe_api_error(error, "contacting the API server") + self._applied_note(),
+                               results=self.results) from None
+        result = {"changed": any(r["changed"] for r in self.results), "results": self.results}
+        if self.options.diff:
+            result["diff"] = self.diffs
+        return result
+
+    # ------------------------------------------------------------------ planning
+    def _plan(self, objects: list) -> list:
+        """Resolve every kind and namespace before anything is written."""
+        crds = [o for o in objects if (manifests.group_of(o["apiVersion"]), o["kind"]) == CRD_KIND]
+        problems = []
+        plan = []
+        for obj in objects:
+            resource = self.discovery.find(obj["apiVersion"], obj["kind"])
+            meta = obj["metadata"]
+            if resource is None:
+                crd = next((c for c in crds if manifests.crd_serves(c, obj["apiVersion"], obj["kind"])), None)
+                if crd is None:
+                    problems.append(
+                        f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is not served "
+                        "by this API server; fix apiVersion/kind or install its CustomResourceDefinition first"
+                    )
+                    continue
+                namespaced = (crd.get("spec") or {}).get("scope", "Namespaced") == "Namespaced"
+            else:
+                namespaced = resource.namespaced
+            if namespaced:
+                meta.setdefault("namespace", self.default_namespace)
+            else:
+                meta.pop("namespace", None)  # ignored for cluster-scoped kinds, as kubectl does
+            plan.append(Planned(obj, resource))
+        if problems:
+            raise OtelK8sError("the input was refused, nothing was applied:\n- " + "\n- ".join(problems),
+                               results=[])
+        return plan
+
+    def _marker(self, first: Planned) -> Marker | None:
+        """One LIST (limit=1) on the first object's collection: the store's revision now."""
+        resource, meta = first.resource, first.obj["metadata"]
+        try:
+            answer = self.client.request(
+                "GET", resource_path(resource.api_version, resource.plural, meta.get("namespace")), {"limit": 1}
+            )
+            version = int((answer.data.get("metadata") or {}).get("resourceVersion"))
+        except (ApiError, TypeError, ValueError):
+            return None  # not allowed to list, or opaque versions: GET before each object instead
+        if answer.server_time is None:
+            return None
+        return Marker(version, float(int(answer.server_time)))
+
+    # ------------------------------------------------------------------ present
+    def _apply_all(self, objects: list) -> None:
+        plan = self._plan(objects)
+        if not plan:
+            return
+        opts = self.options
+        marker = None
+        if not (opts.check_mode or opts.diff) and plan[0].resource is not None:
+            marker = self._marker(plan[0])
+        pending_namespaces = set()  # namespaces that check mode would create
+        for item in plan:
+            obj, meta = item.obj, item.obj["metadata"]
+            if item.resource is None:
+                item.resource = self.discovery.find(obj["apiVersion"], obj["kind"])
+            if opts.check_mode and (item.resource is None or meta.get("namespace") in pending_namespaces):
+                reason = ("its CustomResourceDefinition is created by this input" if item.resource is None
+                          else f"namespace {meta.get('namespace')} is created by this input")
+                self._record(item, "created", True, None, obj, note=f"not validated by the server: {reason}")
+                continue
+            if item.resource is None:
+                raise OtelK8sError(
+                    f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and Established, "
+                    "but the API server still does not serve this kind and version" + self._applied_note(),
+                    results=self.results,
+                )
+            action = self._apply_one(item, marker)
+            if opts.check_mode and obj["kind"] == "Namespace" and action == "created":
+                pending_namespaces.add(meta["name"])
+            if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND and not opts.check_mode:
+                self._wait_for([item], None, "CustomResourceDefinition Established")
+                for version in (obj.get("spec") or {}).get("versions") or []:
+                    self.discovery.invalidate(f"{obj['spec'].get('group')}/{version.get('name')}")
+        if opts.wait and not opts.check_mode:
+            self._wait_for(
+                [i for i in plan if opts.wait_condition or readiness.has_readiness(
+                    manifests.group_of(i.obj["apiVersion"]), i.obj["kind"])],
+                opts.wait_condition, "ready",
+            )
+
+    def _apply_one(self, item: Planned, marker: Marker | None) -> str:
+        obj, resource, opts = item.obj, item.resource, self.options
+        meta = obj["metadata"]
+        path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
+        query = {"fieldManager": opts.field_manager}
+        if opts.force_conflicts:
+            query["force"] = "true"
+        if opts.check_mode:
+            query["dryRun"] = "All"
+        what = f"applying {manifests.identity(obj)}"
+        try:
+            before = None if marker else self._get(path)
+            answer = self.client.request("PATCH", path, query, obj, APPLY_CONTENT_TYPE)
+        except ApiError as error:
+            raise OtelK8sError(describe_api_error(error, what) + self._applied_note(), results=self.results) from None
+        after = answer.data
+        if answer.status == 201 or (marker is None and before is None):
+            action, changed = "created", True
+        elif marker is not None:
+            changed = self._written_by_us(after, marker)
+            action = "updated" if changed else "unchanged"
+        elif opts.check_mode:
+            changed = manifests.comparable(before) != manifests.comparable(after)
+            action = "updated" if changed else "unchanged"
+        else:
+            changed = (before.get("metadata") or {}).get("resourceVersion") != (after.get("metadata") or {}).get(
+                "resourceVersion")
+            action = "updated" if changed else "unchanged"
+        self._record(item, action, changed, before, after)
+        return action
+
+    def _written_by_us(self, after: dict, marker: Marker) -> bool:
+        meta = after.get("metadata") or {}
+        try:
+            if int(meta.get("resourceVersion")) <= marker.resource_version:
+                return False
+        except (TypeError, ValueError):
+            return True
+        for entry in meta.get("managedFields") or []:
+            if entry.get("manager") == self.options.field_manager and entry.get("operation") == "Apply":
+                stamped = _parse_time(entry.get("time"))
+                return stamped is None or stamped >= marker.server_second
+        return True
+
+    def _get(self, path: str) -> dict | None:
+        try:
+            return self.client.request("GET", path).data
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    # ------------------------------------------------------------------ absent
+    def _delete_all(self, objects: list) -> None:
+        for obj in objects:
+            resource = self.discovery.find(obj["apiVersion"], obj["kind"])
+            meta = obj["metadata"]
+            item = Planned(obj, resource)
+            if resource is None:  # kind not served: no such object can exist
+                self._record(item, "absent", False, None, None)
+                continue
+            if resource.namespaced:
+                meta.setdefault("namespace", self.default_namespace)
+            else:
+                meta.pop("namespace", None)
+            path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
+            what = f"deleting {manifests.identity(obj)}"
+            try:
+                before = self._get(path)
+                if before is None or (before.get("metadata") or {}).get("deletionTimestamp"):
+                    self._record(item, "absent", False, before, None)
+                    continue
+                query = {"propagationPolicy": "Background"}
+                if self.options.check_mode:
+                    query["dryRun"] = "All"
+                self.client.request("DELETE", path, query)
+            except ApiError as error:
+                if error.status == 404:
+                    self._record(item, "absent", False, None, None)
+                    continue
+                raise OtelK8sError(describe_api_error(error, what) + self._applied_note(), results=self.results) from None
+            self._record(item, "deleted", True, before, None)
+            if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND:
+                for version in (obj.get("spec") or {}).get("versions") or []:
+                    self.discovery.invalidate(f"{(obj.get('spec') or {}).get('group')}/{version.get('name')}")
+        if self.options.wait and not self.options.check_mode:
+            self._wait_gone([Planned(o, self.discovery.find(o["apiVersion"], o["kind"]))
+                             for o, r in zip(objects, self.results) if r["action"] == "deleted"])
+
+    # ------------------------------------------------------------------ waiting
+    def _wait_for(self, items: list, condition: dict | None, goal: str) -> None:
+        deadline = time.monotonic() + self.options.wait_timeout
+        waiting = list(items)
+        reasons = {}
+        while True:
+            still = []
+            for item in waiting:
+                meta = item.obj["metadata"]
+                path = resource_path(item.resource.api_version, item.resource.plural, meta.get("namespace"), meta["name"])
+                live = self._get(path)
+                ok, why = (False, "not found") if live is None else readiness.is_ready(
+                    live, manifests.group_of(item.obj["apiVersion"]), condition)
+                if not ok:
+                    still.append(item)
+                    reasons[id(item)] = why
+            waiting = still
+            if not waiting:
+                return
+            if time.monotonic() + self.options.wait_sleep > deadline:
+                lines = "; ".join(f"{manifests.identity(i.obj)}: {reasons[id(i)]}" for i in waiting)
+                raise OtelK8sError(
+                    f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}" + self._applied_note(),
+                    results=self.results,
+                )
+            time.sleep(self.options.wait_sleep)
+
+    def _wait_gone(self, items: list) -> None:
+        deadline = time.monotonic() + self.options.wait_timeout
+        while items:
+            items = [i for i in items if i.resource is not None and self._get(resource_path(
+                i.resource.api_version, i.resource.plural, i.obj["metadata"].get("namespace"), i.obj["metadata"]["name"]))]
+            if not items:
+                return
+            if time.monotonic() + self.options.wait_sleep > deadline:
+                names = ", ".join(manifests.identity(i.obj) for i in items)
+                raise OtelK8sError(f"timed out after {self.options.wait_timeout:.0f}s waiting for deletion of: {names}",
+                                   results=self.results)
+            time.sleep(self.options.wait_sleep)
+
+    # ------------------------------------------------------------------ results
+    def _record(self, item: Planned, action: str, changed: bool, before, after, note: str | None = None) -> None:
+        obj = item.obj
+        meta = obj["metadata"]
+        entry = {
+            "apiVersion": obj["apiVersion"],
+            "kind": obj["kind"],
+            "name": meta["name"],
+            "namespace": meta.get("namespace"),
+            "action": action,
+            "changed": changed,
+        }
+        if note:
+            entry["note"] = note
+        if self.options.diff:
+            shown_before = manifests.redact(manifests.for_display(before))
+            shown_after = manifests.redact(manifests.for_display(after), before if before else None)
+            if before is None and after is not None:
+                shown_after = manifests.redact(manifests.for_display(after))
+            entry["diff"] = {"before": shown_before or {}, "after": shown_after or {}}
+            if changed:
+                self.diffs.append({
+                    "before_header": manifests.identity(obj), "after_header": manifests.identity(obj),
+                    "before": _yaml(shown_before), "after": _yaml(shown_after),
+                })
+        self.results.append(entry)
+
+    def _applied_note(self) -> str:
+        done = [f"{r['kind']} {r['namespace'] + '/' if r['namespace'] else ''}{r['name']} ({r['action']})"
+                for r in self.results if r["changed"]]
+        if self.options.check_mode:
+            return " (check mode: nothing was stored)"
+        if not done:
+            return ". Nothing was changed before this error"
+        return ". Already applied before this error, and left in place: " + ", ".join(done)
+
+
+def _yaml(obj) -> str:
+    if not obj:
+        return ""
+    return manifests.yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)

@@ -1,0 +1,204 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure functions over Kubernetes objects as plain dicts: parse, check, order, redact."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
+    yaml = None
+
+REDACTED = "VALUE_REDACTED"
+REDACTED_CHANGED = "VALUE_REDACTED (changed)"
+
+# Kinds applied first, in this order; others follow in input order, custom resources
+# last (their CRD must be Established), webhook configurations at the very end so an
+# unanswered webhook cannot block objects of the same run.
+_FIRST = (
+    "Namespace", "CustomResourceDefinition", "PriorityClass", "ResourceQuota", "LimitRange",
+    "ServiceAccount", "Secret", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+    "Service",
+)
+_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService")
+BUILTIN_GROUPS = frozenset((
+    "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
+    "apiextensions.k8s.io", "admissionregistration.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "certificates.k8s.io", "node.k8s.io", "events.k8s.io",
+    "authorization.k8s.io", "authentication.k8s.io", "apiregistration.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+))
+
+
+def group_of(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def identity(obj: dict) -> str:
+    """'Kind namespace/name' or 'Kind name': how objects are named in messages."""
+    meta = obj.get("metadata") or {}
+    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind')} {where}{meta.get('name')}"
+
+
+def _flatten(documents, origin: str) -> list:
+    objects = []
+    for index, doc in enumerate(documents, start=1):
+        if doc is None:
+            continue  # empty YAML document, e.g. a trailing '---'
+        if isinstance(doc, list):
+            objects.extend(_flatten(doc, f"{origin} item {index}"))
+        elif isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            objects.extend(_flatten(doc["items"], f"{origin} List {index}"))
+        else:
+            objects.append((f"{origin} document {index}", doc))
+    return objects
+
+
+def load_documents(definition=None, src: str | None = None) -> list:
+    """definition (dict, list or YAML text) or src (a file) -> [(where, object), ...]."""
+    if definition is not None and src:
+        raise OtelK8sError("give either 'definition' or 'src', not both")
+    if src:
+        try:
+            with open(src) as handle:
+                text = handle.read()
+        except OSError as error:
+            raise OtelK8sError(f"src: cannot read {src}: {error.strerror}") from None
+        return _flatten(_parse_yaml(text, f"src {src}"), "src")
+    if definition is None:
+        raise OtelK8sError("give 'definition' (a dict, a list or YAML text) or 'src' (a file)")
+    if isinstance(definition, str):
+        return _flatten(_parse_yaml(definition, "definition"), "definition")
+    if isinstance(definition, dict):
+        return _flatten([definition], "definition")
+    if isinstance(definition, list):
+        return _flatten(definition, "definition")
+    raise OtelK8sError(f"definition: expected a dict, a list or YAML text, got {type(definition).__name__}")
+
+
+def _parse_yaml(text: str, origin: str) -> list:
+    try:
+        return list(yaml.safe_load_all(text))
+    except yaml.YAMLError as error:
+        raise OtelK8sError(f"{origin} is not valid YAML: {error}") from None
+
+
+def check_objects(documents: list) -> list:
+    """Every document must be an object with apiVersion, kind and metadata.name.
+
+    Returns deep copies (the caller's data is never changed) or raises one error that
+    lists every problem at once.
+    """
+    problems = []
+    objects = []
+    seen = {}
+    for where, doc in documents:
+        if not isinstance(doc, dict):
+            problems.append(f"{where}: expected a mapping (a Kubernetes object), got {type(doc).__name__}")
+            continue
+        missing = [key for key in ("apiVersion", "kind") if not isinstance(doc.get(key), str) or not doc.get(key)]
+        meta = doc.get("metadata")
+        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
+            missing.append("metadata.name")
+        if missing:
+            label = f" (kind {doc.get('kind')})" if isinstance(doc.get("kind"), str) else ""
+            problems.append(f"{where}{label}: {', '.join(missing)} missing; every object needs apiVersion, kind and metadata.name")
+            continue
+        obj = copy.deepcopy(doc)
+        key = (group_of(obj["apiVersion"]), obj["kind"], meta.get("namespace"), meta["name"])
+        if key in seen:
+            problems.append(f"{where}: {identity(obj)} is also {seen[key]}; give each object once")
+            continue
+        seen[key] = where
+        objects.append(obj)
+    if problems:
+        raise OtelK8sError("the input was refused, nothing was applied:\n- " + "\n- ".join(problems))
+    return objects
+
+
+def order(objects: list) -> list:
+    """Apply order: dependencies first, custom resources after built-ins, webhooks last."""
+
+    def rank(indexed):
+        index, obj = indexed
+        kind = obj["kind"]
+        if kind in _FIRST:
+            return (0, _FIRST.index(kind), index)
+        if kind in _LAST:
+            return (3, _LAST.index(kind), index)
+        if group_of(obj["apiVersion"]) not in BUILTIN_GROUPS:
+            return (2, 0, index)
+        return (1, 0, index)
+
+    return [obj for _, obj in sorted(enumerate(objects), key=rank)]
+
+
+def crd_serves(crd: dict, api_version: str, kind: str) -> bool:
+    """Does this CustomResourceDefinition (as given in the input) define apiVersion/kind?"""
+    spec = crd.get("spec") or {}
+    if (spec.get("names") or {}).get("kind") != kind or group_of(api_version) != spec.get("group"):
+        return False
+    version = api_version.split("/", 1)[-1]
+    return any(v.get("name") == version and v.get("served", True) for v in spec.get("versions") or [])
+
+
+def redact(obj: dict | None, compare_to: dict | None = None) -> dict | None:
+    """A copy with Secret values replaced; says '(changed)' where they differ from compare_to."""
+    if not obj or obj.get("kind") != "Secret":
+        return obj
+    result = copy.deepcopy(obj)
+    other = compare_to or {}
+    for section in ("data", "stringData"):
+        values = result.get(section)
+        if isinstance(values, dict):
+            before = other.get(section) or {}
+            result[section] = {
+                key: REDACTED if compare_to is None or before.get(key) == value else REDACTED_CHANGED
+                for key, value in values.items()
+            }
+    return result
+
+
+def secret_values(objects: list) -> set:
+    """Every Secret value in the input: passed to Ansible's no_log masking."""
+    values = set()
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("kind") == "Secret":
+            for section in ("data", "stringData"):
+                for value in (obj.get(section) or {}).values():
+                    if isinstance(value, str) and len(value) >= 4:
+                        values.add(value)
+    return values
+
+
+_SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
+
+
+def for_display(obj: dict | None) -> dict | None:
+    """What a diff shows: the object without server bookkeeping and status."""
+    if not obj:
+        return obj
+    shown = {k: v for k, v in obj.items() if k != "status"}
+    shown["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _SERVER_METADATA}
+    if not shown["metadata"].get("annotations"):
+        shown["metadata"].pop("annotations", None)
+    return shown
+
+
+def comparable(obj: dict | None) -> dict | None:
+    """What decides 'would change' in check mode: everything the server would write,
+    except the bookkeeping that moves on every write (timestamps, resourceVersion)."""
+    if not obj:
+        return obj
+    shown = copy.deepcopy(obj)
+    meta = shown.get("metadata") or {}
+    for key in ("resourceVersion", "generation", "creationTimestamp", "uid", "selfLink"):
+        meta.pop(key, None)
+    for entry in meta.get("managedFields") or []:
+        entry.pop("time", None)
+    return shown

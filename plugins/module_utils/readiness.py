@@ -1,0 +1,106 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Is an object ready? Pure predicates returning (ready, why-not) for messages."""
+
+from __future__ import annotations
+
+
+def _conditions(obj: dict) -> dict:
+    return {c.get("type"): c for c in ((obj.get("status") or {}).get("conditions") or []) if isinstance(c, dict)}
+
+
+def _condition_text(condition: dict | None) -> str:
+    if not condition:
+        return ""
+    text = f"{condition.get('type')}={condition.get('status')}"
+    if condition.get("reason"):
+        text += f" ({condition['reason']}"
+        text += f": {condition['message']})" if condition.get("message") else ")"
+    return text
+
+
+def condition_met(obj: dict, wanted: dict) -> tuple:
+    """wanted: {'type': ..., 'status': 'True', 'reason': optional}."""
+    found = _conditions(obj).get(wanted["type"])
+    status = str(wanted.get("status", "True"))
+    if not found:
+        return False, f"no condition {wanted['type']} yet"
+    if str(found.get("status")) != status:
+        return False, f"{_condition_text(found)}, waiting for {wanted['type']}={status}"
+    if wanted.get("reason") and found.get("reason") != wanted["reason"]:
+        return False, f"{_condition_text(found)}, waiting for reason {wanted['reason']}"
+    return True, ""
+
+
+def _observed(obj: dict) -> tuple:
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    if generation is not None and (observed is None or observed < generation):
+        return False, f"the controller has not seen generation {generation} yet (observed {observed})"
+    return True, ""
+
+
+def _deployment(obj: dict) -> tuple:
+    ok, why = _observed(obj)
+    if not ok:
+        return ok, why
+    status = obj.get("status") or {}
+    want = (obj.get("spec") or {}).get("replicas", 1)
+    progressing = _conditions(obj).get("Progressing")
+    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+        return False, f"rollout failed: {_condition_text(progressing)}"
+    for field, label in (("updatedReplicas", "updated"), ("availableReplicas", "available")):
+        if status.get(field, 0) < want:
+            return False, f"{status.get(field, 0)}/{want} replicas {label}"
+    if status.get("replicas", 0) > want:
+        return False, f"{status.get('replicas')} replicas exist, old ones still terminating"
+    return True, ""
+
+
+def _daemonset(obj: dict) -> tuple:
+    ok, why = _observed(obj)
+    if not ok:
+        return ok, why
+    status = obj.get("status") or {}
+    want = status.get("desiredNumberScheduled", 0)
+    for field, label in (("updatedNumberScheduled", "updated"), ("numberAvailable", "available")):
+        if status.get(field, 0) < want:
+            return False, f"{status.get(field, 0)}/{want} node pods {label}"
+    return True, ""
+
+
+def _statefulset(obj: dict) -> tuple:
+    ok, why = _observed(obj)
+    if not ok:
+        return ok, why
+    status = obj.get("status") or {}
+    want = (obj.get("spec") or {}).get("replicas", 1)
+    if status.get("readyReplicas", 0) < want:
+        return False, f"{status.get('readyReplicas', 0)}/{want} replicas ready"
+    if status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
+        return False, "rollout to the new revision not finished"
+    return True, ""
+
+
+def _crd(obj: dict) -> tuple:
+    return condition_met(obj, {"type": "Established", "status": "True"})
+
+
+READINESS = {
+    ("apps", "Deployment"): _deployment,
+    ("apps", "DaemonSet"): _daemonset,
+    ("apps", "StatefulSet"): _statefulset,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+}
+
+
+def has_readiness(group: str, kind: str) -> bool:
+    return (group, kind) in READINESS
+
+
+def is_ready(obj: dict, group: str, condition: dict | None = None) -> tuple:
+    """(ready, why-not). A custom condition wins; kinds without a rule are ready once they exist."""
+    if condition:
+        return condition_met(obj, condition)
+    rule = READINESS.get((group, obj.get("kind")))
+    return rule(obj) if rule else (True, "")

@@ -1,0 +1,177 @@
+#!/usr/bin/python
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apply
+short_description: Apply Kubernetes objects idempotently with server-side apply
+version_added: 0.1.0
+description:
+  - Applies (or deletes) any Kubernetes objects with server-side apply: one request per object when
+    nothing changes, and an honest C(changed) that reports what this task did, not what controllers did.
+  - Namespaces and CustomResourceDefinitions go first; custom resources wait until their CRD is Established.
+  - The whole input is checked before anything is written. A server error stops the task with the
+    Kubernetes message, the object named and what was already applied listed.
+  - This is the engine every other module of the collection uses.
+author:
+  - otel.kubernetes contributors
+options:
+  definition:
+    description:
+      - The objects, as a dictionary, a list of dictionaries, or YAML text with one or more documents.
+      - Objects of C(kind=List) are expanded. Mutually exclusive with O(src).
+    type: raw
+  src:
+    description:
+      - Path to a YAML file with one or more documents. Mutually exclusive with O(definition).
+    type: path
+  namespace:
+    description:
+      - Namespace for namespaced objects that name none. Defaults to the kubeconfig context's namespace,
+        else C(default).
+    type: str
+  wait_condition:
+    description:
+      - With O(wait=true), wait for this condition in C(status.conditions) of every object instead of
+        the built-in rollout checks.
+    type: dict
+    suboptions:
+      type:
+        description: The condition type, for example C(Available).
+        type: str
+        required: true
+      status:
+        description: The wanted status.
+        type: str
+        default: "True"
+        choices: ["True", "False", "Unknown"]
+      reason:
+        description: The wanted reason, if any.
+        type: str
+extends_documentation_fragment:
+  - otel.kubernetes.auth
+  - otel.kubernetes.apply
+"""
+
+EXAMPLES = r"""
+- name: Apply a namespace and a ConfigMap
+  otel.kubernetes.apply:
+    definition:
+      - apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: observability
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: settings
+          namespace: observability
+        data:
+          level: info
+
+- name: Apply every document of a file, waiting for Deployments to roll out
+  otel.kubernetes.apply:
+    src: manifests/backend.yaml
+    namespace: observability
+    wait: true
+    wait_timeout: 300
+
+- name: Take over fields that another tool manages
+  otel.kubernetes.apply:
+    src: manifests/backend.yaml
+    force_conflicts: true
+
+- name: Remove the objects of a file (reverse order; absent objects are fine)
+  otel.kubernetes.apply:
+    src: manifests/backend.yaml
+    state: absent
+"""
+
+RETURN = r"""
+results:
+  description: One entry per object, in the order they were applied (reverse order for deletion).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    apiVersion:
+      description: The object's apiVersion.
+      type: str
+      sample: apps/v1
+    kind:
+      description: The object's kind.
+      type: str
+      sample: Deployment
+    name:
+      description: The object's name.
+      type: str
+      sample: otel-gateway
+    namespace:
+      description: The object's namespace; null for cluster-scoped objects.
+      type: str
+      sample: observability
+    action:
+      description: What was done (or, in check mode, what would be done).
+      type: str
+      sample: unchanged
+      choices: [created, updated, unchanged, deleted, absent]
+    changed:
+      description: Whether this object was (or would be) changed.
+      type: bool
+    note:
+      description: Why an object was not validated by the server in check mode.
+      type: str
+      returned: when an object could not be dry-run
+    diff:
+      description: Before and after of the object, with server bookkeeping and Secret values removed.
+      type: dict
+      returned: in diff mode
+api_requests:
+  description: HTTP requests made to the API server by this task, discovery included.
+  returned: always
+  type: int
+  sample: 42
+"""
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+    apply_objects,
+    fail,
+    module_with,
+    redacted_params,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+
+def main():
+    module = module_with(
+        {
+            "definition": {"type": "raw"},
+            "src": {"type": "path"},
+            "namespace": {"type": "str"},
+            "wait_condition": {
+                "type": "dict",
+                "options": {
+                    "type": {"type": "str", "required": True},
+                    "status": {"type": "str", "default": "True", "choices": ["True", "False", "Unknown"]},
+                    "reason": {"type": "str"},
+                },
+            },
+        },
+        mutually_exclusive=[("definition", "src")],
+        required_one_of=[("definition", "src")],
+    )
+    invocation = {"module_args": redacted_params(module)}
+    try:
+        objects = manifests.check_objects(manifests.load_documents(module.params["definition"], module.params["src"]))
+        module.no_log_values.update(manifests.secret_values(objects))
+        result = apply_objects(module, objects, module.params["namespace"], module.params["wait_condition"])
+    except OtelK8sError as error:
+        fail(module, error, invocation=invocation)
+    module.exit_json(invocation=invocation, **result)
+
+
+if __name__ == "__main__":
+    main()

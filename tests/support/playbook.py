@@ -1,0 +1,82 @@
+"""Run tasks through ansible-playbook, as users do, and read the results back as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = str(ROOT / ".venv" / "bin" / "ansible-playbook") if (ROOT / ".venv").exists() else "ansible-playbook"
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    tasks: list  # per task: the localhost result dict, with 'task' set to the task name
+
+    @property
+    def failed(self) -> bool:
+        return self.rc != 0
+
+    def task(self, name: str) -> dict:
+        for result in self.tasks:
+            if result["task"] == name:
+                return result
+        raise KeyError(f"no task {name!r} in {[t['task'] for t in self.tasks]}\n{self.stderr[-2000:]}")
+
+    @property
+    def last(self) -> dict:
+        return self.tasks[-1]
+
+
+def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, background: bool = False):
+    """Run a playbook file; returns PlaybookRun, or the Popen when background=True."""
+    full_env = dict(os.environ)
+    full_env.update({
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    })
+    full_env.update(env or {})
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", str(playbook), *args]
+    process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    if background:
+        return process
+    return finish(process)
+
+
+def finish(process) -> PlaybookRun:
+    stdout, stderr = process.communicate(timeout=600)
+    tasks = []
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        report = {"plays": []}
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            for result in task.get("hosts", {}).values():
+                result = dict(result)
+                result["task"] = task["task"]["name"]
+                tasks.append(result)
+    return PlaybookRun(process.returncode, stdout, stderr, tasks)
+
+
+def run_tasks(tasks: list, *args: str, env: dict | None = None, vars: dict | None = None, background: bool = False):
+    """Run a list of tasks on localhost in one play."""
+    play = [{"name": "test", "hosts": "localhost", "gather_facts": False, "vars": vars or {}, "tasks": tasks}]
+    handle = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=tempfile.gettempdir())
+    with handle:
+        yaml.safe_dump(play, handle, sort_keys=False)
+    return run_playbook(handle.name, *args, env=env, background=background)
