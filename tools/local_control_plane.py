@@ -370,9 +370,10 @@ class LocalControlPlane:
     (``down``) can stop what ``up`` started.
     """
 
-    def __init__(self, state_dir: str | os.PathLike, controller_manager: bool = True):
+    def __init__(self, state_dir: str | os.PathLike, controller_manager: bool = True, audit: bool = False):
         self.dir = Path(state_dir).resolve()
         self.controller_manager = controller_manager
+        self.audit = audit  # log every request (metadata only) to DIR/audit.log, to count them
         self.state: dict = {}
         state_file = self.dir / "state.json"
         if state_file.exists():
@@ -386,6 +387,10 @@ class LocalControlPlane:
     @property
     def user_kubeconfig(self) -> Path:
         return self.dir / "user.kubeconfig"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.dir / "audit.log"
 
     @property
     def server(self) -> str:
@@ -472,6 +477,16 @@ class LocalControlPlane:
             "--profiling=false",
             "--v", "1",
         ]
+        if self.audit:
+            policy = self.dir / "audit-policy.json"
+            policy.write_text(json.dumps({
+                "apiVersion": "audit.k8s.io/v1", "kind": "Policy",
+                "omitStages": ["RequestReceived"], "rules": [{"level": "Metadata"}],
+            }))
+            self.state["apiserver_cmd"] += [
+                "--audit-policy-file", str(policy), "--audit-log-path", str(self.audit_log),
+                "--audit-log-mode", "blocking",
+            ]
         self._save()
         self.start_apiserver()
         _kubeconfig(self.admin_kubeconfig, self.server, pki["ca"], pki["admin_cert"], pki["admin_key"], ADMIN_USER)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, readiness
@@ -25,6 +26,13 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+# Objects of one kind are independent of each other: apply them a few at a time.
+# Different kinds keep their order (namespaces before their contents, CRDs before CRs).
+MAX_PARALLEL = 4
+# An apply whose fields are only the identity (a bare Namespace) leaves no managedFields;
+# the next apply makes the server record the existing fields under this manager once.
+# That write moves the resourceVersion but changes no content: it is not a change.
+FIRST_APPLY_MANAGER = "before-first-apply"
 
 
 @dataclass
@@ -61,6 +69,23 @@ def _parse_time(value: str | None) -> float | None:
         return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
     except ValueError:
         return None
+
+
+def _batches(plan: list) -> list:
+    """Consecutive objects of the same kind; Namespaces and CRDs one at a time."""
+    batches = []
+    for item in plan:
+        kind = (item.obj["apiVersion"], item.obj["kind"])
+        if batches and kind == batches[-1][0] and item.obj["kind"] not in ("Namespace", "CustomResourceDefinition"):
+            batches[-1][1].append(item)
+        else:
+            batches.append((kind, [item]))
+    return [items for _, items in batches]
+
+
+def _first_apply_bookkeeping(before: dict | None, after_entries: list) -> bool:
+    return bool(before) and not (before.get("metadata") or {}).get("managedFields") and bool(after_entries) and all(
+        e.get("manager") == FIRST_APPLY_MANAGER for e in after_entries)
 
 
 def describe_api_error(error: ApiError, what: str) -> str:
@@ -160,28 +185,25 @@ class ApplyEngine:
         if not (opts.check_mode or opts.diff) and plan[0].resource is not None:
             marker = self._marker(plan[0])
         pending_namespaces = set()  # namespaces that check mode would create
-        for item in plan:
-            obj, meta = item.obj, item.obj["metadata"]
-            if item.resource is None:
-                item.resource = self.discovery.find(obj["apiVersion"], obj["kind"])
-            if opts.check_mode and (item.resource is None or meta.get("namespace") in pending_namespaces):
-                reason = ("its CustomResourceDefinition is created by this input" if item.resource is None
-                          else f"namespace {meta.get('namespace')} is created by this input")
-                self._record(item, "created", True, None, obj, note=f"not validated by the server: {reason}")
-                continue
-            if item.resource is None:
-                raise OtelK8sError(
-                    f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and Established, "
-                    "but the API server still does not serve this kind and version" + self._applied_note(),
-                    results=self.results,
-                )
-            action = self._apply_one(item, marker)
-            if opts.check_mode and obj["kind"] == "Namespace" and action == "created":
-                pending_namespaces.add(meta["name"])
-            if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND and not opts.check_mode:
-                self._wait_for([item], None, "CustomResourceDefinition Established")
-                for version in (obj.get("spec") or {}).get("versions") or []:
-                    self.discovery.invalidate(f"{obj['spec'].get('group')}/{version.get('name')}")
+        for batch in _batches(plan):
+            for item in batch:
+                if item.resource is None:
+                    item.resource = self.discovery.find(item.obj["apiVersion"], item.obj["kind"])
+            outcomes = self._concurrently(lambda item: self._apply_one(item, marker, pending_namespaces), batch)
+            errors = [o for o in outcomes if isinstance(o, Exception)]
+            for item, outcome in zip(batch, outcomes):
+                if not isinstance(outcome, Exception):
+                    self._record(item, *outcome)
+            if errors:
+                raise self._failure(errors[0])
+            for item, (action, _changed, _before, _after, _note) in zip(batch, outcomes):
+                obj = item.obj
+                if opts.check_mode and obj["kind"] == "Namespace" and action == "created":
+                    pending_namespaces.add(obj["metadata"]["name"])
+                if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND and not opts.check_mode:
+                    self._wait_for([item], None, "CustomResourceDefinition Established")
+                    for version in (obj.get("spec") or {}).get("versions") or []:
+                        self.discovery.invalidate(f"{obj['spec'].get('group')}/{version.get('name')}")
         if opts.wait and not opts.check_mode:
             self._wait_for(
                 [i for i in plan if opts.wait_condition or readiness.has_readiness(
@@ -189,49 +211,76 @@ class ApplyEngine:
                 opts.wait_condition, "ready",
             )
 
-    def _apply_one(self, item: Planned, marker: Marker | None) -> str:
+    @staticmethod
+    def _concurrently(work, items: list) -> list:
+        """Results (or exceptions) of work(item), in item order; up to MAX_PARALLEL at once."""
+
+        def guarded(item):
+            try:
+                return work(item)
+            except OtelK8sError as error:
+                return error
+
+        if len(items) == 1:
+            return [guarded(items[0])]
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            return list(pool.map(guarded, items))
+
+    def _failure(self, error: OtelK8sError) -> OtelK8sError:
+        error.message += self._applied_note()
+        error.details["results"] = self.results
+        return error
+
+    def _apply_one(self, item: Planned, marker: Marker | None, pending_namespaces: set) -> tuple:
+        """(action, changed, before, after, note) for one object; raises OtelK8sError."""
         obj, resource, opts = item.obj, item.resource, self.options
         meta = obj["metadata"]
+        if opts.check_mode and (resource is None or meta.get("namespace") in pending_namespaces):
+            reason = ("its CustomResourceDefinition is created by this input" if resource is None
+                      else f"namespace {meta.get('namespace')} is created by this input")
+            return "created", True, None, obj, f"not validated by the server: {reason}"
+        if resource is None:
+            raise OtelK8sError(f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and "
+                               "Established, but the API server still does not serve this kind and version")
         path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
         query = {"fieldManager": opts.field_manager}
         if opts.force_conflicts:
             query["force"] = "true"
         if opts.check_mode:
             query["dryRun"] = "All"
-        what = f"applying {manifests.identity(obj)}"
         try:
             before = None if marker else self._get(path)
             answer = self.client.request("PATCH", path, query, obj, APPLY_CONTENT_TYPE)
         except ApiError as error:
-            raise OtelK8sError(describe_api_error(error, what) + self._applied_note(), results=self.results) from None
+            raise OtelK8sError(describe_api_error(error, f"applying {manifests.identity(obj)}")) from None
         after = answer.data
         if answer.status == 201 or (marker is None and before is None):
-            action, changed = "created", True
-        elif marker is not None:
-            changed = self._written_by_us(after, marker)
-            action = "updated" if changed else "unchanged"
-        elif opts.check_mode:
-            changed = manifests.comparable(before) != manifests.comparable(after)
-            action = "updated" if changed else "unchanged"
-        else:
-            changed = (before.get("metadata") or {}).get("resourceVersion") != (after.get("metadata") or {}).get(
-                "resourceVersion")
-            action = "updated" if changed else "unchanged"
-        self._record(item, action, changed, before, after)
-        return action
+            return "created", True, before, after, None
+        changed = self._changed(before, after, marker)
+        return ("updated" if changed else "unchanged"), changed, before, after, None
 
-    def _written_by_us(self, after: dict, marker: Marker) -> bool:
+    def _changed(self, before: dict | None, after: dict, marker: Marker | None) -> bool:
+        """Did this apply change an existing object? (See the module docstring.)"""
         meta = after.get("metadata") or {}
+        entries = meta.get("managedFields") or []
+        if marker is None:
+            if _first_apply_bookkeeping(before, entries):
+                return False
+            if self.options.check_mode:
+                return manifests.comparable(before) != manifests.comparable(after)
+            return (before.get("metadata") or {}).get("resourceVersion") != meta.get("resourceVersion")
         try:
             if int(meta.get("resourceVersion")) <= marker.resource_version:
                 return False
         except (TypeError, ValueError):
             return True
-        for entry in meta.get("managedFields") or []:
-            if entry.get("manager") == self.options.field_manager and entry.get("operation") == "Apply":
-                stamped = _parse_time(entry.get("time"))
-                return stamped is None or stamped >= marker.server_second
-        return True
+        ours = [e for e in entries if e.get("manager") == self.options.field_manager and e.get("operation") == "Apply"]
+        if not ours:
+            fresh = [e for e in entries if e.get("manager") == FIRST_APPLY_MANAGER
+                     and (_parse_time(e.get("time")) or 0) >= marker.server_second]
+            return not fresh
+        stamped = _parse_time(ours[0].get("time"))
+        return stamped is None or stamped >= marker.server_second
 
     def _get(self, path: str) -> dict | None:
         try:
@@ -320,6 +369,7 @@ class ApplyEngine:
 
     # ------------------------------------------------------------------ results
     def _record(self, item: Planned, action: str, changed: bool, before, after, note: str | None = None) -> None:
+        # Called from the main thread only, in apply order.
         obj = item.obj
         meta = obj["metadata"]
         entry = {
@@ -334,9 +384,7 @@ class ApplyEngine:
             entry["note"] = note
         if self.options.diff:
             shown_before = manifests.redact(manifests.for_display(before))
-            shown_after = manifests.redact(manifests.for_display(after), before if before else None)
-            if before is None and after is not None:
-                shown_after = manifests.redact(manifests.for_display(after))
+            shown_after = manifests.redact(manifests.for_display(after), compare_to=before)
             entry["diff"] = {"before": shown_before or {}, "after": shown_after or {}}
             if changed:
                 self.diffs.append({

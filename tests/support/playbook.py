@@ -49,7 +49,7 @@ def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, back
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     })
     full_env.update(env or {})
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", str(playbook), *args]
+    command = [ANSIBLE_PLAYBOOK, str(playbook), *args]  # implicit localhost: runs with this Python
     process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     if background:
