@@ -38,7 +38,6 @@ import ssl
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -174,7 +173,7 @@ def compile_binaries(tree: Path) -> None:
         GOFLAGS="",
         # The tarball is no git checkout: give the version its build stamps would read.
         KUBE_GIT_VERSION=f"v{K8S_VERSION}",
-        KUBE_GIT_MAJOR=K8S_VERSION.split(".")[0],
+        KUBE_GIT_MAJOR=K8S_VERSION.split(".", maxsplit=1)[0],
         KUBE_GIT_MINOR=K8S_VERSION.split(".")[1],
         KUBE_GIT_TREE_STATE="clean",
         KUBE_GIT_COMMIT="debian-" + DEBIAN_SOURCE_VERSION,
@@ -430,7 +429,7 @@ class LocalControlPlane:
             time.sleep(0.2)
         raise ControlPlaneError(f"{label} not healthy after {timeout:.0f}s ({last}); see {self.dir / (label + '.log')}")
 
-    def start(self) -> "LocalControlPlane":
+    def start(self) -> LocalControlPlane:
         if self.running():
             return self
         binaries = build()
@@ -540,7 +539,7 @@ class LocalControlPlane:
             self._save()
             shutil.rmtree(self.dir / "etcd", ignore_errors=True)
 
-    def __enter__(self) -> "LocalControlPlane":
+    def __enter__(self) -> LocalControlPlane:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -47,14 +47,19 @@ def module_with(spec: dict, **kwargs) -> AnsibleModule:
     return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
 
 
+def connect(module: AnsibleModule) -> KubeClient:
+    """A client for the cluster the module's auth options name (for reads before applying)."""
+    return KubeClient(resolve_connection(module.params), retry_timeout=module.params["retry_timeout"])
+
+
 def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = None,
-                  wait_condition: dict | None = None) -> dict:
+                  wait_condition: dict | None = None, client: KubeClient | None = None) -> dict:
     """Hand objects to the engine with the module's options; returns the engine's result.
 
     Raises OtelK8sError; `fail` turns it into fail_json.
     """
     params = module.params
-    client = KubeClient(resolve_connection(params), retry_timeout=params["retry_timeout"])
+    client = client or connect(module)
     options = ApplyOptions(
         state=params["state"],
         namespace=namespace,

@@ -16,6 +16,7 @@ re-apply of forty objects, so it is imported only when it is needed.
 from __future__ import annotations
 
 import atexit
+import base64
 import email.utils
 import json
 import os
@@ -23,9 +24,8 @@ import shutil
 import ssl
 import tempfile
 import time
-import base64
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, quote
+from urllib.parse import quote, urlencode
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 
@@ -152,7 +152,8 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
 def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection:
     """Delegate to the kubernetes client's loaders for plugins, merges and in-cluster."""
     try:
-        from kubernetes import client as k8s_client, config as k8s_config
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
     except ImportError as error:
         raise OtelK8sError(
             "this kubeconfig needs the 'kubernetes' Python package (exec/auth-provider plugins, "

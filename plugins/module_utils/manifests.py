@@ -38,7 +38,7 @@ BUILTIN_GROUPS = frozenset((
 
 
 def group_of(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
+    return api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
 
 
 def identity(obj: dict) -> str:

@@ -11,7 +11,6 @@ import os
 import uuid
 
 import pytest
-
 from local_control_plane import ControlPlaneError, LocalControlPlane
 from playbook import run_tasks
 
