@@ -45,7 +45,13 @@ from pathlib import Path
 
 K8S_VERSION = "1.20.2"
 DEBIAN_SOURCE_VERSION = "1.20.5+really1.20.2-1.1+deb12u1"
-BUILD_PACKAGES = ("golang-go", "rsync", "jq", "etcd-server")
+# Kubernetes 1.20 vendors reflect2 1.0.1, whose map iteration crashes the API server
+# (SIGSEGV in UnsafeIterate, seen when serving custom resources) once built with Go >= 1.18.
+# Debian's reflect2 1.0.2 has the fix and replaces the vendored copy before the build.
+REFLECT2_PACKAGE = "golang-github-modern-go-reflect2-dev"
+REFLECT2_SOURCE = Path("/usr/share/gocode/src/github.com/modern-go/reflect2")
+BUILD_PACKAGES = ("golang-go", "rsync", "jq", "etcd-server", REFLECT2_PACKAGE)
+BUILD_REVISION = 2  # bump when the build recipe changes: cached binaries are rebuilt
 ETCD_BINARY = "/usr/bin/etcd"
 BINARIES = ("kube-apiserver", "kube-controller-manager")
 ADMIN_USER = "otel-admin"
@@ -57,7 +63,7 @@ def cache_dir() -> Path:
     base = os.environ.get("OTEL_K8S_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "otel-kubernetes"
     )
-    return Path(base) / f"kubernetes-{K8S_VERSION}"
+    return Path(base) / f"kubernetes-{K8S_VERSION}-r{BUILD_REVISION}"
 
 
 def log(message: str) -> None:
@@ -159,6 +165,11 @@ def fetch_source(work: Path) -> Path:
 
 def compile_binaries(tree: Path) -> None:
     """Build the way Debian's debian/rules does: GOPATH mode, through the Makefile."""
+    vendored = tree / "vendor" / "github.com" / "modern-go" / "reflect2"
+    if not REFLECT2_SOURCE.is_dir():
+        raise ControlPlaneError(f"{REFLECT2_SOURCE} is missing: apt-get install {REFLECT2_PACKAGE}")
+    shutil.rmtree(vendored)
+    shutil.copytree(REFLECT2_SOURCE, vendored)
     gopath = tree / ".go"
     link = gopath / "src" / "k8s.io" / "kubernetes"
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -335,6 +346,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGKILL when the parent dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -369,8 +388,11 @@ class LocalControlPlane:
     (``down``) can stop what ``up`` started.
     """
 
-    def __init__(self, state_dir: str | os.PathLike, controller_manager: bool = True, audit: bool = False):
+    def __init__(self, state_dir: str | os.PathLike, controller_manager: bool = True, audit: bool = False,
+                 tied_to_parent: bool = False):
         self.dir = Path(state_dir).resolve()
+        # Tests tie the processes to their own life: a killed test run leaves nothing behind.
+        self.tied_to_parent = tied_to_parent
         self.controller_manager = controller_manager
         self.audit = audit  # log every request (metadata only) to DIR/audit.log, to count them
         self.state: dict = {}
@@ -401,7 +423,8 @@ class LocalControlPlane:
     def _spawn(self, label: str, cmd: list[str]) -> int:
         logfile = open(self.dir / f"{label}.log", "ab")  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(
-            cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent if self.tied_to_parent else None,
         )
         logfile.close()
         self.state.setdefault("pids", {})[label] = process.pid

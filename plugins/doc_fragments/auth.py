@@ -56,8 +56,9 @@ options:
 requirements:
   - python >= 3.9
   - urllib3 (installed with the C(kubernetes) package)
-  - kubernetes (only for kubeconfigs with exec or auth-provider plugins, several KUBECONFIG files, or in-cluster credentials)
+  - kubernetes (only for kubeconfigs with exec or auth-provider plugins, several KUBECONFIG files,
+    or in-cluster credentials)
 notes:
-  - The same option names and environment variables as M(kubernetes.core.k8s): tasks and environments written
-    for kubernetes.core work unchanged.
+  - The same option names and environment variables as M(kubernetes.core.k8s), so tasks and environments
+    written for kubernetes.core work unchanged.
 """

@@ -9,8 +9,8 @@ module: apply
 short_description: Apply Kubernetes objects idempotently with server-side apply
 version_added: 0.1.0
 description:
-  - Applies (or deletes) any Kubernetes objects with server-side apply: one request per object when
-    nothing changes, and an honest C(changed) that reports what this task did, not what controllers did.
+  - Applies (or deletes) any Kubernetes objects with server-side apply. When nothing changes it costs one
+    request per object, and C(changed) reports what this task did, not what controllers did meanwhile.
   - Namespaces and CustomResourceDefinitions go first; custom resources wait until their CRD is Established.
   - The whole input is checked before anything is written. A server error stops the task with the
     Kubernetes message, the object named and what was already applied listed.

@@ -8,6 +8,8 @@ built or started the tests ERROR with the reason: they are never skipped.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import uuid
 
 import pytest
@@ -20,7 +22,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory):
-    plane = LocalControlPlane(tmp_path_factory.mktemp("control-plane"))
+    # SIGTERM (a CI timeout) becomes a normal exit, so that this fixture's finalizer runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    plane = LocalControlPlane(tmp_path_factory.mktemp("control-plane"), tied_to_parent=True)
     try:
         plane.start()
     except ControlPlaneError as error:

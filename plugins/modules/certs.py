@@ -1,0 +1,458 @@
+#!/usr/bin/python
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: certs
+short_description: A CA and TLS certificates in Kubernetes Secrets, for collector mTLS and webhooks
+version_added: 0.1.0
+description:
+  - Makes a certificate authority and leaf certificates (server, client, or both) and stores each as a
+    C(kubernetes.io/tls) Secret with C(tls.crt), C(tls.key) and C(ca.crt). Made for agent-to-gateway mTLS
+    between OpenTelemetry collectors, and for admission-webhook serving certificates.
+  - The CA Secret also holds the CA's private key in C(tls.key), so that later runs can sign new
+    certificates. Leaf Secrets hold only the CA certificate in C(ca.crt).
+  - Idempotent. The stored Secrets are read first, and a valid certificate is kept and applied again
+    unchanged. A certificate is renewed when it is missing or unreadable, when it expires within
+    O(renew_before_days), when its SANs, common name, usage or key type differ from the request, when
+    its private key does not match it, or when the current CA did not sign it. When the CA is renewed,
+    every leaf certificate is issued again.
+  - Private keys never appear in the task's output. They are masked like C(no_log) values, and Secret
+    data in diffs is replaced by V(VALUE_REDACTED).
+  - Changing O(ca.validity_days) or O(certificates[].validity_days) takes effect at the next renewal.
+    It does not renew a certificate on its own.
+  - With O(backend=cert_manager), no key is made here. The module applies a self-signed Issuer, a CA
+    Certificate, a CA Issuer and one Certificate per leaf, and cert-manager writes the Secrets with the
+    same layout.
+author:
+  - otel.kubernetes contributors
+options:
+  namespace:
+    description:
+      - Namespace of the CA Secret, of the cert-manager objects, and of every certificate that names no
+        namespace of its own.
+      - Defaults to the kubeconfig context's namespace, else C(default). The namespace must exist.
+    type: str
+  prefix:
+    description:
+      - Prefix of the default names, which are V(<prefix>-ca) for the CA Secret and CA common name, and
+        V(<prefix>-selfsigned) and V(<prefix>-ca-issuer) for the cert-manager Issuers.
+    type: str
+    default: otel
+  ca:
+    description:
+      - The certificate authority that signs every certificate.
+    type: dict
+    default: {}
+    suboptions:
+      secret_name:
+        description: Name of the CA Secret. Defaults to V(<prefix>-ca).
+        type: str
+      common_name:
+        description:
+          - Common name of the CA certificate. Defaults to V(<prefix>-ca).
+          - Changing it renews the CA, and so every certificate.
+        type: str
+      validity_days:
+        description: Validity of a new CA certificate, in days.
+        type: int
+        default: 3650
+  certificates:
+    description:
+      - The leaf certificates, each signed by the CA and stored in its own Secret.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      secret_name:
+        description: Name of the Secret. It is also the name of the cert-manager Certificate.
+        type: str
+        required: true
+      namespace:
+        description:
+          - Namespace of this Secret, which defaults to O(namespace). For example, the agent's client
+            certificate can live in the agent's namespace while the gateway's stays in its own.
+          - Not supported with O(backend=cert_manager), because an Issuer signs only in its own namespace.
+        type: str
+      common_name:
+        description: Common name of the certificate. Defaults to O(certificates[].secret_name).
+        type: str
+      usage:
+        description:
+          - V(server) adds the serverAuth extended key usage, V(client) adds clientAuth, and V(both) adds
+            both.
+          - A V(server) or V(both) certificate needs at least one SAN, from O(certificates[].dns_names),
+            O(certificates[].services), O(certificates[].gateway) or O(certificates[].ip_addresses).
+        type: str
+        choices: [server, client, both]
+        default: server
+      dns_names:
+        description: DNS subject alternative names. A leading V(*.) wildcard is allowed.
+        type: list
+        elements: str
+        default: []
+      ip_addresses:
+        description: IP address subject alternative names.
+        type: list
+        elements: str
+        default: []
+      services:
+        description:
+          - Names of Services in this certificate's namespace. Each one adds V(<service>),
+            V(<service>.<namespace>), V(<service>.<namespace>.svc) and
+            V(<service>.<namespace>.svc.<cluster_domain>) as DNS SANs.
+          - For example, the OpenTelemetry Operator's webhook Service.
+        type: list
+        elements: str
+        default: []
+      gateway:
+        description:
+          - A gateway OpenTelemetryCollector. The SANs of the Services that the operator makes for it are
+            added, in all four forms listed under O(certificates[].services). Those Services are
+            V(<name>-collector) and V(<name>-collector-headless).
+          - Agents that use the C(loadbalancing) exporter connect to pod IP addresses, which are not in
+            the certificate. Set their C(tls.server_name_override) to one of these names, for example
+            V(<name>-collector-headless.<namespace>.svc).
+        type: dict
+        suboptions:
+          name:
+            description: The OpenTelemetryCollector's name.
+            type: str
+            required: true
+          namespace:
+            description: Its namespace. Defaults to this certificate's namespace.
+            type: str
+      validity_days:
+        description:
+          - Validity of a new certificate, in days. It is capped at the CA's own expiry.
+        type: int
+        default: 365
+  key_type:
+    description:
+      - Private key algorithm of the CA and of every certificate. Changing it renews everything.
+    type: str
+    choices: [ecdsa-p256, rsa-2048, rsa-4096]
+    default: ecdsa-p256
+  renew_before_days:
+    description:
+      - Renew a certificate when it expires within this many days. It must be less than every
+        validity_days.
+    type: int
+    default: 30
+  cluster_domain:
+    description: The cluster's DNS domain, used in the fully qualified SANs of services and gateways.
+    type: str
+    default: cluster.local
+  backend:
+    description:
+      - V(self_signed) makes the keys and certificates here with the C(cryptography) library.
+      - V(cert_manager) applies cert-manager Issuers and Certificates instead. It fails, with nothing
+        applied, when the cluster does not serve C(cert-manager.io/v1).
+      - V(auto) uses V(cert_manager) when the cluster serves it, else V(self_signed).
+    type: str
+    choices: [auto, self_signed, cert_manager]
+    default: self_signed
+extends_documentation_fragment:
+  - otel.kubernetes.auth
+  - otel.kubernetes.apply
+requirements:
+  - cryptography >= 42.0.0 (for O(backend=self_signed))
+notes:
+  - O(state=absent) deletes the Secrets. With O(backend=cert_manager) or O(backend=auto), it also deletes
+    the cert-manager Issuers and Certificates that this module makes.
+  - In check mode, new keys and certificates are made but only sent with a server-side dry run, so
+    nothing is stored. The results show which certificates would be issued or renewed, and why.
+  - With O(backend=cert_manager) and O(wait=true), the task waits until every Issuer and Certificate
+    reports C(Ready=True).
+"""
+
+EXAMPLES = r"""
+- name: mTLS between agents and a tail-sampling gateway
+  otel.kubernetes.certs:
+    namespace: observability
+    ca:
+      common_name: otel-observability-ca
+    certificates:
+      - secret_name: otel-gateway-tls
+        usage: server
+        gateway:
+          name: otel-gateway
+      - secret_name: otel-agent-tls
+        usage: client
+        common_name: otel-agent
+  register: otel_tls
+
+- name: Client certificate in the agents' own namespace
+  otel.kubernetes.certs:
+    namespace: observability
+    certificates:
+      - secret_name: otel-agent-tls
+        namespace: otel-agents
+        usage: client
+
+- name: Serving certificate for the OpenTelemetry Operator's admission webhook
+  otel.kubernetes.certs:
+    namespace: opentelemetry-operator-system
+    prefix: otel-operator
+    certificates:
+      - secret_name: opentelemetry-operator-controller-manager-service-cert
+        services:
+          - opentelemetry-operator-webhook-service
+  register: webhook_tls
+
+- name: Put the CA into the webhook configuration's caBundle
+  ansible.builtin.debug:
+    msg: "caBundle: {{ webhook_tls.ca.ca_bundle }}"
+
+- name: Let cert-manager make the certificates when it is installed
+  otel.kubernetes.certs:
+    namespace: observability
+    backend: auto
+    wait: true
+    certificates:
+      - secret_name: otel-gateway-tls
+        gateway:
+          name: otel-gateway
+
+- name: Remove the Secrets
+  otel.kubernetes.certs:
+    namespace: observability
+    certificates:
+      - secret_name: otel-gateway-tls
+        gateway:
+          name: otel-gateway
+    state: absent
+"""
+
+RETURN = r"""
+backend:
+  description: The backend used, with V(auto) resolved.
+  returned: always
+  type: str
+  sample: self_signed
+ca:
+  description:
+    - The CA certificate. Its private key is never returned.
+    - With O(backend=cert_manager), the facts come from the CA Secret as it was read before applying, and
+      are null until cert-manager has written it.
+  returned: when O(state=present)
+  type: dict
+  contains:
+    secret_name:
+      description: Name of the CA Secret.
+      type: str
+      sample: otel-ca
+    namespace:
+      description: Namespace of the CA Secret.
+      type: str
+      sample: observability
+    usage:
+      description: Always V(ca).
+      type: str
+      sample: ca
+    action:
+      description: V(kept), V(issued) (there was none) or V(renewed) (replaced), or what would be done in
+        check mode.
+      type: str
+      sample: kept
+    reason:
+      description: Why the certificate was kept, issued or renewed.
+      type: str
+      sample: valid until 2036-05-01T10:00:00Z and as asked
+    common_name:
+      description: Subject common name.
+      type: str
+      sample: otel-ca
+    not_before:
+      description: Start of validity, in UTC ISO 8601 format.
+      type: str
+      sample: "2026-05-01T09:55:00Z"
+    not_after:
+      description: End of validity, in UTC ISO 8601 format.
+      type: str
+      sample: "2036-05-01T10:00:00Z"
+    serial:
+      description: Serial number, in lower-case hexadecimal.
+      type: str
+      sample: 4f1c0b6e2d
+    sans:
+      description: Subject alternative names. Empty for the CA.
+      type: list
+      elements: str
+      sample: []
+    key_type:
+      description: Key algorithm.
+      type: str
+      sample: ecdsa-p256
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the certificate, in hexadecimal.
+      type: str
+    certificate:
+      description: The CA certificate in PEM format. It is public.
+      type: str
+    ca_bundle:
+      description: The CA certificate PEM in base64, ready for a webhook configuration's C(caBundle).
+      type: str
+certificates:
+  description:
+    - One entry per requested certificate, in the order given. Private keys are never returned.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  contains:
+    secret_name:
+      description: Name of the Secret.
+      type: str
+      sample: otel-gateway-tls
+    namespace:
+      description: Namespace of the Secret.
+      type: str
+      sample: observability
+    usage:
+      description: V(server), V(client) or V(both).
+      type: str
+      sample: server
+    action:
+      description: V(kept), V(issued) or V(renewed), or what would be done in check mode.
+      type: str
+      sample: renewed
+    reason:
+      description: Why it was kept, issued or renewed.
+      type: str
+      sample: "subject alternative names changed: adds DNS:otel.example.com"
+    common_name:
+      description: Subject common name.
+      type: str
+    not_before:
+      description: Start of validity, in UTC ISO 8601 format.
+      type: str
+    not_after:
+      description: End of validity, in UTC ISO 8601 format.
+      type: str
+      sample: "2027-05-01T10:00:00Z"
+    serial:
+      description: Serial number, in lower-case hexadecimal.
+      type: str
+    sans:
+      description: Subject alternative names, as V(DNS:name) and V(IP:address).
+      type: list
+      elements: str
+      sample: ["DNS:otel-gateway-collector", "DNS:otel-gateway-collector.observability"]
+    key_type:
+      description: Key algorithm.
+      type: str
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the certificate, in hexadecimal.
+      type: str
+results:
+  description:
+    - One entry per applied or deleted object (Secrets, and cert-manager objects with
+      O(backend=cert_manager)), as returned by M(otel.kubernetes.apply). Secret data is never included.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    apiVersion:
+      description: The object's apiVersion.
+      type: str
+      sample: v1
+    kind:
+      description: The object's kind.
+      type: str
+      sample: Secret
+    name:
+      description: The object's name.
+      type: str
+    namespace:
+      description: The object's namespace.
+      type: str
+    action:
+      description: What was done to the object, or what would be done in check mode.
+      type: str
+      choices: [created, updated, unchanged, deleted, absent]
+    changed:
+      description: Whether this object was (or would be) changed.
+      type: bool
+    diff:
+      description: Before and after of the object, with Secret values replaced by V(VALUE_REDACTED).
+      type: dict
+      returned: in diff mode
+api_requests:
+  description: HTTP requests made to the API server by this task.
+  returned: always
+  type: int
+  sample: 8
+"""
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+    apply_objects,
+    connect,
+    fail,
+    module_with,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+ARGUMENT_SPEC = {
+    "namespace": {"type": "str"},
+    "prefix": {"type": "str", "default": "otel"},
+    "ca": {
+        "type": "dict",
+        "default": {},
+        "options": {
+            "secret_name": {"type": "str"},
+            "common_name": {"type": "str"},
+            "validity_days": {"type": "int", "default": 3650},
+        },
+    },
+    "certificates": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "secret_name": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "common_name": {"type": "str"},
+            "usage": {"type": "str", "default": "server", "choices": list(certs.USAGES)},
+            "dns_names": {"type": "list", "elements": "str", "default": []},
+            "ip_addresses": {"type": "list", "elements": "str", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
+            "gateway": {
+                "type": "dict",
+                "options": {"name": {"type": "str", "required": True}, "namespace": {"type": "str"}},
+            },
+            "validity_days": {"type": "int", "default": 365},
+        },
+    },
+    "key_type": {"type": "str", "default": "ecdsa-p256", "choices": list(certs.KEY_TYPES), "no_log": False},
+    "renew_before_days": {"type": "int", "default": 30},
+    "cluster_domain": {"type": "str", "default": "cluster.local"},
+    "backend": {"type": "str", "default": "self_signed", "choices": list(certs.BACKENDS)},
+}
+
+
+def main():
+    module = module_with(ARGUMENT_SPEC)
+    if not certs.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    try:
+        client = connect(module)
+        options = certs.CertsOptions.from_params(module.params, client.conn.default_namespace)
+        result = certs.execute(
+            options,
+            client,
+            apply=lambda objects, condition: apply_objects(module, objects, wait_condition=condition, client=client),
+            protect=module.no_log_values.update,
+            state=module.params["state"],
+        )
+    except OtelK8sError as error:
+        fail(module, error)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

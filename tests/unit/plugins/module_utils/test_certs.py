@@ -1,0 +1,427 @@
+"""certs: SANs, generation, renewal decisions and output hygiene, without a cluster or Ansible."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from types import SimpleNamespace
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import DNSName, PolicyBuilder, Store
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
+NS = "observability"
+
+GATEWAY_SANS = [
+    "otel-gateway-collector",
+    "otel-gateway-collector.observability",
+    "otel-gateway-collector.observability.svc",
+    "otel-gateway-collector.observability.svc.cluster.local",
+    "otel-gateway-collector-headless",
+    "otel-gateway-collector-headless.observability",
+    "otel-gateway-collector-headless.observability.svc",
+    "otel-gateway-collector-headless.observability.svc.cluster.local",
+]
+
+
+def params(**overrides) -> dict:
+    base = {
+        "namespace": NS,
+        "ca": {"common_name": "test-ca"},
+        "certificates": [
+            {"secret_name": "gateway-tls", "usage": "server", "gateway": {"name": "otel-gateway"}},
+            {"secret_name": "agent-tls", "usage": "client", "common_name": "otel-agent", "namespace": "agents"},
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def options(**overrides) -> certs.CertsOptions:
+    return certs.CertsOptions.from_params(params(**overrides))
+
+
+def store_of(plan: certs.CertPlan) -> dict:
+    """The Secrets of a plan as the API server would return them."""
+    return {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in plan.secrets()}
+
+
+def reader(store: dict):
+    return lambda namespace, name: store.get((namespace, name))
+
+
+def cert_of(secret: dict, key: str = "tls.crt") -> x509.Certificate:
+    return x509.load_pem_x509_certificate(base64.b64decode(secret["data"][key]))
+
+
+def first_plan(opts=None, now=NOW) -> certs.CertPlan:
+    return certs.plan_self_signed(opts or options(), reader({}), now=now)
+
+
+# ------------------------------------------------------------------ SANs and options
+def test_gateway_sans_has_every_form_of_both_services():
+    assert certs.gateway_sans("otel-gateway", NS) == GATEWAY_SANS
+    assert certs.gateway_sans("gw", "ns", "corp.internal")[-1] == "gw-collector-headless.ns.svc.corp.internal"
+
+
+def test_gateway_option_adds_sans_in_gateway_namespace_and_cluster_domain():
+    opts = options(cluster_domain="k8s.example", certificates=[
+        {"secret_name": "gw", "dns_names": ["Otel.Example.com."], "ip_addresses": ["10.0.0.1", "2001:DB8::0001"],
+         "gateway": {"name": "otel-gateway", "namespace": "gateways"}},
+    ])
+    request = opts.certificates[0]
+    assert request.dns_names[0] == "otel.example.com"
+    assert "otel-gateway-collector.gateways.svc.k8s.example" in request.dns_names
+    assert "otel-gateway-collector-headless" in request.dns_names
+    assert request.ip_addresses == ("10.0.0.1", "2001:db8::1")
+    assert request.namespace == NS  # the Secret stays in the module's namespace
+
+
+def test_services_option_gives_webhook_sans():
+    opts = options(certificates=[{"secret_name": "webhook-cert", "namespace": "otel-operator",
+                                  "services": ["opentelemetry-operator-webhook-service"]}])
+    assert opts.certificates[0].dns_names == tuple(certs.service_sans(
+        "opentelemetry-operator-webhook-service", "otel-operator"))
+    assert opts.ca.secret_name == "otel-ca"
+
+
+def test_options_refuse_every_problem_at_once():
+    with pytest.raises(OtelK8sError) as caught:
+        options(renew_before_days=400, certificates=[
+            {"secret_name": "no-sans", "usage": "server"},
+            {"secret_name": "bad", "usage": "client", "ip_addresses": ["300.1.1.1"], "dns_names": ["a_b.example"]},
+            {"secret_name": "otel-ca", "usage": "client"},
+        ])
+    message = caught.value.message
+    assert "nothing was applied" in message
+    assert "needs dns_names, services, gateway or ip_addresses" in message
+    assert "'300.1.1.1' in ip_addresses is not an IP address" in message
+    assert "'a_b.example' is not a valid DNS name" in message
+    assert "validity_days (365) must be more than renew_before_days (400)" in message
+    assert "Secret observability/otel-ca is also ca" in message
+
+
+# ------------------------------------------------------------------ generation
+def test_ca_server_and_client_generation():
+    plan = first_plan()
+    assert [o.action for o in plan.outcomes] == ["issued", "issued", "issued"]
+    assert plan.ca.reason == "no Secret observability/otel-ca"
+    secrets = {s["metadata"]["name"]: s for s in plan.secrets()}
+    ca, server, client = (cert_of(secrets[n]) for n in ("otel-ca", "gateway-tls", "agent-tls"))
+
+    assert certs.is_ca_cert(ca) and certs.issued_by(ca, ca)
+    for leaf in (server, client):
+        assert certs.issued_by(leaf, ca)
+        assert not certs.is_ca_cert(leaf)
+    # A real path validation, the way a TLS client checks the gateway.
+    verifier = PolicyBuilder().store(Store([ca])).time(NOW).build_server_verifier(
+        DNSName("otel-gateway-collector-headless.observability.svc"))
+    chain = verifier.verify(server, [])
+    assert chain[-1] == ca
+
+    server_ekus = set(server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    client_ekus = set(client.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    assert server_ekus == {ExtendedKeyUsageOID.SERVER_AUTH}
+    assert client_ekus == {ExtendedKeyUsageOID.CLIENT_AUTH}
+    assert certs.sans_of(server) == [f"DNS:{n}" for n in GATEWAY_SANS]
+    assert certs.common_name_of(client) == "otel-agent"
+
+    for secret in secrets.values():
+        assert secret["type"] == "kubernetes.io/tls"
+        assert set(secret["data"]) == {"tls.crt", "tls.key", "ca.crt"}
+        assert secret["data"]["ca.crt"] == secrets["otel-ca"]["data"]["tls.crt"]
+    assert secrets["agent-tls"]["metadata"]["namespace"] == "agents"
+    assert certs.key_type_of(ca.public_key()) == "ecdsa-p256"
+    assert certs.iso(certs._utc(server, "not_valid_after")) == "2027-06-01T12:00:00Z"
+
+
+def test_rsa_keys_and_leaf_capped_at_ca_expiry():
+    opts = options(key_type="rsa-2048", ca={"validity_days": 100}, renew_before_days=10)
+    plan = first_plan(opts)
+    assert {certs.key_type_of(o.material.key) for o in plan.outcomes} == {"rsa-2048"}
+    server = plan.certificates[0].material.cert
+    assert certs._utc(server, "not_valid_after") == certs._utc(plan.ca.material.cert, "not_valid_after")
+    usage = server.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_encipherment and usage.digital_signature
+
+
+# ------------------------------------------------------------------ renewal decisions
+def test_valid_certificates_are_kept_byte_for_byte():
+    plan = first_plan()
+    store = store_of(plan)
+    again = certs.plan_self_signed(options(), reader(store), now=NOW + datetime.timedelta(days=30))
+    assert [o.action for o in again.outcomes] == ["kept", "kept", "kept"]
+    assert again.ca.reason.startswith("valid until 2036-05-29T12:00:00Z")
+    assert again.secrets() == plan.secrets()
+
+
+def test_missing_leaf_is_issued_others_kept():
+    store = store_of(first_plan())
+    del store[("agents", "agent-tls")]
+    again = certs.plan_self_signed(options(), reader(store), now=NOW)
+    assert [o.action for o in again.outcomes] == ["kept", "kept", "issued"]
+    assert again.certificates[1].reason == "no Secret agents/agent-tls"
+
+
+def backend_for(request, stored_secret, issuer, **kwargs) -> certs.CertificateBackend:
+    return certs.CertificateBackend(request, certs.Stored.from_secret(stored_secret), issuer=issuer,
+                                    renew_before_days=30, **kwargs)
+
+
+def test_needs_regeneration_reasons():
+    plan = first_plan()
+    store = store_of(plan)
+    ca = plan.ca.material
+    gateway = options().certificates[0]
+    stored = store[(NS, "gateway-tls")]
+
+    assert backend_for(gateway, None, ca, now=NOW).needs_regeneration() == "no Secret observability/gateway-tls"
+    assert backend_for(gateway, stored, ca, now=NOW).needs_regeneration() is None
+
+    # Expiring within the window, and expired.
+    soon = NOW + datetime.timedelta(days=340)
+    assert backend_for(gateway, stored, ca, now=soon).needs_regeneration() == (
+        "it expires on 2027-06-01T12:00:00Z, within renew_before_days (30)")
+    late = NOW + datetime.timedelta(days=400)
+    assert backend_for(gateway, stored, ca, now=late).needs_regeneration() == "it expired on 2027-06-01T12:00:00Z"
+    assert backend_for(gateway, stored, ca, now=NOW + datetime.timedelta(days=334)).needs_regeneration() is None
+
+    # SANs changed.
+    more = certs.CertRequest(**{**gateway.__dict__, "dns_names": (*gateway.dns_names, "otel.example.com")})
+    assert backend_for(more, stored, ca, now=NOW).needs_regeneration() == (
+        "subject alternative names changed: adds DNS:otel.example.com")
+    fewer = certs.CertRequest(**{**gateway.__dict__, "dns_names": gateway.dns_names[:4]})
+    assert "drops DNS:otel-gateway-collector-headless" in backend_for(fewer, stored, ca, now=NOW).needs_regeneration()
+    # Same SANs in another order: kept.
+    shuffled = certs.CertRequest(**{**gateway.__dict__, "dns_names": gateway.dns_names[::-1]})
+    assert backend_for(shuffled, stored, ca, now=NOW).needs_regeneration() is None
+
+    # Key type, usage and common name changed.
+    rsa = certs.CertRequest(**{**gateway.__dict__, "key_type": "rsa-2048"})
+    assert backend_for(rsa, stored, ca, now=NOW).needs_regeneration() == "its key type is ecdsa-p256, asked rsa-2048"
+    both = certs.CertRequest(**{**gateway.__dict__, "usage": "both"})
+    assert backend_for(both, stored, ca, now=NOW).needs_regeneration() == "its usage is server, asked both"
+    renamed = certs.CertRequest(**{**gateway.__dict__, "common_name": "gw"})
+    assert backend_for(renamed, stored, ca, now=NOW).needs_regeneration() == (
+        "its common name is 'gateway-tls', asked 'gw'")
+
+    # Signed by a different CA.
+    other_ca = first_plan().ca.material
+    assert backend_for(gateway, stored, other_ca, now=NOW).needs_regeneration() == (
+        "it is not signed by the current CA")
+
+    # Private key of another certificate.
+    mismatched = {**stored, "data": {**stored["data"], "tls.key": store[("agents", "agent-tls")]["data"]["tls.key"]}}
+    assert backend_for(gateway, mismatched, ca, now=NOW).needs_regeneration() == (
+        "its private key does not match the certificate")
+
+    # Unreadable material.
+    broken = {**stored, "data": {**stored["data"], "tls.crt": base64.b64encode(b"not a cert").decode()}}
+    assert backend_for(gateway, broken, ca, now=NOW).needs_regeneration() == "its tls.crt is not a PEM certificate"
+    no_key = {**stored, "data": {"tls.crt": stored["data"]["tls.crt"]}}
+    assert backend_for(gateway, no_key, ca, now=NOW).needs_regeneration() == "its Secret has no readable tls.key"
+
+    # The CA was regenerated: re-issue whatever the leaf holds.
+    assert backend_for(gateway, stored, ca, now=NOW, issuer_renewed=True).needs_regeneration() == (
+        "the CA was regenerated")
+
+
+def test_ca_needs_regeneration_when_not_a_ca():
+    plan = first_plan()
+    store = store_of(plan)
+    leaf_as_ca = store[(NS, "gateway-tls")]
+    backend = certs.CertificateBackend(options().ca, certs.Stored.from_secret(leaf_as_ca), now=NOW)
+    assert backend.needs_regeneration() == "the stored certificate is not a CA (basicConstraints CA:FALSE or missing)"
+
+
+def test_ca_change_reissues_every_leaf():
+    plan = first_plan()
+    store = store_of(plan)
+    changed = certs.plan_self_signed(options(ca={"common_name": "new-ca"}), reader(store), now=NOW)
+    assert changed.ca.action == "renewed"
+    assert changed.ca.reason == "its common name is 'test-ca', asked 'new-ca'"
+    assert [(o.action, o.reason) for o in changed.certificates] == [("renewed", "the CA was regenerated")] * 2
+    new_ca = changed.ca.material.cert
+    for outcome in changed.certificates:
+        assert certs.issued_by(outcome.material.cert, new_ca)
+        assert outcome.secret()["data"]["ca.crt"] == changed.ca_bundle
+    assert changed.ca_bundle != plan.ca_bundle
+
+
+def test_ca_expiring_renews_ca_and_leaves():
+    store = store_of(first_plan())
+    later = NOW + datetime.timedelta(days=3650 - 10)
+    again = certs.plan_self_signed(options(), reader(store), now=later)
+    assert again.ca.action == "renewed" and "within renew_before_days (30)" in again.ca.reason
+    assert {o.action for o in again.certificates} == {"renewed"}
+
+
+def test_leaf_with_stale_ca_crt_is_kept_and_ca_crt_corrected():
+    plan = first_plan()
+    store = store_of(plan)
+    other = first_plan().ca_bundle
+    store[(NS, "gateway-tls")]["data"]["ca.crt"] = other
+    again = certs.plan_self_signed(options(), reader(store), now=NOW)
+    gateway = again.certificates[0]
+    assert gateway.action == "kept"
+    assert gateway.reason.endswith("; ca.crt set to the current CA certificate")
+    assert gateway.secret()["data"]["ca.crt"] == plan.ca_bundle
+    assert gateway.secret()["data"]["tls.crt"] == plan.certificates[0].secret()["data"]["tls.crt"]
+
+
+def test_secret_of_another_type_is_refused():
+    store = store_of(first_plan())
+    store[(NS, "gateway-tls")]["type"] = "Opaque"
+    with pytest.raises(OtelK8sError, match="exists with type Opaque; a Secret's type cannot change"):
+        certs.plan_self_signed(options(), reader(store), now=NOW)
+
+
+# ------------------------------------------------------------------ output hygiene
+def test_private_keys_are_not_in_the_result_structure():
+    plan = first_plan()
+    summary = json.dumps(plan.summary())
+    keys = [o.secret()["data"]["tls.key"] for o in plan.outcomes]
+    assert "PRIVATE KEY" not in summary
+    for key in keys:
+        assert key not in summary
+        assert base64.b64decode(key).decode() in plan.sensitive_values()
+        assert key in plan.sensitive_values()
+    ca = plan.summary()["ca"]
+    assert ca["ca_bundle"] == plan.ca_bundle
+    assert "BEGIN CERTIFICATE" in ca["certificate"]
+    entry = plan.summary()["certificates"][0]
+    assert set(entry) == {"secret_name", "namespace", "usage", "action", "reason", "common_name", "not_before",
+                          "not_after", "serial", "sans", "key_type", "fingerprint_sha256"}
+    assert entry["serial"] == format(plan.certificates[0].material.cert.serial_number, "x")
+
+
+# ------------------------------------------------------------------ cert-manager and backends
+def test_render_cert_manager():
+    opts = options(certificates=[
+        {"secret_name": "gateway-tls", "usage": "server", "gateway": {"name": "otel-gateway"}},
+        {"secret_name": "agent-tls", "usage": "client", "common_name": "otel-agent"},
+    ])
+    objects = certs.render_cert_manager(opts)
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Issuer", "otel-selfsigned"), ("Certificate", "otel-ca"), ("Issuer", "otel-ca-issuer"),
+        ("Certificate", "gateway-tls"), ("Certificate", "agent-tls")]
+    ca_cert, gateway, agent = objects[1]["spec"], objects[3]["spec"], objects[4]["spec"]
+    assert ca_cert["isCA"] is True and ca_cert["secretName"] == "otel-ca"
+    assert ca_cert["issuerRef"]["name"] == "otel-selfsigned"
+    assert objects[2]["spec"] == {"ca": {"secretName": "otel-ca"}}
+    assert gateway["dnsNames"] == GATEWAY_SANS
+    assert gateway["usages"] == ["digital signature", "server auth"]
+    assert agent["usages"] == ["digital signature", "client auth"]
+    assert gateway["issuerRef"]["name"] == "otel-ca-issuer"
+    assert gateway["duration"] == "8760h" and gateway["renewBefore"] == "720h"
+    assert gateway["privateKey"]["algorithm"] == "ECDSA"
+
+
+def test_cert_manager_refuses_other_namespaces():
+    with pytest.raises(OtelK8sError, match="agents/agent-tls would be in another namespace"):
+        certs.render_cert_manager(options())
+
+
+def test_resolve_backend():
+    def never():
+        raise AssertionError("the API server must not be asked")
+
+    assert certs.resolve_backend("self_signed", never) == "self_signed"
+    assert certs.resolve_backend("cert_manager", never, "absent") == "cert_manager"
+    assert certs.resolve_backend("auto", lambda: True) == "cert_manager"
+    assert certs.resolve_backend("auto", lambda: False) == "self_signed"
+    with pytest.raises(OtelK8sError, match="does not serve cert-manager.io/v1 Issuer and Certificate"):
+        certs.resolve_backend("cert_manager", lambda: False)
+
+
+class FakeClient:
+    """Answers GETs from a dict of path -> object; 404 otherwise."""
+
+    def __init__(self, objects: dict):
+        self.objects = objects
+        self.paths = []
+
+    def request(self, method, path, *args, **kwargs):
+        assert method == "GET"
+        self.paths.append(path)
+        if path in self.objects:
+            return SimpleNamespace(data=self.objects[path])
+        raise ApiError(404, "NotFound", f"{path} not found")
+
+
+def test_execute_masks_keys_before_applying_and_returns_none():
+    protected = set()
+    applied = []
+
+    def apply(objects, condition):
+        assert condition is None
+        for obj in objects:  # masking must be in place before anything is sent
+            assert obj["data"]["tls.key"] in protected
+        applied.extend(objects)
+        return {"changed": True, "results": [], "api_requests": 1}
+
+    result = certs.execute(options(), FakeClient({}), apply, protected.update)
+    assert result["backend"] == "self_signed"
+    assert [o["metadata"]["name"] for o in applied] == ["otel-ca", "gateway-tls", "agent-tls"]
+    text = json.dumps(result)
+    assert "PRIVATE KEY" not in text
+    assert all(o["data"]["tls.key"] not in text for o in applied)
+
+    # Second run: the stored Secrets are read, kept and their keys masked too.
+    stored = {f"/api/v1/namespaces/{o['metadata']['namespace']}/secrets/{o['metadata']['name']}": o for o in applied}
+    protected.clear()
+    again = []
+    result = certs.execute(options(), FakeClient(stored), lambda objs, _: again.extend(objs) or {"results": []},
+                           protected.update)
+    assert [c["action"] for c in [result["ca"], *result["certificates"]]] == ["kept"] * 3
+    assert again == applied
+
+
+def test_execute_cert_manager_missing_fails_before_applying():
+    def apply(objects, condition):
+        raise AssertionError("nothing may be applied")
+
+    client = FakeClient({})
+    opts = options(backend="cert_manager", certificates=[{"secret_name": "gw", "dns_names": ["gw.example"]}])
+    with pytest.raises(OtelK8sError, match="install cert-manager first"):
+        certs.execute(opts, client, apply, set().update)
+    assert client.paths == ["/apis/cert-manager.io/v1"]
+
+
+def test_execute_cert_manager_served():
+    discovery = {"resources": [{"kind": "Issuer", "name": "issuers"}, {"kind": "Certificate", "name": "certificates"}]}
+    client = FakeClient({"/apis/cert-manager.io/v1": discovery})
+    opts = options(backend="auto", certificates=[{"secret_name": "gw", "dns_names": ["gw.example"]}])
+    seen = {}
+
+    def apply(objects, condition):
+        seen["kinds"] = [o["kind"] for o in objects]
+        seen["condition"] = condition
+        return {"changed": True, "results": [
+            {"kind": "Certificate", "name": "gw", "namespace": NS, "action": "created", "changed": True}]}
+
+    result = certs.execute(opts, client, apply, set().update)
+    assert result["backend"] == "cert_manager"
+    assert seen == {"kinds": ["Issuer", "Certificate", "Issuer", "Certificate"],
+                    "condition": {"type": "Ready", "status": "True"}}
+    assert result["certificates"][0]["action"] == "issued"
+    assert result["ca"]["ca_bundle"] is None  # cert-manager has not written the CA yet
+
+
+def test_execute_absent_removes_secrets_and_cert_manager_objects():
+    captured = []
+    certs.execute(options(backend="auto"), FakeClient({}), lambda objs, _: captured.extend(objs) or {},
+                  set().update, state="absent")
+    assert ("Secret", "agents", "agent-tls") in [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
+                                                 for o in captured]
+    assert {o["kind"] for o in captured} == {"Secret", "Certificate", "Issuer"}
+    captured.clear()
+    certs.execute(options(), FakeClient({}), lambda objs, _: captured.extend(objs) or {}, set().update, state="absent")
+    assert {o["kind"] for o in captured} == {"Secret"}
+    assert all("data" not in o for o in captured)
