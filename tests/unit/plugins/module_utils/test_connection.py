@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+import yaml
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (
+    Connection,
+    KubeClient,
+    resolve_connection,
+    resource_path,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+
+def kubeconfig(tmp_path, user: dict, cluster_extra=None, context_ns=None) -> str:
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "main",
+        "clusters": [{"name": "c", "cluster": {"server": "https://10.1.2.3:6443/",
+                                               "certificate-authority-data": base64.b64encode(b"CA").decode(),
+                                               **(cluster_extra or {})}}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "main", "context": {"cluster": "c", "user": "u", "namespace": context_ns}},
+                     {"name": "other", "context": {"cluster": "c", "user": "u"}}],
+    }
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_static_kubeconfig_with_certificate_data(tmp_path, monkeypatch):
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    path = kubeconfig(tmp_path, {"client-certificate-data": base64.b64encode(b"CERT").decode(),
+                                 "client-key-data": base64.b64encode(b"KEY").decode()}, context_ns="obs")
+    conn = resolve_connection({"kubeconfig": path})
+    assert conn.server == "https://10.1.2.3:6443"
+    assert conn.ca_data == "CA"
+    assert open(conn.client_cert, "rb").read() == b"CERT"
+    assert open(conn.client_key, "rb").read() == b"KEY"
+    assert conn.default_namespace == "obs"
+    assert resolve_connection({"kubeconfig": path, "context": "other"}).default_namespace == "default"
+
+
+def test_token_file_relative_to_kubeconfig_and_options_win(tmp_path):
+    (tmp_path / "token").write_text("abc\n")
+    path = kubeconfig(tmp_path, {"tokenFile": "token"}, {"insecure-skip-tls-verify": True})
+    conn = resolve_connection({"kubeconfig": path})
+    assert conn.token == "abc"
+    assert conn.verify is False
+    conn = resolve_connection({"kubeconfig": path, "api_key": "xyz", "validate_certs": True, "host": "https://h/"})
+    assert (conn.token, conn.verify, conn.server) == ("xyz", True, "https://h")
+
+
+def test_host_with_token_needs_no_kubeconfig(monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    conn = resolve_connection({"host": "https://api.example:6443", "api_key": "t", "ca_cert": "/ca.crt"})
+    assert (conn.server, conn.token, conn.ca_file) == ("https://api.example:6443", "t", "/ca.crt")
+
+
+def test_exec_plugin_is_delegated_to_the_kubernetes_client(tmp_path):
+    script = tmp_path / "cred.sh"
+    script.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1",'
+                      '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n')
+    script.chmod(0o755)
+    path = kubeconfig(tmp_path, {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                          "command": str(script)}})
+    conn = resolve_connection({"kubeconfig": path})
+    assert conn.token == "from-exec"
+    assert conn.server == "https://10.1.2.3:6443"
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "message"),
+    [
+        ({}, {"KUBECONFIG": ""}, "no Kubernetes credentials found"),
+        ({"kubeconfig": "/nonexistent/config"}, {}, "does not exist"),
+        ({"host": "https://h", "client_cert": "/c"}, {}, "'client_cert' and 'client_key' go together"),
+    ],
+)
+def test_resolution_errors(monkeypatch, tmp_path, options, env, message):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(OtelK8sError, match=message):
+        resolve_connection(options)
+
+
+def test_unknown_context_is_named(tmp_path):
+    path = kubeconfig(tmp_path, {"token": "t"})
+    with pytest.raises(OtelK8sError, match="no context named 'missing'"):
+        resolve_connection({"kubeconfig": path, "context": "missing"})
+
+
+def test_resource_path():
+    assert resource_path("v1", "configmaps", "ns", "a") == "/api/v1/namespaces/ns/configmaps/a"
+    assert resource_path("apps/v1", "deployments", "ns", "web", "status") == \
+        "/apis/apps/v1/namespaces/ns/deployments/web/status"
+    assert resource_path("rbac.authorization.k8s.io/v1", "clusterroles") == "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """Answers with the next scripted (status, body) for every request."""
+
+    script: list = []
+    seen: list = []
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        status, body = self.script.pop(0) if self.script else (200, {})
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = HTTPServer(("127.0.0.1", 0), Scripted)
+    Scripted.seen = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+
+
+def test_transient_errors_are_retried_until_success(server):
+    Scripted.script = [(503, {"message": "busy"}), (429, {}), (200, {"kind": "X"})]
+    client = KubeClient(Connection(server=f"http://127.0.0.1:{server.server_port}", token="t"), retry_timeout=10)
+    answer = client.request("GET", "/api/v1")
+    assert answer.data == {"kind": "X"}
+    assert client.requests == 3
+    assert Scripted.seen[0][2] == "Bearer t"
+
+
+def test_permanent_errors_fail_at_once_with_the_status_message(server):
+    Scripted.script = [(422, {"kind": "Status", "reason": "Invalid", "message": "spec.replicas: Invalid value"})]
+    client = KubeClient(Connection(server=f"http://127.0.0.1:{server.server_port}"), retry_timeout=10)
+    with pytest.raises(ApiError) as caught:
+        client.request("GET", "/x")
+    assert (caught.value.status, caught.value.reason) == (422, "Invalid")
+    assert "spec.replicas" in caught.value.message
+    assert client.requests == 1
+
+
+def test_unreachable_server_gives_up_after_the_deadline():
+    client = KubeClient(Connection(server="http://127.0.0.1:9"), retry_timeout=1)
+    with pytest.raises(OtelK8sError, match="cannot reach the Kubernetes API server"):
+        client.request("GET", "/api")
+    assert client.requests >= 2

@@ -1,0 +1,150 @@
+"""The engine's decisions, with a fake client (the real API server is in tests/integration)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import engine
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import Response
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Resource
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+MARKER = engine.Marker(resource_version=100, server_second=1_800_000_000.0)
+BEFORE_MARKER = "2027-01-15T08:00:00Z"  # 1_800_000_000 is 2027-01-15T08:00:00Z
+AFTER_MARKER = "2027-01-15T08:00:01Z"
+
+
+def obj(rv, managed=()):
+    return {"metadata": {"name": "x", "resourceVersion": str(rv), "managedFields": list(managed)}}
+
+
+def ours(time):
+    return {"manager": "otel.kubernetes", "operation": "Apply", "time": time}
+
+
+@pytest.fixture
+def eng():
+    return engine.ApplyEngine(client=None, discovery=None, options=engine.ApplyOptions())
+
+
+def test_unchanged_when_resource_version_did_not_move(eng):
+    assert eng._changed(None, obj(90, [ours(AFTER_MARKER)]), MARKER) is False
+
+
+def test_changed_when_written_by_us_after_the_marker(eng):
+    assert eng._changed(None, obj(101, [ours(AFTER_MARKER)]), MARKER) is True
+    assert eng._changed(None, obj(101, [ours("2027-01-15T08:00:00Z")]), MARKER) is True  # same second
+
+
+def test_controller_write_during_the_run_is_not_our_change(eng):
+    controller = {"manager": "kube-controller-manager", "operation": "Update", "time": AFTER_MARKER}
+    assert eng._changed(None, obj(105, [ours("2027-01-15T07:59:58Z"), controller]), MARKER) is False
+
+
+def test_first_apply_bookkeeping_is_not_a_change(eng):
+    bookkeeping = {"manager": "before-first-apply", "operation": "Update", "time": AFTER_MARKER}
+    assert eng._changed(None, obj(101, [bookkeeping]), MARKER) is False
+    # without a marker (diff and check mode) the same is recognised from the object before
+    assert eng._changed(obj(90), obj(101, [bookkeeping]), None) is False
+    # but fields removed from an object we managed, leaving no entry of ours, are a change
+    assert eng._changed(None, obj(101, []), MARKER) is True
+
+
+def test_without_marker_resource_versions_are_compared(eng):
+    assert eng._changed(obj(5, [ours(BEFORE_MARKER)]), obj(5, [ours(BEFORE_MARKER)]), None) is False
+    assert eng._changed(obj(5, [ours(BEFORE_MARKER)]), obj(6, [ours(AFTER_MARKER)]), None) is True
+
+
+def test_check_mode_compares_content_not_timestamps():
+    eng = engine.ApplyEngine(None, None, engine.ApplyOptions(check_mode=True))
+    before = obj(5, [ours(BEFORE_MARKER)])
+    same = obj(5, [ours(AFTER_MARKER)])
+    assert eng._changed(before, same, None) is False
+    different = obj(5, [ours(AFTER_MARKER)])
+    different["data"] = {"a": "1"}
+    assert eng._changed(before, different, None) is True
+
+
+def test_batches_keep_kind_order_and_isolate_namespaces_and_crds():
+    def planned(kind, api="v1"):
+        return engine.Planned({"apiVersion": api, "kind": kind, "metadata": {"name": kind}}, None)
+
+    plan = [planned("Namespace"), planned("Namespace"), planned("ConfigMap"), planned("ConfigMap"),
+            planned("Deployment", "apps/v1"), planned("ConfigMap")]
+    sizes = [[p.obj["kind"] for p in batch] for batch in engine._batches(plan)]
+    assert sizes == [["Namespace"], ["Namespace"], ["ConfigMap", "ConfigMap"], ["Deployment"], ["ConfigMap"]]
+
+
+def test_describe_api_error():
+    conflict = ApiError(409, "Conflict", "Apply failed with 1 conflict", {"details": {"causes": [
+        {"type": "FieldManagerConflict", "message": 'conflict with "helm"', "field": ".data.owner"}]}})
+    text = engine.describe_api_error(conflict, "applying ConfigMap a/b")
+    assert '.data.owner (conflict with "helm")' in text and "force_conflicts: true" in text
+    assert "401 Unauthorized" in engine.describe_api_error(ApiError(401, "Unauthorized", "x"), "applying y")
+    assert "RBAC" in engine.describe_api_error(ApiError(403, "Forbidden", "user u cannot patch"), "applying y")
+    assert "(422 Invalid): bad" in engine.describe_api_error(ApiError(422, "Invalid", "bad"), "applying y")
+
+
+class FakeDiscovery:
+    def __init__(self, served):
+        self.served = served
+
+    def find(self, api_version, kind):
+        plural, namespaced = self.served.get((api_version, kind), (None, None))
+        return Resource(api_version, kind, plural, namespaced) if plural else None
+
+    def invalidate(self, api_version):
+        pass
+
+
+class RecordingClient:
+    def __init__(self, fail_on=None):
+        self.calls = []
+        self.fail_on = fail_on
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        self.calls.append((method, path))
+        if self.fail_on and self.fail_on in path and method == "PATCH":
+            raise ApiError(422, "Invalid", "spec.replicas: Invalid value: -1")
+        if method == "GET":
+            return Response(200, {"metadata": {"resourceVersion": "10"}}, 1_800_000_000.0)
+        return Response(201, body, 1_800_000_000.0)
+
+
+SERVED = {("v1", "Namespace"): ("namespaces", False), ("v1", "ConfigMap"): ("configmaps", True),
+          ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False)}
+
+
+def test_unknown_kind_fails_before_any_request():
+    client = RecordingClient()
+    eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions())
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+               {"apiVersion": "nope/v1", "kind": "Thing", "metadata": {"name": "t"}}]
+    with pytest.raises(OtelK8sError, match="nothing was applied"):
+        eng.run(objects)
+    assert client.calls == []
+
+
+def test_defaults_namespace_and_drops_it_for_cluster_scoped_kinds():
+    client = RecordingClient()
+    eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions(namespace="obs"))
+    result = eng.run([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+                      {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                       "metadata": {"name": "r", "namespace": "ignored"}}])
+    patched = [path for method, path in client.calls if method == "PATCH"]
+    assert patched == ["/api/v1/namespaces/obs/configmaps/c", "/apis/rbac.authorization.k8s.io/v1/clusterroles/r"]
+    assert [r["namespace"] for r in result["results"]] == ["obs", None]
+    # one LIST for the marker, one PATCH per object
+    assert len(client.calls) == 3
+
+
+def test_server_error_names_the_object_and_what_was_applied():
+    client = RecordingClient(fail_on="configmaps/bad")
+    eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions())
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+               {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad", "namespace": "a"}}]
+    with pytest.raises(OtelK8sError) as caught:
+        eng.run(objects)
+    msg = caught.value.message
+    assert "ConfigMap a/bad" in msg and "422" in msg and "Namespace a (created)" in msg
+    assert [r["action"] for r in caught.value.details["results"]] == ["created"]

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+
+def ns(name):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def test_load_documents_accepts_dict_list_text_and_lists_of_kind_list(tmp_path):
+    assert len(manifests.load_documents(ns("a"))) == 1
+    assert len(manifests.load_documents([ns("a"), ns("b")])) == 2
+    text = yaml.safe_dump_all([ns("a"), None, {"kind": "List", "apiVersion": "v1", "items": [ns("b"), ns("c")]}])
+    assert [d["metadata"]["name"] for _, d in manifests.load_documents(text)] == ["a", "b", "c"]
+    path = tmp_path / "m.yaml"
+    path.write_text(text + "---\n")
+    assert len(manifests.load_documents(src=str(path))) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"definition": "a: [unclosed"}, "not valid YAML"),
+        ({"definition": 42}, "expected a dict, a list or YAML text"),
+        ({"definition": ns("a"), "src": "x.yaml"}, "not both"),
+        ({}, "give 'definition'"),
+        ({"src": "/nonexistent/x.yaml"}, "cannot read"),
+    ],
+)
+def test_load_documents_errors(kwargs, message):
+    with pytest.raises(OtelK8sError, match=message):
+        manifests.load_documents(**kwargs)
+
+
+def test_check_objects_lists_every_problem_at_once():
+    docs = [("d1", ns("ok")), ("d2", {"kind": "ConfigMap", "metadata": {}}), ("d3", "text"), ("d4", ns("ok"))]
+    with pytest.raises(OtelK8sError) as caught:
+        manifests.check_objects(docs)
+    msg = caught.value.message
+    assert "nothing was applied" in msg
+    assert "d2 (kind ConfigMap): apiVersion, metadata.name missing" in msg
+    assert "d3: expected a mapping" in msg
+    assert "d4: Namespace ok is also d1" in msg
+
+
+def test_check_objects_copies_input():
+    original = ns("a")
+    (checked,) = manifests.check_objects([("d", original)])
+    checked["metadata"]["namespace"] = "x"
+    assert "namespace" not in original["metadata"]
+
+
+def test_order_namespaces_and_crds_first_custom_resources_then_webhooks_last():
+    objects = [
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": {}},
+        {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector", "metadata": {}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {}},
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {}},
+        ns("a"),
+    ]
+    kinds = [o["kind"] for o in manifests.order(objects)]
+    assert kinds == ["Namespace", "CustomResourceDefinition", "Deployment", "OpenTelemetryCollector",
+                     "ValidatingWebhookConfiguration"]
+
+
+def test_crd_serves():
+    crd = {"spec": {"group": "example.com", "names": {"kind": "Gadget"},
+                    "versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}]}}
+    assert manifests.crd_serves(crd, "example.com/v1", "Gadget")
+    assert not manifests.crd_serves(crd, "example.com/v0", "Gadget")
+    assert not manifests.crd_serves(crd, "other.com/v1", "Gadget")
+    assert not manifests.crd_serves(crd, "example.com/v1", "Widget")
+
+
+def test_redact_marks_changed_values_only():
+    before = {"kind": "Secret", "data": {"a": "QQ==", "b": "Qg=="}}
+    after = {"kind": "Secret", "data": {"a": "QQ==", "b": "Qw=="}, "stringData": {"c": "plain"}}
+    shown = manifests.redact(after, compare_to=before)
+    assert shown["data"] == {"a": manifests.REDACTED, "b": manifests.REDACTED_CHANGED}
+    assert shown["stringData"] == {"c": manifests.REDACTED_CHANGED}
+    assert manifests.redact(after)["data"]["b"] == manifests.REDACTED
+    assert after["data"]["b"] == "Qw=="  # the input is not changed
+    assert manifests.redact(ns("a")) == ns("a")
+
+
+def test_secret_values_for_no_log():
+    secret = {"kind": "Secret", "data": {"a": "c2VjcmV0"}, "stringData": {"b": "hunter22", "c": "x"}}
+    assert manifests.secret_values([secret, ns("a")]) == {"c2VjcmV0", "hunter22"}
+
+
+def test_for_display_and_comparable_drop_bookkeeping():
+    live = {"apiVersion": "v1", "kind": "ConfigMap", "status": {"x": 1},
+            "metadata": {"name": "a", "resourceVersion": "5", "uid": "u", "annotations": {},
+                         "managedFields": [{"manager": "m", "time": "2026-01-01T00:00:00Z"}]}}
+    assert manifests.for_display(live) == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}
+    moved = yaml.safe_load(yaml.safe_dump(live))
+    moved["metadata"]["resourceVersion"] = "9"
+    moved["metadata"]["managedFields"][0]["time"] = "2026-02-02T00:00:00Z"
+    assert manifests.comparable(live) == manifests.comparable(moved)
+    moved["metadata"]["managedFields"][0]["manager"] = "other"
+    assert manifests.comparable(live) != manifests.comparable(moved)
