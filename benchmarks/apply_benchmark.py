@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Apply 41 objects three ways on the local control plane and print the figures.
 
 The set (from docs: 1 Namespace, 10 ConfigMaps, 10 Services, 10 Deployments, 10
@@ -154,7 +153,7 @@ def main() -> int:
         tools = ("otel", "kcore", "kubectl")
         firsts = {tool: run_once(tool) for tool in tools}
         # Interleaved rounds: noise on this machine hits the three tools alike.
-        rounds = [{tool: run_once(tool) for tool in tools} for _ in range(args.repeat)]
+        rounds = [{tool: run_once(tool) for tool in tools} for _round in range(args.repeat)]
         for tool in tools:
             runs = [r[tool] for r in rounds]
             figures[tool] = {

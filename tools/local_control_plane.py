@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A real, local Kubernetes control plane for tests and for users without a cluster.
 
 kube-apiserver and kube-controller-manager 1.20.2 are built from Debian 12's own
@@ -9,10 +8,10 @@ become ready by themselves.
 
 Usage::
 
-    tools/local_control_plane.py build             # build and cache the binaries
-    tools/local_control_plane.py up   DIR          # start; kubeconfigs land in DIR
-    tools/local_control_plane.py down DIR          # stop everything started in DIR
-    tools/local_control_plane.py env  DIR          # print `export KUBECONFIG=...`
+    python tools/local_control_plane.py build             # build and cache the binaries
+    python tools/local_control_plane.py up   DIR          # start; kubeconfigs land in DIR
+    python tools/local_control_plane.py down DIR          # stop everything started in DIR
+    python tools/local_control_plane.py env  DIR          # print `export KUBECONFIG=...`
 
 ``up`` writes ``DIR/admin.kubeconfig`` (group system:masters) and
 ``DIR/user.kubeconfig`` (an authenticated user with no permissions, for RBAC tests).
@@ -570,7 +569,7 @@ class LocalControlPlane:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build and cache kube-apiserver and kube-controller-manager")
     for command, text in (("up", "start"), ("down", "stop"), ("env", "print shell exports for")):

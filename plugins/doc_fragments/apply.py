@@ -50,9 +50,11 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing anything.
     support: full
     details: Server-side dry run (C(dryRun=All)); the API server validates everything and stores nothing.
   diff_mode:
+    description: Shows what would change, or what changed, in diff mode.
     support: full
     details: Before and after of each changed object; Secret values are replaced by V(VALUE_REDACTED).
 """

@@ -80,7 +80,7 @@ def _batches(plan: list) -> list:
             batches[-1][1].append(item)
         else:
             batches.append((kind, [item]))
-    return [items for _, items in batches]
+    return [items for _kind, items in batches]
 
 
 def _first_apply_bookkeeping(before: dict | None, after_entries: list) -> bool:

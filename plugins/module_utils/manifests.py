@@ -138,7 +138,7 @@ def order(objects: list) -> list:
             return (2, 0, index)
         return (1, 0, index)
 
-    return [obj for _, obj in sorted(enumerate(objects), key=rank)]
+    return [obj for _index, obj in sorted(enumerate(objects), key=rank)]
 
 
 def crd_serves(crd: dict, api_version: str, kind: str) -> bool:

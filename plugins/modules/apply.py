@@ -16,7 +16,7 @@ description:
     Kubernetes message, the object named and what was already applied listed.
   - This is the engine every other module of the collection uses.
 author:
-  - otel.kubernetes contributors
+  - otel.kubernetes contributors (@otel-kubernetes)
 options:
   definition:
     description:

@@ -27,7 +27,7 @@ description:
     Certificate, a CA Issuer and one Certificate per leaf, and cert-manager writes the Secrets with the
     same layout.
 author:
-  - otel.kubernetes contributors
+  - otel.kubernetes contributors (@otel-kubernetes)
 options:
   namespace:
     description:

@@ -15,7 +15,7 @@ def test_load_documents_accepts_dict_list_text_and_lists_of_kind_list(tmp_path):
     assert len(manifests.load_documents(ns("a"))) == 1
     assert len(manifests.load_documents([ns("a"), ns("b")])) == 2
     text = yaml.safe_dump_all([ns("a"), None, {"kind": "List", "apiVersion": "v1", "items": [ns("b"), ns("c")]}])
-    assert [d["metadata"]["name"] for _, d in manifests.load_documents(text)] == ["a", "b", "c"]
+    assert [d["metadata"]["name"] for _where, d in manifests.load_documents(text)] == ["a", "b", "c"]
     path = tmp_path / "m.yaml"
     path.write_text(text + "---\n")
     assert len(manifests.load_documents(src=str(path))) == 3
