@@ -96,11 +96,10 @@ def describe_api_error(error: ApiError, what: str) -> str:
     if error.status == 403:
         return (f"forbidden (403) while {what}: {error.message}. "
                 "The identity in use needs RBAC permission for this; grant it or use another identity")
-    if error.status == 409 and any(c.get("type") == "FieldManagerConflict" for c in error.causes):
-        fields = "; ".join(
-            f"{c.get('field')} ({c.get('message')})" for c in error.causes if c.get("type") == "FieldManagerConflict"
-        )
-        return (f"conflict (409) while {what}: other field managers own these fields: {fields}. "
+    if error.status == 409 and (error.causes or error.message.startswith("Apply failed")):
+        # Newer servers list FieldManagerConflict causes; 1.20 says it in the message only.
+        fields = "; ".join(f"{c.get('field')} ({c.get('message')})" for c in error.causes if c.get("field"))
+        return (f"conflict (409) while {what}: other field managers own these fields: {fields or error.message}. "
                 "Set force_conflicts: true to take them over, or stop managing them elsewhere")
     text = f"the API server refused {what} ({error.status} {error.reason or 'error'}): {error.message}"
     return text

@@ -7,9 +7,11 @@ built or started the tests ERROR with the reason: they are never skipped.
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
+import time
 import uuid
 
 import pytest
@@ -56,6 +58,31 @@ class Cluster:
 
     def request(self, method: str, path: str, body=None, content_type="application/json", query=None):
         return self.client.request(method, path, query, body, content_type).data
+
+    def make_pods_ready(self, namespace: str, labels: dict, count: int = 1, timeout: float = 30.0) -> None:
+        """Stand-in for the kubelet, which this control plane lacks: mark the Pods that the real
+        controllers created as Running and Ready. The ReplicaSet/DaemonSet/StatefulSet and
+        Deployment controllers then report the workload available, as they would on a cluster."""
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        deadline = time.monotonic() + timeout
+        pods = []
+        while time.monotonic() < deadline:
+            pods = self.client.request("GET", f"/api/v1/namespaces/{namespace}/pods",
+                                       {"labelSelector": selector}).data.get("items", [])
+            if len(pods) >= count:
+                break
+            time.sleep(0.3)
+        assert len(pods) >= count, f"only {len(pods)} pods with {selector} appeared in {namespace}"
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for pod in pods:
+            containers = [{"name": c["name"], "image": c["image"], "imageID": "", "ready": True, "restartCount": 0,
+                           "started": True, "state": {"running": {"startedAt": now}}}
+                          for c in pod["spec"]["containers"]]
+            status = {"phase": "Running", "startTime": now, "containerStatuses": containers, "conditions": [
+                {"type": t, "status": "True", "lastTransitionTime": now}
+                for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]}
+            self.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}/status",
+                         {"status": status}, "application/merge-patch+json")
 
     def can(self, user: str, verb: str, resource: str, group: str = "", namespace: str | None = None,
             subresource: str | None = None, groups: list | None = None) -> bool:
