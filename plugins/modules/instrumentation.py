@@ -1,0 +1,395 @@
+#!/usr/bin/python
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: instrumentation
+short_description: Auto-instrumentation with the OpenTelemetry Operator, sending to the node-local agent
+version_added: 0.1.0
+description:
+  - Applies an C(Instrumentation) (C(opentelemetry.io/v1alpha1)) and annotates Namespaces and workload pod
+    templates so that the operator injects it.
+  - By default the SDKs send to the agent on their own node, not to a Service. The operator puts
+    C(OTEL_NODE_IP) (the downward API's C(status.hostIP)) first in every instrumented container since v0.97.0
+    (its auto-instrumentation README says so, for use in endpoints); the Instrumentation also carries it in
+    C(spec.env) for older operators. The exporter endpoint is then "http://$(OTEL_NODE_IP):4317" (the agent's
+    gRPC hostPort, O(agent_grpc_port)).
+  - The injected Java (agent 2.x), Node.js, Python, .NET and Go SDKs send OTLP over HTTP by default. The operator's
+    README gives Python, .NET and Go a per-language C(OTEL_EXPORTER_OTLP_ENDPOINT) on 4318 when the main endpoint is
+    gRPC; its end-to-end tests show Java and Node.js on 4318 as well. Each of these five gets
+    "OTEL_EXPORTER_OTLP_ENDPOINT=http://$(OTEL_NODE_IP):4318" (O(agent_http_port)) in its block, unless set there.
+  - Annotations are C(instrumentation.opentelemetry.io/inject-<language>) with the value
+    C(<namespace>/<name>) of this Instrumentation, which is valid from any namespace and never ambiguous.
+  - Annotations are written with server-side apply of partial objects (the identity and the annotations only,
+    C(spec.template.metadata.annotations) for workloads; the API server merges them into the existing object) under
+    a field manager of their own, O(annotation_field_manager). The annotations of the user and of other tools are
+    never touched. O(state=absent), or a target listed with no language, removes exactly the annotations this module
+    added. Targets must exist already; the module only annotates them.
+  - Refused before anything is applied, with the right way named, are the annotations that do not exist (the seed's
+    C(inject-javaagent), C(inject-contrib), C(service-name), C(otel-traces-sampler),
+    C(otel-traces-sampler-argument), C(exporter-endpoint)) and any other unknown key under
+    C(instrumentation.opentelemetry.io/), languages that are not the operator's, samplers and propagators the
+    Instrumentation does not accept, sampler ratios outside 0 to 1, and per-language fields the API would drop.
+  - Warned about is an O(exporter_endpoint) that names a Service (not node-local), and Go or nginx injection, which
+    the operator leaves off unless started with C(--enable-go-instrumentation) / C(--enable-nginx-instrumentation).
+author:
+  - otel.kubernetes contributors (@otel-kubernetes)
+options:
+  name:
+    description:
+      - Name of the Instrumentation.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the Instrumentation. It must exist.
+    type: str
+    required: true
+  exporter_endpoint:
+    description:
+      - OTLP endpoint of the SDKs (C(spec.exporter.endpoint)), a URL with scheme and port.
+      - When not set, the node-local agent, "http://$(OTEL_NODE_IP):<agent_grpc_port>", with the per-language HTTP
+        endpoints described above. A Service name here draws a warning - it is not node-local.
+    type: str
+  exporter_tls:
+    description:
+      - C(spec.exporter.tls) - C(secretName), C(configMapName), C(ca_file), C(cert_file), C(key_file). Used with an
+        C(https://) endpoint.
+    type: dict
+  propagators:
+    description:
+      - Context propagators, among C(tracecontext), C(baggage), C(b3), C(b3multi), C(jaeger), C(xray), C(ottrace),
+        C(none).
+    type: list
+    elements: str
+    default: [tracecontext, baggage]
+  sampler_type:
+    description:
+      - The trace sampler (C(spec.sampler.type)). One of C(always_on), C(always_off), C(traceidratio),
+        C(parentbased_always_on), C(parentbased_always_off), C(parentbased_traceidratio), C(jaeger_remote), C(xray).
+      - C(parentbased_jaeger_remote) is a valid C(OTEL_TRACES_SAMPLER) but the operator's CRD refuses it; give it with
+        O(env) instead.
+      - When not set, the SDK default (C(parentbased_always_on)).
+    type: str
+  sampler_argument:
+    description:
+      - The sampler argument, a string. For the ratio samplers a number from 0 to 1, for example V("0.1").
+    type: str
+  resource_attributes:
+    description:
+      - Resource attributes for every instrumented pod (C(spec.resource.resourceAttributes)).
+    type: dict
+  env:
+    description:
+      - Environment variables for every instrumented container (C(spec.env)), as Kubernetes EnvVars.
+    type: list
+    elements: dict
+  java:
+    description:
+      - The C(java) block (C(image), C(env), C(resources), C(extensions), C(volumeLimitSize), C(volumeClaimTemplate)).
+    type: dict
+  nodejs:
+    description:
+      - The C(nodejs) block (C(image), C(env), C(resourceRequirements), C(volumeLimitSize), C(volumeClaimTemplate)).
+    type: dict
+  python:
+    description:
+      - The C(python) block (C(image), C(env), C(resourceRequirements), C(volumeLimitSize), C(volumeClaimTemplate)).
+    type: dict
+  dotnet:
+    description:
+      - The C(dotnet) block (C(image), C(env), C(resourceRequirements), C(volumeLimitSize), C(volumeClaimTemplate)).
+    type: dict
+  go:
+    description:
+      - The C(go) block (C(image), C(env), C(resourceRequirements), C(securityContext), C(volumeLimitSize),
+        C(volumeClaimTemplate)).
+    type: dict
+  apache_httpd:
+    description:
+      - The C(apacheHttpd) block (C(image), C(env), C(attrs), C(version), C(configPath), C(resourceRequirements), ...).
+    type: dict
+    aliases: [apacheHttpd]
+  nginx:
+    description:
+      - The C(nginx) block (C(image), C(env), C(attrs), C(configFile), C(resourceRequirements), ...).
+    type: dict
+  agent_grpc_port:
+    description:
+      - The node-local agent's OTLP gRPC port (its hostPort), for the default endpoint.
+    type: int
+    default: 4317
+  agent_http_port:
+    description:
+      - The node-local agent's OTLP HTTP port (its hostPort), for the languages that send OTLP over HTTP.
+    type: int
+    default: 4318
+  namespaces:
+    description:
+      - Existing Namespaces to annotate, so that every new pod in them is instrumented.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The namespace.
+        type: str
+        required: true
+      languages:
+        description:
+          - Languages to inject - C(java), C(nodejs), C(python), C(dotnet), C(go), C(sdk), C(apache-httpd), C(nginx).
+          - An empty list removes the annotations this module added to the namespace.
+        type: list
+        elements: str
+        default: []
+      annotations:
+        description: More annotations for this namespace, checked like O(extra_annotations).
+        type: dict
+  workloads:
+    description:
+      - Existing Deployments, StatefulSets or DaemonSets whose pod template is annotated. Changing the pod template
+        rolls the workload out.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      kind:
+        description: The workload kind.
+        type: str
+        required: true
+        choices: [Deployment, StatefulSet, DaemonSet]
+      name:
+        description: The workload's name.
+        type: str
+        required: true
+      namespace:
+        description: The workload's namespace. Defaults to O(namespace).
+        type: str
+      languages:
+        description:
+          - Languages to inject, as for O(namespaces). An empty list removes the annotations this module added.
+        type: list
+        elements: str
+        default: []
+      container_names:
+        description:
+          - Containers to instrument (C(container-names), or C(<language>-container-names) with several languages).
+        type: list
+        elements: str
+      annotations:
+        description:
+          - More pod template annotations, for example C(instrumentation.opentelemetry.io/otel-go-auto-target-exe) or
+            C(resource.opentelemetry.io/service.name), checked like O(extra_annotations).
+        type: dict
+  extra_annotations:
+    description:
+      - Annotations added to every annotated namespace and pod template.
+      - Keys under C(instrumentation.opentelemetry.io/) must be annotations the operator reads; the ones that do not
+        exist are refused with the right way named.
+    type: dict
+  annotation_field_manager:
+    description:
+      - The server-side apply field manager of the annotations. It must differ from O(field_manager).
+    type: str
+    default: otel.kubernetes-instrumentation
+extends_documentation_fragment:
+  - otel.kubernetes.auth
+  - otel.kubernetes.apply
+notes:
+  - The Instrumentation kind must be served, that is the OpenTelemetry Operator (or its CRDs) installed.
+  - A namespace or workload dropped from the options keeps its annotations; list it with no language (or use
+    O(state=absent)) to remove them.
+"""
+
+EXAMPLES = r"""
+- name: Instrument Java and Python in the shop namespace, through the node-local agent
+  otel.kubernetes.instrumentation:
+    name: default
+    namespace: observability
+    propagators: [tracecontext, baggage]
+    sampler_type: parentbased_traceidratio
+    sampler_argument: "0.1"
+    namespaces:
+      - name: shop
+        languages: [java, python]
+
+- name: Instrument one Deployment's app container, naming its service
+  otel.kubernetes.instrumentation:
+    name: default
+    namespace: observability
+    workloads:
+      - kind: Deployment
+        name: checkout
+        namespace: shop
+        languages: [nodejs]
+        container_names: [app]
+        annotations:
+          resource.opentelemetry.io/service.name: checkout
+
+- name: Remove the Instrumentation and exactly the annotations it added
+  otel.kubernetes.instrumentation:
+    name: default
+    namespace: observability
+    namespaces:
+      - name: shop
+        languages: [java, python]
+    state: absent
+"""
+
+RETURN = r"""
+objects:
+  description:
+    - The rendered objects - the Instrumentation, then the partial Namespace and workload objects that carry the
+      annotations (applied with O(annotation_field_manager)).
+  returned: always
+  type: list
+  elements: dict
+results:
+  description:
+    - One entry per object applied or deleted, as returned by M(otel.kubernetes.apply). For annotated targets the
+      action is C(updated) when annotations were added or removed, C(unchanged) otherwise.
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after of each changed object.
+  returned: in diff mode
+  type: list
+  elements: dict
+api_requests:
+  description: HTTP requests made to the API server by this task, the existence checks included.
+  returned: always
+  type: int
+"""
+
+from contextlib import contextmanager
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import instrumentation_render as render
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+    apply_objects,
+    connect,
+    fail,
+    module_with,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+PLURALS = {"Namespace": ("v1", "namespaces"), "Deployment": ("apps/v1", "deployments"),
+           "StatefulSet": ("apps/v1", "statefulsets"), "DaemonSet": ("apps/v1", "daemonsets")}
+
+
+@contextmanager
+def _options(module, **overrides):
+    """apply_objects reads state and field_manager from module.params: override them for one call."""
+    saved = {key: module.params[key] for key in overrides}
+    module.params.update(overrides)
+    try:
+        yield
+    finally:
+        module.params.update(saved)
+
+
+def _existing(client, targets: list) -> tuple:
+    """(targets that exist, names of those that do not)."""
+    found, missing = [], []
+    for obj in targets:
+        api_version, plural = PLURALS[obj["kind"]]
+        meta = obj["metadata"]
+        try:
+            client.request("GET", resource_path(api_version, plural, meta.get("namespace"), meta["name"]))
+            found.append(obj)
+        except ApiError as error:
+            if error.status != 404:
+                raise OtelK8sError(f"cannot read {manifests.identity(obj)} ({error.status}): {error.message}") from None
+            missing.append(manifests.identity(obj))
+    return found, missing
+
+
+def _merge(total: dict, part: dict) -> dict:
+    total["changed"] = total.get("changed", False) or part["changed"]
+    total.setdefault("results", []).extend(part["results"])
+    if "diff" in part:
+        total.setdefault("diff", []).extend(part["diff"])
+    total["api_requests"] = part["api_requests"]
+    return total
+
+
+def main():
+    target = {"type": "list", "elements": "str", "default": []}
+    module = module_with({
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "exporter_endpoint": {"type": "str"},
+        "exporter_tls": {"type": "dict"},
+        "propagators": {"type": "list", "elements": "str", "default": list(render.DEFAULT_PROPAGATORS)},
+        "sampler_type": {"type": "str"},
+        "sampler_argument": {"type": "str"},
+        "resource_attributes": {"type": "dict"},
+        "env": {"type": "list", "elements": "dict"},
+        "java": {"type": "dict"},
+        "nodejs": {"type": "dict"},
+        "python": {"type": "dict"},
+        "dotnet": {"type": "dict"},
+        "go": {"type": "dict"},
+        "apache_httpd": {"type": "dict", "aliases": ["apacheHttpd"]},
+        "nginx": {"type": "dict"},
+        "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
+        "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
+        "namespaces": {"type": "list", "elements": "dict", "default": [], "options": {
+            "name": {"type": "str", "required": True},
+            "languages": dict(target),
+            "annotations": {"type": "dict"},
+        }},
+        "workloads": {"type": "list", "elements": "dict", "default": [], "options": {
+            "kind": {"type": "str", "required": True, "choices": list(render.WORKLOAD_KINDS)},
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "languages": dict(target),
+            "container_names": {"type": "list", "elements": "str"},
+            "annotations": {"type": "dict"},
+        }},
+        "extra_annotations": {"type": "dict"},
+        "annotation_field_manager": {"type": "str", "default": render.ANNOTATION_FIELD_MANAGER},
+    })
+    params = module.params
+    objects = []
+    result = {"changed": False, "results": []}
+    try:
+        instrumentation, injections, warnings = render.plan(params)
+        objects = [instrumentation, *injections]
+        for warning in warnings:
+            module.warn(warning)
+        client = connect(module)
+        found, missing = _existing(client, injections)
+        if params["state"] == "present":
+            if missing:
+                raise OtelK8sError(
+                    "these targets do not exist, nothing was applied: " + ", ".join(missing)
+                    + ". This module only annotates existing namespaces and workloads; create them first"
+                )
+            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
+                                         namespace=params["namespace"], client=client))
+            if injections:
+                with _options(module, field_manager=params["annotation_field_manager"]):
+                    _merge(result, apply_objects(module, manifests.check_objects(
+                        [("annotations", obj) for obj in injections]), client=client))
+        else:
+            if found:  # remove exactly our annotations first: no new pod asks for a deleted Instrumentation
+                with _options(module, state="present", field_manager=params["annotation_field_manager"]):
+                    _merge(result, apply_objects(module, manifests.check_objects(
+                        [("annotations", obj) for obj in render.removal_objects(found)]), client=client))
+            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
+                                         namespace=params["namespace"], client=client))
+        result["api_requests"] = client.requests
+    except OtelK8sError as error:
+        if result.get("results"):  # what an earlier step of this task applied
+            error.details["results"] = result["results"] + list(error.details.get("results") or [])
+        fail(module, error, objects=objects)
+    module.exit_json(objects=objects, **result)
+
+
+if __name__ == "__main__":
+    main()
