@@ -53,17 +53,20 @@ def connect(module: AnsibleModule) -> KubeClient:
 
 
 def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = None,
-                  wait_condition: dict | None = None, client: KubeClient | None = None) -> dict:
+                  wait_condition: dict | None = None, client: KubeClient | None = None,
+                  state: str | None = None, field_manager: str | None = None) -> dict:
     """Hand objects to the engine with the module's options; returns the engine's result.
 
-    Raises OtelK8sError; `fail` turns it into fail_json.
+    state and field_manager override the module's options for this call (a module that
+    owns two sets of fields applies each under its own manager). Raises OtelK8sError;
+    `fail` turns it into fail_json.
     """
     params = module.params
     client = client or connect(module)
     options = ApplyOptions(
-        state=params["state"],
+        state=state or params["state"],
         namespace=namespace,
-        field_manager=params["field_manager"],
+        field_manager=field_manager or params["field_manager"],
         force_conflicts=params["force_conflicts"],
         check_mode=module.check_mode,
         diff=module._diff,

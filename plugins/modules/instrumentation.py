@@ -264,7 +264,6 @@ api_requests:
   type: int
 """
 
-from contextlib import contextmanager
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import instrumentation_render as render
 from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
@@ -279,17 +278,6 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 PLURALS = {"Namespace": ("v1", "namespaces"), "Deployment": ("apps/v1", "deployments"),
            "StatefulSet": ("apps/v1", "statefulsets"), "DaemonSet": ("apps/v1", "daemonsets")}
-
-
-@contextmanager
-def _options(module, **overrides):
-    """apply_objects reads state and field_manager from module.params: override them for one call."""
-    saved = {key: module.params[key] for key in overrides}
-    module.params.update(overrides)
-    try:
-        yield
-    finally:
-        module.params.update(saved)
 
 
 def _existing(client, targets: list) -> tuple:
@@ -373,14 +361,14 @@ def main():
             _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
                                          namespace=params["namespace"], client=client))
             if injections:
-                with _options(module, field_manager=params["annotation_field_manager"]):
-                    _merge(result, apply_objects(module, manifests.check_objects(
-                        [("annotations", obj) for obj in injections]), client=client))
+                _merge(result, apply_objects(module, manifests.check_objects(
+                    [("annotations", obj) for obj in injections]), client=client,
+                    field_manager=params["annotation_field_manager"]))
         else:
             if found:  # remove exactly our annotations first: no new pod asks for a deleted Instrumentation
-                with _options(module, state="present", field_manager=params["annotation_field_manager"]):
-                    _merge(result, apply_objects(module, manifests.check_objects(
-                        [("annotations", obj) for obj in render.removal_objects(found)]), client=client))
+                _merge(result, apply_objects(module, manifests.check_objects(
+                    [("annotations", obj) for obj in render.removal_objects(found)]), client=client,
+                    state="present", field_manager=params["annotation_field_manager"]))
             _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
                                          namespace=params["namespace"], client=client))
         result["api_requests"] = client.requests

@@ -1,0 +1,461 @@
+#!/usr/bin/python
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: collector
+short_description: Manage an OpenTelemetry Collector of the OpenTelemetry Operator (OpenTelemetryCollector v1beta1)
+version_added: 0.1.0
+description:
+  - Renders an C(opentelemetry.io/v1beta1) OpenTelemetryCollector from options, lints it, and applies it with
+    server-side apply through the collection's engine (honest C(changed), check mode by server dry run, diff).
+  - The configuration is always written as the structured v1beta1 C(spec.config); YAML text is parsed first.
+    The deprecated v1alpha1 string form is never written.
+  - Before anything is applied, the configuration goes through M(otel.kubernetes.collector_config)'s lint with
+    this collector's mode, replicas, autoscaler and memory limit. Any error fails the task and nothing is
+    applied; warnings are shown and returned.
+  - When O(image) is not given, the image is the smallest collector distribution that has every component
+    of the configuration (core C(otelcol), then C(otelcol-k8s), then C(otelcol-contrib)). The operator's own
+    default is the core distribution, which has no k8sattributes, tail_sampling or loadbalancing.
+  - Secure defaults; runs as non-root user 10001 with a read-only root file system, no privilege escalation,
+    all capabilities dropped, and the RuntimeDefault seccomp profile. O(security_context) and
+    O(pod_security_context) are merged over them.
+  - A memory_limiter with neither C(limit_mib) nor C(limit_percentage) gets C(limit_percentage=80) and
+    C(spike_limit_percentage=25) (and C(check_interval=1s) when missing), with a warning. With a memory limit
+    in O(resources), the environment variable C(GOMEMLIMIT) is set to about 80% of it.
+  - The operator creates the collector's HorizontalPodAutoscaler itself from O(autoscaler). A second HPA on the
+    same collector fights it, so an HPA in O(extra_objects) that targets this collector is an error. HPAs made
+    outside this task are not looked for.
+author:
+  - otel.kubernetes contributors (@otel-kubernetes)
+options:
+  name:
+    description:
+      - Name of the OpenTelemetryCollector. The operator names its workload and Service C(<name>-collector).
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the collector. Defaults to the kubeconfig context's namespace, else C(default).
+    type: str
+  config:
+    description:
+      - The collector configuration (receivers, processors, exporters, connectors, extensions, service), as a
+        dictionary or as YAML text. Required with O(state=present).
+    type: raw
+  mode:
+    description:
+      - How the operator runs the collector. C(daemonset) is the node agent; C(deployment) or C(statefulset) the
+        gateway; C(sidecar) is injected into annotated pods.
+    type: str
+    choices: [daemonset, deployment, statefulset, sidecar]
+    default: deployment
+  image:
+    description:
+      - The collector image. Default, the smallest distribution that has every component of O(config), from
+        C(ghcr.io/open-telemetry/opentelemetry-collector-releases), tag O(collector_version).
+    type: str
+  distribution:
+    description:
+      - Check the configuration against this distribution (and use its image when O(image) is not given).
+    type: str
+    choices: [core, k8s, contrib]
+  collector_version:
+    description:
+      - Tag of the chosen image when O(image) is not given. Defaults to the release the component lists were
+        read for.
+    type: str
+  replicas:
+    description:
+      - Number of replicas (C(deployment) and C(statefulset) only).
+    type: int
+  autoscaler:
+    description:
+      - The operator's C(spec.autoscaler) - C(minReplicas), C(maxReplicas), C(targetCPUUtilization),
+        C(targetMemoryUtilization), C(behavior), C(metrics). Setting C(maxReplicas) turns autoscaling on.
+      - C(enabled), C(targetCPUUtilizationPercentage) and C(targetMemoryUtilizationPercentage) (the Helm chart's
+        names) are refused with the right names.
+    type: dict
+  resources:
+    description:
+      - Container resources (C(limits), C(requests)). C(limits.memory) is checked against the memory_limiter and
+        sets C(GOMEMLIMIT).
+    type: dict
+  env:
+    description:
+      - Environment variables of the collector container (Kubernetes EnvVar list).
+    type: list
+    elements: dict
+  node_env:
+    description:
+      - Add C(K8S_NODE_NAME) (downward API C(spec.nodeName)) and C(K8S_NODE_IP) (C(status.hostIP)) to the
+        environment, for k8sattributes C(filter.node_from_env_var) and node-local endpoints.
+      - Default true for O(mode=daemonset), false otherwise. Variables of the same name in O(env) win.
+    type: bool
+  volumes:
+    description:
+      - Pod volumes, for example Secret volumes with TLS certificates.
+    type: list
+    elements: dict
+  volume_mounts:
+    description:
+      - Volume mounts of the collector container.
+    type: list
+    elements: dict
+  ports:
+    description:
+      - Extra ports of the collector's Service (C(name), C(port), C(protocol), C(targetPort), C(nodePort),
+        C(appProtocol)) and C(hostPort) for node agents.
+      - C(protocol) is always written (default C(TCP)); some API servers refuse server-side apply without it.
+      - The operator also infers ports from the receivers of the configuration.
+    type: list
+    elements: dict
+  service_account:
+    description:
+      - Service account of the collector pods (C(spec.serviceAccount)); see M(otel.kubernetes.rbac).
+    type: str
+  tolerations:
+    description:
+      - Pod tolerations, for example to run the agent on control-plane nodes. Not for O(mode=sidecar).
+    type: list
+    elements: dict
+  node_selector:
+    description:
+      - Pod node selector.
+    type: dict
+  affinity:
+    description:
+      - Pod affinity. Not for O(mode=sidecar).
+    type: dict
+  priority_class_name:
+    description:
+      - Pod priority class. Not for O(mode=sidecar).
+    type: str
+  pod_disruption_budget:
+    description:
+      - The operator's C(spec.podDisruptionBudget) - C(maxUnavailable) or C(minAvailable).
+    type: dict
+  upgrade_strategy:
+    description:
+      - Whether the operator upgrades this collector's configuration when the operator is upgraded.
+    type: str
+    choices: [automatic, none]
+    default: automatic
+  self_monitoring:
+    description:
+      - Set C(spec.observability.metrics.enableMetrics) (the operator then creates a ServiceMonitor or PodMonitor)
+        and make C(service.telemetry.metrics) serve the collector's own metrics on C(0.0.0.0:8888), so they can be
+        scraped from outside the pod. A reader bound to localhost is moved to C(0.0.0.0).
+    type: bool
+    default: false
+  labels:
+    description:
+      - Labels of the OpenTelemetryCollector.
+    type: dict
+  annotations:
+    description:
+      - Annotations of the OpenTelemetryCollector.
+    type: dict
+  security_context:
+    description:
+      - Container security context, merged over the secure defaults.
+    type: dict
+  pod_security_context:
+    description:
+      - Pod security context (C(fsGroup) belongs here), merged over the secure defaults.
+    type: dict
+  traces_routed_by_trace_id:
+    description:
+      - The senders route every span of a trace to the same replica (C(loadbalancing) exporter with
+        C(routing_key=traceID)); silences the tail-sampling warning for several replicas.
+    type: bool
+    default: false
+  extra_objects:
+    description:
+      - Other objects to apply (or delete) with the collector, in the same task, for example a Secret or a
+        ConfigMap it mounts. A HorizontalPodAutoscaler that targets this collector is refused.
+    type: list
+    elements: dict
+extends_documentation_fragment:
+  - otel.kubernetes.auth
+  - otel.kubernetes.apply
+notes:
+  - O(wait=true) waits for the workload the operator creates, C(<name>-collector) (a Deployment, DaemonSet or
+    StatefulSet by O(mode)), to be rolled out, and for the operator to have reconciled the collector when it
+    reports C(status.observedGeneration). Sidecars have no workload of their own. Without a running operator
+    the workload never appears and the wait times out, saying so.
+  - The OpenTelemetryCollector CRD (the OpenTelemetry Operator) must be installed.
+seealso:
+  - module: otel.kubernetes.collector_config
+  - module: otel.kubernetes.apply
+"""
+
+EXAMPLES = r"""
+- name: Node agent, reached on the node IP
+  otel.kubernetes.collector:
+    name: otel-agent
+    namespace: observability
+    mode: daemonset
+    service_account: otel-collector
+    resources:
+      limits: {cpu: 500m, memory: 512Mi}
+      requests: {cpu: 100m, memory: 256Mi}
+    ports:
+      - {name: otlp-grpc, port: 4317, hostPort: 4317}
+      - {name: otlp-http, port: 4318, hostPort: 4318}
+    config:
+      receivers:
+        otlp:
+          protocols:
+            grpc: {endpoint: 0.0.0.0:4317}
+            http: {endpoint: 0.0.0.0:4318}
+      processors:
+        memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 25}
+        k8sattributes:
+          filter: {node_from_env_var: K8S_NODE_NAME}
+        batch: {}
+      exporters:
+        loadbalancing:
+          routing_key: traceID
+          protocol:
+            otlp: {tls: {insecure: true}}
+          resolver:
+            dns: {hostname: otel-gateway-collector-headless.observability.svc.cluster.local}
+      service:
+        pipelines:
+          traces:
+            receivers: [otlp]
+            processors: [memory_limiter, k8sattributes, batch]
+            exporters: [loadbalancing]
+
+- name: Tail-sampling gateway with the operator's autoscaler, waiting for its Deployment
+  otel.kubernetes.collector:
+    name: otel-gateway
+    namespace: observability
+    mode: deployment
+    replicas: 3
+    autoscaler: {minReplicas: 3, maxReplicas: 10, targetCPUUtilization: 60, targetMemoryUtilization: 80}
+    traces_routed_by_trace_id: true
+    self_monitoring: true
+    resources:
+      limits: {memory: 1Gi}
+    pod_disruption_budget: {maxUnavailable: 1}
+    config: "{{ lookup('ansible.builtin.file', 'gateway-config.yaml') }}"
+    wait: true
+    wait_timeout: 300
+
+- name: Remove the gateway
+  otel.kubernetes.collector:
+    name: otel-gateway
+    namespace: observability
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the collector (or an extra object) was, or in check mode would be, changed.
+  returned: always
+  type: bool
+object:
+  description: The rendered OpenTelemetryCollector, as sent to the API server.
+  returned: always
+  type: dict
+  sample:
+    apiVersion: opentelemetry.io/v1beta1
+    kind: OpenTelemetryCollector
+    metadata: {name: otel-gateway, namespace: observability}
+    spec:
+      mode: deployment
+      image: ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0
+image:
+  description: The collector image (given, or chosen from the configuration's components).
+  returned: with state=present
+  type: str
+  sample: ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0
+distribution:
+  description: The distribution the configuration was checked against; null for an image of no known distribution.
+  returned: with state=present
+  type: str
+  sample: k8s
+errors:
+  description: The lint and option errors that stopped the task (nothing was applied).
+  returned: on failure before applying
+  type: list
+  elements: str
+lint_warnings:
+  description:
+    - Lint and rendering warnings, each naming the place and the fix; also shown as task warnings.
+    - Not named C(warnings), a key Ansible reserves for its own warnings.
+  returned: always
+  type: list
+  elements: str
+results:
+  description: One entry per applied object, as returned by M(otel.kubernetes.apply).
+  returned: when the cluster was contacted
+  type: list
+  elements: dict
+  contains:
+    apiVersion:
+      description: The object's apiVersion.
+      type: str
+    kind:
+      description: The object's kind.
+      type: str
+    name:
+      description: The object's name.
+      type: str
+    namespace:
+      description: The object's namespace.
+      type: str
+    action:
+      description: What was done (or, in check mode, what would be done).
+      type: str
+      choices: [created, updated, unchanged, deleted, absent]
+    changed:
+      description: Whether this object was (or would be) changed.
+      type: bool
+workload:
+  description: The operator-created workload that was waited for.
+  returned: with wait=true, state=present and a mode other than sidecar, outside check mode
+  type: dict
+  sample: {apiVersion: apps/v1, kind: Deployment, name: otel-gateway-collector, namespace: observability}
+diff:
+  description: Before and after of each changed object.
+  returned: in diff mode
+  type: list
+  elements: dict
+api_requests:
+  description: HTTP requests made to the API server by this task.
+  returned: when the cluster was contacted
+  type: int
+"""
+
+import time
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+    apply_objects,
+    connect,
+    fail,
+    module_with,
+    redacted_params,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES
+from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+
+RENDER_OPTIONS = (
+    "namespace", "config", "mode", "image", "distribution", "replicas", "autoscaler", "resources", "env", "node_env",
+    "volumes", "volume_mounts", "ports", "service_account", "tolerations", "node_selector", "affinity",
+    "priority_class_name", "pod_disruption_budget", "upgrade_strategy", "self_monitoring", "labels", "annotations",
+    "security_context", "pod_security_context", "traces_routed_by_trace_id", "extra_objects",
+)
+
+
+def _get(client, path):
+    try:
+        return client.request("GET", path).data
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise OtelK8sError(f"reading {path}: {error.message}") from None
+
+
+def wait_for_collector(module, client, name: str, namespace: str) -> dict | None:
+    """Poll the operator-created workload until it has rolled out; raises OtelK8sError on timeout."""
+    mode = module.params["mode"]
+    target = collector_render.workload(name, mode)
+    if target is None:
+        return None
+    api_version, kind, plural, workload_name = target
+    collector_path = resource_path(collector_render.API_VERSION, collector_render.PLURAL, namespace, name)
+    workload_path = resource_path(api_version, plural, namespace, workload_name)
+    deadline = time.monotonic() + module.params["wait_timeout"]
+    while True:
+        ready, why = collector_render.collector_ready(_get(client, collector_path), _get(client, workload_path),
+                                                      mode, name, namespace)
+        if ready:
+            return {"apiVersion": api_version, "kind": kind, "name": workload_name, "namespace": namespace}
+        if time.monotonic() + module.params["wait_sleep"] > deadline:
+            raise OtelK8sError(f"timed out after {module.params['wait_timeout']}s waiting for collector "
+                               f"{namespace}/{name} to roll out: {why}. The collector itself was applied")
+        time.sleep(module.params["wait_sleep"])
+
+
+def main():
+    object_list = {"type": "list", "elements": "dict"}
+    module = module_with(
+        {
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "config": {"type": "raw"},
+            "mode": {"type": "str", "default": "deployment", "choices": list(MODES)},
+            "image": {"type": "str"},
+            "distribution": {"type": "str", "choices": ["core", "k8s", "contrib"]},
+            "collector_version": {"type": "str"},
+            "replicas": {"type": "int"},
+            "autoscaler": {"type": "dict"},
+            "resources": {"type": "dict"},
+            "env": object_list,
+            "node_env": {"type": "bool"},
+            "volumes": object_list,
+            "volume_mounts": object_list,
+            "ports": object_list,
+            "service_account": {"type": "str"},
+            "tolerations": object_list,
+            "node_selector": {"type": "dict"},
+            "affinity": {"type": "dict"},
+            "priority_class_name": {"type": "str"},
+            "pod_disruption_budget": {"type": "dict"},
+            "upgrade_strategy": {"type": "str", "default": "automatic", "choices": ["automatic", "none"]},
+            "self_monitoring": {"type": "bool", "default": False},
+            "labels": {"type": "dict"},
+            "annotations": {"type": "dict"},
+            "security_context": {"type": "dict"},
+            "pod_security_context": {"type": "dict"},
+            "traces_routed_by_trace_id": {"type": "bool", "default": False},
+            "extra_objects": object_list,
+        },
+        required_if=[("state", "present", ("config",))],
+    )
+    p = module.params
+    invocation = {"module_args": redacted_params(module, "extra_objects")}
+    result = {"lint_warnings": []}
+    try:
+        extras = []
+        if p["extra_objects"]:
+            extras = manifests.check_objects(manifests.load_documents(p["extra_objects"]))
+            module.no_log_values.update(manifests.secret_values(extras))
+        if p["state"] == "absent":
+            obj = collector_render.collector_ref(p["name"], p["namespace"])
+        else:
+            options = {key: p[key] for key in RENDER_OPTIONS}
+            rendered = collector_render.render(p["name"], version=p["collector_version"], **options)
+            obj = rendered.object
+            result.update(image=rendered.image, distribution=rendered.distribution,
+                          lint_warnings=rendered.warnings)
+            for warning in rendered.warnings:
+                module.warn(warning)
+            if rendered.errors:
+                module.fail_json(
+                    msg=f"collector {p['name']}: {len(rendered.errors)} error(s), nothing was applied:\n- "
+                        + "\n- ".join(rendered.errors),
+                    errors=rendered.errors, object=obj, invocation=invocation, **result)
+        client = connect(module)
+        result.update(apply_objects(module, [obj] + extras, p["namespace"], client=client))
+        namespace = next((r["namespace"] for r in result["results"] if r["kind"] == collector_render.KIND),
+                         p["namespace"])
+        if p["wait"] and p["state"] == "present" and not module.check_mode:
+            workload = wait_for_collector(module, client, p["name"], namespace)
+            if workload:
+                result["workload"] = workload
+        result["api_requests"] = client.requests
+    except OtelK8sError as error:
+        fail(module, error, invocation=invocation, **result)
+    module.exit_json(object=obj, invocation=invocation, **result)
+
+
+if __name__ == "__main__":
+    main()

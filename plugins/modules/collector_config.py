@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: collector_config
+short_description: Validate and lint an OpenTelemetry Collector configuration, without a cluster
+version_added: 0.1.0
+description:
+  - Checks a collector configuration the way the collector would at start-up, and for the mistakes that
+    run but lose data, before anything reaches a cluster. No connection to Kubernetes is made.
+  - Errors (the task fails, every error listed, each naming the exact place and the fix) are a pipeline
+    or C(service.extensions) naming a component that is not defined in its section; a component the chosen
+    collector distribution does not contain (for example the C(prometheus) exporter in C(otelcol-k8s),
+    C(tail_sampling) in the core C(otelcol), or the removed C(loki) exporter anywhere); a memory_limiter
+    C(limit_mib) at or above the container memory limit; wrong types; no C(service.pipelines).
+  - Warnings (shown, and returned in RV(lint_warnings)) are memory_limiter not first or batch not last in a
+    pipeline, k8sattributes after batch, a memory_limiter without a spike limit, a DaemonSet agent whose
+    k8sattributes has no node filter, tail sampling in a collector with several replicas whose traces are
+    not routed by trace ID, and internal metrics bound to localhost.
+  - The distribution is O(distribution), else derived from O(image), else the smallest distribution
+    (core, then k8s, then contrib) that has every component; it is returned with its image.
+  - The component lists are those of the collector release named in RV(collector_version).
+author:
+  - otel.kubernetes contributors (@otel-kubernetes)
+options:
+  config:
+    description:
+      - The collector configuration, as a dictionary or as YAML text (the form of C(spec.config) of an
+        OpenTelemetryCollector v1beta1, or of a collector's config file).
+    type: raw
+    required: true
+  distribution:
+    description:
+      - The collector distribution the configuration is for.
+      - C(core) is C(otelcol), the operator's default image; C(k8s) is C(otelcol-k8s); C(contrib) is
+        C(otelcol-contrib).
+    type: str
+    choices: [core, k8s, contrib]
+  image:
+    description:
+      - The collector image; its repository name tells the distribution (mirrors included), for example
+        C(otel/opentelemetry-collector-k8s:0.159.0).
+      - An image that is none of the three distributions turns the component check off, with a warning.
+    type: str
+  memory_limit:
+    description:
+      - The collector container's memory limit, as a Kubernetes quantity (C(512Mi), C(1Gi)).
+      - With it, a memory_limiter C(limit_mib) at or above the limit is an error.
+    type: str
+  mode:
+    description:
+      - How the collector runs. C(daemonset) turns on the agent checks (k8sattributes node filter).
+    type: str
+    choices: [daemonset, deployment, statefulset, sidecar]
+    default: deployment
+  replicas:
+    description:
+      - Number of collector replicas; more than one makes tail sampling need trace-ID routing.
+    type: int
+  autoscaler:
+    description:
+      - The collector's autoscaler (the operator's C(spec.autoscaler)); a C(maxReplicas) above 1 makes tail
+        sampling need trace-ID routing.
+    type: dict
+  traces_routed_by_trace_id:
+    description:
+      - Set when the senders route every span of a trace to the same replica (the C(loadbalancing) exporter
+        with C(routing_key=traceID)); silences the tail-sampling warning.
+    type: bool
+    default: false
+  fail_on_warnings:
+    description:
+      - Fail the task when there are warnings, too.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Can run in check mode and return the same results as without it.
+    support: full
+    details: Nothing is changed in any mode.
+  diff_mode:
+    description: Would return details on what has changed in diff mode.
+    support: none
+notes:
+  - The module never reports C(changed).
+seealso:
+  - module: otel.kubernetes.collector
+"""
+
+EXAMPLES = r"""
+- name: Lint the gateway configuration for the k8s distribution
+  otel.kubernetes.collector_config:
+    config: "{{ lookup('ansible.builtin.file', 'gateway-config.yaml') }}"
+    distribution: k8s
+    memory_limit: 1Gi
+    replicas: 3
+    traces_routed_by_trace_id: true
+
+- name: Find the smallest image for a configuration
+  otel.kubernetes.collector_config:
+    config:
+      receivers:
+        otlp:
+          protocols:
+            grpc:
+              endpoint: 0.0.0.0:4317
+      processors:
+        memory_limiter:
+          check_interval: 1s
+          limit_percentage: 80
+          spike_limit_percentage: 25
+        k8sattributes: {}
+        batch: {}
+      exporters:
+        otlp:
+          endpoint: otel-gateway-collector-headless.observability:4317
+      service:
+        pipelines:
+          traces:
+            receivers: [otlp]
+            processors: [memory_limiter, k8sattributes, batch]
+            exporters: [otlp]
+  register: agent_lint
+
+- name: Use it
+  ansible.builtin.debug:
+    msg: "{{ agent_lint.image }}"
+
+- name: Fail a CI job on warnings too
+  otel.kubernetes.collector_config:
+    config: "{{ collector_config }}"
+    image: otel/opentelemetry-collector-contrib:0.159.0
+    mode: daemonset
+    memory_limit: 512Mi
+    fail_on_warnings: true
+"""
+
+RETURN = r"""
+valid:
+  description: Whether the configuration has no errors.
+  returned: always
+  type: bool
+  sample: true
+errors:
+  description: Every error, each naming the place in the configuration and the fix.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "service.pipelines.metrics.receivers: `prometheus` is not defined under `receivers` or `connectors`, ..."
+lint_warnings:
+  description:
+    - Every warning, each naming the place and the fix. They are also shown as task warnings.
+    - Not named C(warnings), a key Ansible reserves for its own warnings.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "service.pipelines.traces.processors: memory_limiter is at position 3 of [k8sattributes, batch, ...]; ..."
+distribution:
+  description:
+    - The distribution checked against (C(core), C(k8s) or C(contrib)); null for an image of no known
+      distribution.
+  returned: always
+  type: str
+  sample: k8s
+image:
+  description: The given image, or the image of the chosen distribution.
+  returned: always
+  type: str
+  sample: ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0
+collector_version:
+  description: The collector release whose component lists were used.
+  returned: always
+  type: str
+  sample: 0.159.0
+config:
+  description: The configuration as checked, parsed from YAML, with empty sections as C({}).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import distributions
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES, lint
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "config": {"type": "raw", "required": True},
+            "distribution": {"type": "str", "choices": list(distributions.ORDER)},
+            "image": {"type": "str"},
+            "memory_limit": {"type": "str"},
+            "mode": {"type": "str", "default": "deployment", "choices": list(MODES)},
+            "replicas": {"type": "int"},
+            "autoscaler": {"type": "dict"},
+            "traces_routed_by_trace_id": {"type": "bool", "default": False},
+            "fail_on_warnings": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    report = lint(p["config"], distribution=p["distribution"], image=p["image"], memory_limit=p["memory_limit"],
+                  mode=p["mode"], replicas=p["replicas"], autoscaler=p["autoscaler"],
+                  traces_routed_by_trace_id=p["traces_routed_by_trace_id"])
+    result = {
+        "changed": False,
+        "valid": report.valid,
+        "errors": report.errors,
+        "lint_warnings": report.warnings,
+        "distribution": report.distribution,
+        "image": report.image,
+        "collector_version": distributions.COLLECTOR_VERSION,
+        "config": report.config,
+    }
+    for warning in report.warnings:
+        module.warn(warning)
+    if report.errors:
+        module.fail_json(msg=f"the collector configuration has {len(report.errors)} error(s):\n- "
+                             + "\n- ".join(report.errors), **result)
+    if p["fail_on_warnings"] and report.warnings:
+        module.fail_json(msg=f"the collector configuration has {len(report.warnings)} warning(s) and "
+                             f"fail_on_warnings is set:\n- " + "\n- ".join(report.warnings), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
