@@ -44,21 +44,56 @@ def object_set(prefix: str) -> str:
     docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": prefix}}]
     for i in range(10):
         labels = {"app": f"app-{i}"}
-        docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"config-{i}", "namespace": prefix},
-                     "data": {"index": str(i), "level": "info"}})
-        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{i}", "namespace": prefix},
-                     "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": 8080,
-                                                              "protocol": "TCP"}]}})
-        docs.append({
-            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"app-{i}", "namespace": prefix},
-            "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0",
-                                         "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]}}},
-        })
-        docs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                     "metadata": {"name": f"{prefix}-reader-{i}"},
-                     "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]})
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"config-{i}", "namespace": prefix},
+                "data": {"index": str(i), "level": "info"},
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": f"svc-{i}", "namespace": prefix},
+                "spec": {
+                    "selector": labels,
+                    "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}],
+                },
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": f"app-{i}", "namespace": prefix},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "app",
+                                    "image": "registry.example/app:1.0",
+                                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                                }
+                            ]
+                        },
+                    },
+                },
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": f"{prefix}-reader-{i}"},
+                "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}],
+            }
+        )
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
@@ -86,10 +121,22 @@ class AuditCounter:
 
 def ansible_task_seconds(playbook: Path, env: dict) -> tuple:
     """(task seconds, task result) for the single task of a playbook."""
-    run_env = dict(os.environ, **env, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    done = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, env=run_env,
-                          capture_output=True, text=True, check=False)
+    run_env = dict(
+        os.environ,
+        **env,
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+    )
+    done = subprocess.run(
+        [str(BIN / "ansible-playbook"), str(playbook)],
+        cwd=ROOT,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     report = json.loads(done.stdout)
     task = report["plays"][0]["tasks"][0]
     result = task["hosts"]["localhost"]
@@ -116,8 +163,11 @@ def main() -> int:
     plane = LocalControlPlane(work / "plane", audit=True)
     try:
         plane.start()
-        env = {"KUBECONFIG": str(plane.admin_kubeconfig), "XDG_CACHE_HOME": str(work / "cache"),
-               "KUBECACHEDIR": str(work / "kubecache")}
+        env = {
+            "KUBECONFIG": str(plane.admin_kubeconfig),
+            "XDG_CACHE_HOME": str(work / "cache"),
+            "KUBECACHEDIR": str(work / "kubecache"),
+        }
         audit = AuditCounter(plane.audit_log)
         figures = {}
 
@@ -125,11 +175,20 @@ def main() -> int:
         for tool, path in files.items():
             path.write_text(object_set(f"bench-{tool}"))
         playbooks = {
-            "otel": write_playbook(work / "otel.yml", {"name": "otel", "otel.kubernetes.apply": {
-                "src": str(files["otel"])}}),
-            "kcore": write_playbook(work / "kcore.yml", {"name": "kcore", "kubernetes.core.k8s": {
-                "src": str(files["kcore"]), "apply": True,
-                "server_side_apply": {"field_manager": "bench-kcore"}}}),
+            "otel": write_playbook(
+                work / "otel.yml", {"name": "otel", "otel.kubernetes.apply": {"src": str(files["otel"])}}
+            ),
+            "kcore": write_playbook(
+                work / "kcore.yml",
+                {
+                    "name": "kcore",
+                    "kubernetes.core.k8s": {
+                        "src": str(files["kcore"]),
+                        "apply": True,
+                        "server_side_apply": {"field_manager": "bench-kcore"},
+                    },
+                },
+            ),
         }
         agents = {"otel": "otel.kubernetes", "kcore": "OpenAPI-Generator", "kubectl": "kubectl"}
 
@@ -139,7 +198,11 @@ def main() -> int:
                 started = time.monotonic()
                 done = subprocess.run(
                     [shutil.which("kubectl") or "kubectl", "apply", "--server-side", "-f", str(files["kubectl"])],
-                    env=dict(os.environ, **env), capture_output=True, text=True, check=False)
+                    env=dict(os.environ, **env),
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 seconds = time.monotonic() - started
                 if done.returncode:
                     raise SystemExit(f"kubectl failed: {done.stderr}")
@@ -164,22 +227,29 @@ def main() -> int:
                 "reapply_changed": runs[-1][2],
             }
 
-        names = {"otel": "otel.kubernetes.apply", "kcore": "kubernetes.core.k8s (ssa)",
-                 "kubectl": "kubectl apply --server-side"}
+        names = {
+            "otel": "otel.kubernetes.apply",
+            "kcore": "kubernetes.core.k8s (ssa)",
+            "kubectl": "kubectl apply --server-side",
+        }
         print(f"41 objects on kube-apiserver 1.20.2 (local control plane), re-apply median of {args.repeat}\n")
         print(f"{'tool':30} {'first':>8} {'re-apply':>9} {'req/obj':>8}  re-apply requests        changed")
         for tool, fig in figures.items():
             total = sum(fig["reapply_requests"].values())
             verbs = ", ".join(f"{v} {n}" for v, n in sorted(fig["reapply_requests"].items()))
-            print(f"{names[tool]:30} {fig['first']:7.3f}s {fig['reapply']:8.3f}s {total / 41:8.2f}  "
-                  f"{verbs:24} {fig['reapply_changed']}")
+            print(
+                f"{names[tool]:30} {fig['first']:7.3f}s {fig['reapply']:8.3f}s {total / 41:8.2f}  "
+                f"{verbs:24} {fig['reapply_changed']}"
+            )
         otel, kcore, kubectl = figures["otel"], figures["kcore"], figures["kubectl"]
         patches = otel["reapply_requests"].get("patch", 0)
         print()
         print(f"re-apply otel / kubectl          = {otel['reapply'] / kubectl['reapply']:.2f}x (target <= 2.0x)")
         print(f"re-apply kubernetes.core / otel  = {kcore['reapply'] / otel['reapply']:.2f}x (target >= 2.0x)")
-        print(f"re-apply object requests (PATCH) = {patches / 41:.2f} per object (target 1); "
-              f"run overhead {sum(otel['reapply_requests'].values()) - patches} request(s)")
+        print(
+            f"re-apply object requests (PATCH) = {patches / 41:.2f} per object (target 1); "
+            f"run overhead {sum(otel['reapply_requests'].values()) - patches} request(s)"
+        )
     finally:
         plane.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -140,9 +140,12 @@ def fetch_source(work: Path) -> Path:
         f"Types: deb-src\nURIs: {uris}\nSuites: bookworm\nComponents: main\nSigned-By: {signed_by}\n"
     )
     apt_options = [
-        "-o", "Dir::Etc::SourceList=/dev/null",
-        "-o", f"Dir::Etc::SourceParts={parts}",
-        "-o", f"Dir::State::Lists={lists}",
+        "-o",
+        "Dir::Etc::SourceList=/dev/null",
+        "-o",
+        f"Dir::Etc::SourceParts={parts}",
+        "-o",
+        f"Dir::State::Lists={lists}",
     ]
     _run(["apt-get", *apt_options, "update", "-qq"])
     downloads = work / "download"
@@ -262,9 +265,7 @@ def _pki(directory: Path) -> dict[str, Path]:
         .not_valid_before(now)
         .not_valid_after(later)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     paths = {"ca": directory / "ca.crt"}
@@ -311,9 +312,7 @@ def _pki(directory: Path) -> dict[str, Path]:
     write_key(sa_key, paths["sa_key"])
     paths["sa_pub"] = directory / "service-account.pub"
     paths["sa_pub"].write_bytes(
-        sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return paths
 
@@ -325,9 +324,7 @@ def _kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, user: 
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {"name": "otel-local", "cluster": {"server": server, "certificate-authority-data": b64(ca)}}
-        ],
+        "clusters": [{"name": "otel-local", "cluster": {"server": server, "certificate-authority-data": b64(ca)}}],
         "users": [{"name": user, "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}}],
         "contexts": [{"name": f"{user}@otel-local", "context": {"cluster": "otel-local", "user": user}}],
         "current-context": f"{user}@otel-local",
@@ -387,8 +384,13 @@ class LocalControlPlane:
     (``down``) can stop what ``up`` started.
     """
 
-    def __init__(self, state_dir: str | os.PathLike, controller_manager: bool = True, audit: bool = False,
-                 tied_to_parent: bool = False):
+    def __init__(
+        self,
+        state_dir: str | os.PathLike,
+        controller_manager: bool = True,
+        audit: bool = False,
+        tied_to_parent: bool = False,
+    ):
         self.dir = Path(state_dir).resolve()
         # Tests tie the processes to their own life: a killed test run leaves nothing behind.
         self.tied_to_parent = tied_to_parent
@@ -422,8 +424,13 @@ class LocalControlPlane:
     def _spawn(self, label: str, cmd: list[str]) -> int:
         logfile = open(self.dir / f"{label}.log", "ab")  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(
-            cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent if self.tied_to_parent else None,
+            cmd,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            # The child runs only a prctl() before exec: safe despite the caller's threads.
+            preexec_fn=_die_with_parent if self.tied_to_parent else None,  # noqa: PLW1509
         )
         logfile.close()
         self.state.setdefault("pids", {})[label] = process.pid
@@ -470,43 +477,73 @@ class LocalControlPlane:
             "etcd",
             [
                 ETCD_BINARY,
-                "--data-dir", str(self.dir / "etcd"),
-                "--listen-client-urls", etcd_url,
-                "--advertise-client-urls", etcd_url,
-                "--listen-peer-urls", f"http://127.0.0.1:{self.state['etcd_peer_port']}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.state['etcd_peer_port']}",
-                "--initial-cluster", f"default=http://127.0.0.1:{self.state['etcd_peer_port']}",
+                "--data-dir",
+                str(self.dir / "etcd"),
+                "--listen-client-urls",
+                etcd_url,
+                "--advertise-client-urls",
+                etcd_url,
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{self.state['etcd_peer_port']}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{self.state['etcd_peer_port']}",
+                "--initial-cluster",
+                f"default=http://127.0.0.1:{self.state['etcd_peer_port']}",
                 "--unsafe-no-fsync",
-                "--log-level", "warn",
+                "--log-level",
+                "warn",
             ],
         )
         self._wait_healthy("etcd", etcd_url + "/health", None)
         self.state["apiserver_cmd"] = [
             str(binaries / "kube-apiserver"),
-            "--etcd-servers", etcd_url,
-            "--secure-port", str(self.state["apiserver_port"]),
-            "--bind-address", "127.0.0.1",
-            "--advertise-address", "127.0.0.1",
-            "--tls-cert-file", str(pki["apiserver_cert"]),
-            "--tls-private-key-file", str(pki["apiserver_key"]),
-            "--client-ca-file", str(pki["ca"]),
-            "--service-account-issuer", "https://kubernetes.default.svc",
-            "--service-account-key-file", str(pki["sa_pub"]),
-            "--service-account-signing-key-file", str(pki["sa_key"]),
-            "--authorization-mode", "RBAC",
-            "--service-cluster-ip-range", "10.0.0.0/24",
+            "--etcd-servers",
+            etcd_url,
+            "--secure-port",
+            str(self.state["apiserver_port"]),
+            "--bind-address",
+            "127.0.0.1",
+            "--advertise-address",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(pki["apiserver_cert"]),
+            "--tls-private-key-file",
+            str(pki["apiserver_key"]),
+            "--client-ca-file",
+            str(pki["ca"]),
+            "--service-account-issuer",
+            "https://kubernetes.default.svc",
+            "--service-account-key-file",
+            str(pki["sa_pub"]),
+            "--service-account-signing-key-file",
+            str(pki["sa_key"]),
+            "--authorization-mode",
+            "RBAC",
+            "--service-cluster-ip-range",
+            "10.0.0.0/24",
             "--profiling=false",
-            "--v", "1",
+            "--v",
+            "1",
         ]
         if self.audit:
             policy = self.dir / "audit-policy.json"
-            policy.write_text(json.dumps({
-                "apiVersion": "audit.k8s.io/v1", "kind": "Policy",
-                "omitStages": ["RequestReceived"], "rules": [{"level": "Metadata"}],
-            }))
+            policy.write_text(
+                json.dumps(
+                    {
+                        "apiVersion": "audit.k8s.io/v1",
+                        "kind": "Policy",
+                        "omitStages": ["RequestReceived"],
+                        "rules": [{"level": "Metadata"}],
+                    }
+                )
+            )
             self.state["apiserver_cmd"] += [
-                "--audit-policy-file", str(policy), "--audit-log-path", str(self.audit_log),
-                "--audit-log-mode", "blocking",
+                "--audit-policy-file",
+                str(policy),
+                "--audit-log-path",
+                str(self.audit_log),
+                "--audit-log-mode",
+                "blocking",
             ]
         self._save()
         self.start_apiserver()
@@ -515,23 +552,33 @@ class LocalControlPlane:
         if self.controller_manager:
             kcm_config = self.dir / "controller-manager.kubeconfig"
             _kubeconfig(
-                kcm_config, self.server, pki["ca"], pki["controller-manager_cert"],
-                pki["controller-manager_key"], "system:kube-controller-manager",
+                kcm_config,
+                self.server,
+                pki["ca"],
+                pki["controller-manager_cert"],
+                pki["controller-manager_key"],
+                "system:kube-controller-manager",
             )
             self._spawn(
                 "kube-controller-manager",
                 [
                     str(binaries / "kube-controller-manager"),
-                    "--kubeconfig", str(kcm_config),
-                    "--authentication-kubeconfig", str(kcm_config),
-                    "--authorization-kubeconfig", str(kcm_config),
-                    "--service-account-private-key-file", str(pki["sa_key"]),
-                    "--root-ca-file", str(pki["ca"]),
+                    "--kubeconfig",
+                    str(kcm_config),
+                    "--authentication-kubeconfig",
+                    str(kcm_config),
+                    "--authorization-kubeconfig",
+                    str(kcm_config),
+                    "--service-account-private-key-file",
+                    str(pki["sa_key"]),
+                    "--root-ca-file",
+                    str(pki["ca"]),
                     "--use-service-account-credentials",
                     "--leader-elect=false",
                     "--secure-port=0",
                     "--port=0",
-                    "--v", "1",
+                    "--v",
+                    "1",
                 ],
             )
         return self

@@ -254,7 +254,9 @@ class KubeClient:
 
     def __init__(self, conn: Connection, retry_timeout: float = 60.0, request_timeout: float = 30.0):
         if not HAS_URLLIB3:
-            raise OtelK8sError(f"the 'urllib3' Python package is required: pip install kubernetes ({URLLIB3_IMPORT_ERROR})")
+            raise OtelK8sError(
+                f"the 'urllib3' Python package is required: pip install kubernetes ({URLLIB3_IMPORT_ERROR})"
+            )
         self.conn = conn
         self.retry_timeout = retry_timeout
         self.requests = 0  # counted for the benchmark and for tests of the request budget
@@ -287,8 +289,15 @@ class KubeClient:
                 raise OtelK8sError(f"cannot load the client certificate/key ({conn.client_cert}): {error}") from None
         return context
 
-    def request(self, method: str, path: str, query: dict | None = None, body=None,
-                content_type: str = "application/json", deadline: float | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: dict | None = None,
+        body=None,
+        content_type: str = "application/json",
+        deadline: float | None = None,
+    ) -> Response:
         url = self.conn.server + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -334,8 +343,9 @@ class KubeClient:
         return Response(answer.status, data, _http_date(answer.headers))
 
 
-def resource_path(api_version: str, plural: str, namespace: str | None = None, name: str | None = None,
-                  subresource: str | None = None) -> str:
+def resource_path(
+    api_version: str, plural: str, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+) -> str:
     """The REST path of a collection or object."""
     prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
     path = prefix + (f"/namespaces/{quote(namespace, safe='')}" if namespace else "") + f"/{plural}"

@@ -84,23 +84,33 @@ def _batches(plan: list) -> list:
 
 
 def _first_apply_bookkeeping(before: dict | None, after_entries: list) -> bool:
-    return bool(before) and not (before.get("metadata") or {}).get("managedFields") and bool(after_entries) and all(
-        e.get("manager") == FIRST_APPLY_MANAGER for e in after_entries)
+    return (
+        bool(before)
+        and not (before.get("metadata") or {}).get("managedFields")
+        and bool(after_entries)
+        and all(e.get("manager") == FIRST_APPLY_MANAGER for e in after_entries)
+    )
 
 
 def describe_api_error(error: ApiError, what: str) -> str:
     """The Kubernetes Status message, with the object and the fix named."""
     if error.status == 401:
-        return (f"the API server rejected the credentials (401 Unauthorized) while {what}; "
-                "check 'kubeconfig'/'context', 'api_key' or 'client_cert'/'client_key'")
+        return (
+            f"the API server rejected the credentials (401 Unauthorized) while {what}; "
+            "check 'kubeconfig'/'context', 'api_key' or 'client_cert'/'client_key'"
+        )
     if error.status == 403:
-        return (f"forbidden (403) while {what}: {error.message}. "
-                "The identity in use needs RBAC permission for this; grant it or use another identity")
+        return (
+            f"forbidden (403) while {what}: {error.message}. "
+            "The identity in use needs RBAC permission for this; grant it or use another identity"
+        )
     if error.status == 409 and (error.causes or error.message.startswith("Apply failed")):
         # Newer servers list FieldManagerConflict causes; 1.20 says it in the message only.
         fields = "; ".join(f"{c.get('field')} ({c.get('message')})" for c in error.causes if c.get("field"))
-        return (f"conflict (409) while {what}: other field managers own these fields: {fields or error.message}. "
-                "Set force_conflicts: true to take them over, or stop managing them elsewhere")
+        return (
+            f"conflict (409) while {what}: other field managers own these fields: {fields or error.message}. "
+            "Set force_conflicts: true to take them over, or stop managing them elsewhere"
+        )
     text = f"the API server refused {what} ({error.status} {error.reason or 'error'}): {error.message}"
     return text
 
@@ -123,8 +133,9 @@ class ApplyEngine:
             else:
                 self._apply_all(manifests.order(objects))
         except ApiError as error:
-            raise OtelK8sError(describe_api_error(error, "contacting the API server") + self._applied_note(),
-                               results=self.results) from None
+            raise OtelK8sError(
+                describe_api_error(error, "contacting the API server") + self._applied_note(), results=self.results
+            ) from None
         result = {"changed": any(r["changed"] for r in self.results), "results": self.results}
         if self.options.diff:
             result["diff"] = self.diffs
@@ -143,8 +154,8 @@ class ApplyEngine:
                 crd = next((c for c in crds if manifests.crd_serves(c, obj["apiVersion"], obj["kind"])), None)
                 if crd is None:
                     problems.append(
-                        f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is not served "
-                        "by this API server; fix apiVersion/kind or install its CustomResourceDefinition first"
+                        f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is not "
+                        "served by this API server; fix apiVersion/kind or install its CustomResourceDefinition first"
                     )
                     continue
                 namespaced = (crd.get("spec") or {}).get("scope", "Namespaced") == "Namespaced"
@@ -156,8 +167,7 @@ class ApplyEngine:
                 meta.pop("namespace", None)  # ignored for cluster-scoped kinds, as kubectl does
             plan.append(Planned(obj, resource))
         if problems:
-            raise OtelK8sError("the input was refused, nothing was applied:\n- " + "\n- ".join(problems),
-                               results=[])
+            raise OtelK8sError("the input was refused, nothing was applied:\n- " + "\n- ".join(problems), results=[])
         return plan
 
     def _marker(self, first: Planned) -> Marker | None:
@@ -205,9 +215,14 @@ class ApplyEngine:
                         self.discovery.invalidate(f"{obj['spec'].get('group')}/{version.get('name')}")
         if opts.wait and not opts.check_mode:
             self._wait_for(
-                [i for i in plan if opts.wait_condition or readiness.has_readiness(
-                    manifests.group_of(i.obj["apiVersion"]), i.obj["kind"])],
-                opts.wait_condition, "ready",
+                [
+                    i
+                    for i in plan
+                    if opts.wait_condition
+                    or readiness.has_readiness(manifests.group_of(i.obj["apiVersion"]), i.obj["kind"])
+                ],
+                opts.wait_condition,
+                "ready",
             )
 
     @staticmethod
@@ -235,12 +250,17 @@ class ApplyEngine:
         obj, resource, opts = item.obj, item.resource, self.options
         meta = obj["metadata"]
         if opts.check_mode and (resource is None or meta.get("namespace") in pending_namespaces):
-            reason = ("its CustomResourceDefinition is created by this input" if resource is None
-                      else f"namespace {meta.get('namespace')} is created by this input")
+            reason = (
+                "its CustomResourceDefinition is created by this input"
+                if resource is None
+                else f"namespace {meta.get('namespace')} is created by this input"
+            )
             return "created", True, None, obj, f"not validated by the server: {reason}"
         if resource is None:
-            raise OtelK8sError(f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and "
-                               "Established, but the API server still does not serve this kind and version")
+            raise OtelK8sError(
+                f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and "
+                "Established, but the API server still does not serve this kind and version"
+            )
         path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
         query = {"fieldManager": opts.field_manager}
         if opts.force_conflicts:
@@ -275,8 +295,11 @@ class ApplyEngine:
             return True
         ours = [e for e in entries if e.get("manager") == self.options.field_manager and e.get("operation") == "Apply"]
         if not ours:
-            fresh = [e for e in entries if e.get("manager") == FIRST_APPLY_MANAGER
-                     and (_parse_time(e.get("time")) or 0) >= marker.server_second]
+            fresh = [
+                e
+                for e in entries
+                if e.get("manager") == FIRST_APPLY_MANAGER and (_parse_time(e.get("time")) or 0) >= marker.server_second
+            ]
             return not fresh
         stamped = _parse_time(ours[0].get("time"))
         return stamped is None or stamped >= marker.server_second
@@ -317,14 +340,21 @@ class ApplyEngine:
                 if error.status == 404:
                     self._record(item, "absent", False, None, None)
                     continue
-                raise OtelK8sError(describe_api_error(error, what) + self._applied_note(), results=self.results) from None
+                raise OtelK8sError(
+                    describe_api_error(error, what) + self._applied_note(), results=self.results
+                ) from None
             self._record(item, "deleted", True, before, None)
             if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND:
                 for version in (obj.get("spec") or {}).get("versions") or []:
                     self.discovery.invalidate(f"{(obj.get('spec') or {}).get('group')}/{version.get('name')}")
         if self.options.wait and not self.options.check_mode:
-            self._wait_gone([Planned(o, self.discovery.find(o["apiVersion"], o["kind"]))
-                             for o, r in zip(objects, self.results) if r["action"] == "deleted"])
+            self._wait_gone(
+                [
+                    Planned(o, self.discovery.find(o["apiVersion"], o["kind"]))
+                    for o, r in zip(objects, self.results)
+                    if r["action"] == "deleted"
+                ]
+            )
 
     # ------------------------------------------------------------------ waiting
     def _wait_for(self, items: list, condition: dict | None, goal: str) -> None:
@@ -335,10 +365,15 @@ class ApplyEngine:
             still = []
             for item in waiting:
                 meta = item.obj["metadata"]
-                path = resource_path(item.resource.api_version, item.resource.plural, meta.get("namespace"), meta["name"])
+                path = resource_path(
+                    item.resource.api_version, item.resource.plural, meta.get("namespace"), meta["name"]
+                )
                 live = self._get(path)
-                ok, why = (False, "not found") if live is None else readiness.is_ready(
-                    live, manifests.group_of(item.obj["apiVersion"]), condition)
+                ok, why = (
+                    (False, "not found")
+                    if live is None
+                    else readiness.is_ready(live, manifests.group_of(item.obj["apiVersion"]), condition)
+                )
                 if not ok:
                     still.append(item)
                     reasons[id(item)] = why
@@ -348,7 +383,8 @@ class ApplyEngine:
             if time.monotonic() + self.options.wait_sleep > deadline:
                 lines = "; ".join(f"{manifests.identity(i.obj)}: {reasons[id(i)]}" for i in waiting)
                 raise OtelK8sError(
-                    f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}" + self._applied_note(),
+                    f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}"
+                    + self._applied_note(),
                     results=self.results,
                 )
             time.sleep(self.options.wait_sleep)
@@ -356,14 +392,27 @@ class ApplyEngine:
     def _wait_gone(self, items: list) -> None:
         deadline = time.monotonic() + self.options.wait_timeout
         while items:
-            items = [i for i in items if i.resource is not None and self._get(resource_path(
-                i.resource.api_version, i.resource.plural, i.obj["metadata"].get("namespace"), i.obj["metadata"]["name"]))]
+            items = [
+                i
+                for i in items
+                if i.resource is not None
+                and self._get(
+                    resource_path(
+                        i.resource.api_version,
+                        i.resource.plural,
+                        i.obj["metadata"].get("namespace"),
+                        i.obj["metadata"]["name"],
+                    )
+                )
+            ]
             if not items:
                 return
             if time.monotonic() + self.options.wait_sleep > deadline:
                 names = ", ".join(manifests.identity(i.obj) for i in items)
-                raise OtelK8sError(f"timed out after {self.options.wait_timeout:.0f}s waiting for deletion of: {names}",
-                                   results=self.results)
+                raise OtelK8sError(
+                    f"timed out after {self.options.wait_timeout:.0f}s waiting for deletion of: {names}",
+                    results=self.results,
+                )
             time.sleep(self.options.wait_sleep)
 
     # ------------------------------------------------------------------ results
@@ -386,15 +435,22 @@ class ApplyEngine:
             shown_after = manifests.redact(manifests.for_display(after), compare_to=before)
             entry["diff"] = {"before": shown_before or {}, "after": shown_after or {}}
             if changed:
-                self.diffs.append({
-                    "before_header": manifests.identity(obj), "after_header": manifests.identity(obj),
-                    "before": _yaml(shown_before), "after": _yaml(shown_after),
-                })
+                self.diffs.append(
+                    {
+                        "before_header": manifests.identity(obj),
+                        "after_header": manifests.identity(obj),
+                        "before": _yaml(shown_before),
+                        "after": _yaml(shown_after),
+                    }
+                )
         self.results.append(entry)
 
     def _applied_note(self) -> str:
-        done = [f"{r['kind']} {r['namespace'] + '/' if r['namespace'] else ''}{r['name']} ({r['action']})"
-                for r in self.results if r["changed"]]
+        done = [
+            f"{r['kind']} {r['namespace'] + '/' if r['namespace'] else ''}{r['name']} ({r['action']})"
+            for r in self.results
+            if r["changed"]
+        ]
         if self.options.check_mode:
             return " (check mode: nothing was stored)"
         if not done:

@@ -23,18 +23,45 @@ REDACTED_CHANGED = "VALUE_REDACTED (changed)"
 # last (their CRD must be Established), webhook configurations at the very end so an
 # unanswered webhook cannot block objects of the same run.
 _FIRST = (
-    "Namespace", "CustomResourceDefinition", "PriorityClass", "ResourceQuota", "LimitRange",
-    "ServiceAccount", "Secret", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+    "Namespace",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ResourceQuota",
+    "LimitRange",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
     "Service",
 )
 _LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService")
-BUILTIN_GROUPS = frozenset((
-    "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
-    "apiextensions.k8s.io", "admissionregistration.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "certificates.k8s.io", "node.k8s.io", "events.k8s.io",
-    "authorization.k8s.io", "authentication.k8s.io", "apiregistration.k8s.io",
-    "flowcontrol.apiserver.k8s.io",
-))
+BUILTIN_GROUPS = frozenset(
+    (
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "certificates.k8s.io",
+        "node.k8s.io",
+        "events.k8s.io",
+        "authorization.k8s.io",
+        "authentication.k8s.io",
+        "apiregistration.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+    )
+)
 
 
 def group_of(api_version: str) -> str:
@@ -110,7 +137,9 @@ def check_objects(documents: list) -> list:
             missing.append("metadata.name")
         if missing:
             label = f" (kind {doc.get('kind')})" if isinstance(doc.get("kind"), str) else ""
-            problems.append(f"{where}{label}: {', '.join(missing)} missing; every object needs apiVersion, kind and metadata.name")
+            problems.append(
+                f"{where}{label}: {', '.join(missing)} missing; every object needs apiVersion, kind and metadata.name"
+            )
             continue
         obj = copy.deepcopy(doc)
         key = (group_of(obj["apiVersion"]), obj["kind"], meta.get("namespace"), meta["name"])

@@ -67,33 +67,64 @@ class Cluster:
         deadline = time.monotonic() + timeout
         pods = []
         while time.monotonic() < deadline:
-            pods = self.client.request("GET", f"/api/v1/namespaces/{namespace}/pods",
-                                       {"labelSelector": selector}).data.get("items", [])
+            pods = self.client.request(
+                "GET", f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": selector}
+            ).data.get("items", [])
             if len(pods) >= count:
                 break
             time.sleep(0.3)
         assert len(pods) >= count, f"only {len(pods)} pods with {selector} appeared in {namespace}"
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for pod in pods:
-            containers = [{"name": c["name"], "image": c["image"], "imageID": "", "ready": True, "restartCount": 0,
-                           "started": True, "state": {"running": {"startedAt": now}}}
-                          for c in pod["spec"]["containers"]]
-            status = {"phase": "Running", "startTime": now, "containerStatuses": containers, "conditions": [
-                {"type": t, "status": "True", "lastTransitionTime": now}
-                for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]}
-            self.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}/status",
-                         {"status": status}, "application/merge-patch+json")
+            containers = [
+                {
+                    "name": c["name"],
+                    "image": c["image"],
+                    "imageID": "",
+                    "ready": True,
+                    "restartCount": 0,
+                    "started": True,
+                    "state": {"running": {"startedAt": now}},
+                }
+                for c in pod["spec"]["containers"]
+            ]
+            status = {
+                "phase": "Running",
+                "startTime": now,
+                "containerStatuses": containers,
+                "conditions": [
+                    {"type": t, "status": "True", "lastTransitionTime": now}
+                    for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                ],
+            }
+            self.request(
+                "PATCH",
+                f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}/status",
+                {"status": status},
+                "application/merge-patch+json",
+            )
 
-    def can(self, user: str, verb: str, resource: str, group: str = "", namespace: str | None = None,
-            subresource: str | None = None, groups: list | None = None) -> bool:
+    def can(
+        self,
+        user: str,
+        verb: str,
+        resource: str,
+        group: str = "",
+        namespace: str | None = None,
+        subresource: str | None = None,
+        groups: list | None = None,
+    ) -> bool:
         """SubjectAccessReview: may this user (or service account) do this?"""
         attributes = {"verb": verb, "resource": resource, "group": group}
         if namespace:
             attributes["namespace"] = namespace
         if subresource:
             attributes["subresource"] = subresource
-        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-                  "spec": {"user": user, "groups": groups or [], "resourceAttributes": attributes}}
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "groups": groups or [], "resourceAttributes": attributes},
+        }
         answer = self.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
         return bool(answer["status"].get("allowed"))
 

@@ -11,18 +11,32 @@ SECRET_VALUE = "c3VwZXItc2VjcmV0LXBhc3N3b3Jk"  # base64 of a made-up password
 
 
 def cm(namespace: str, name: str = "settings", **data) -> dict:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
-            "data": data or {"level": "info"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data or {"level": "info"},
+    }
 
 
 def deployment(namespace: str, name: str = "web", replicas: int = 1, image: str = "registry.example/web:1") -> dict:
     labels = {"app": name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "web", "image": image,
-                                     "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": image, "ports": [{"containerPort": 8080, "protocol": "TCP"}]}
+                    ]
+                },
+            },
+        },
     }
 
 
@@ -34,11 +48,19 @@ def stack(ns: str) -> list:
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
         cm(ns),
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns},
-         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web", "namespace": ns},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]},
+        },
         deployment(ns),
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": f"{ns}-reader"},
-         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"{ns}-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+        },
     ]
 
 
@@ -65,8 +87,13 @@ def test_create_rerun_update_absent(cluster):
     update = cluster.run([apply(changed)])
     assert update.last["changed"] is True
     actions = {r["kind"]: r["action"] for r in update.last["results"]}
-    assert actions == {"Namespace": "unchanged", "ConfigMap": "updated", "Service": "unchanged",
-                       "Deployment": "unchanged", "ClusterRole": "unchanged"}
+    assert actions == {
+        "Namespace": "unchanged",
+        "ConfigMap": "updated",
+        "Service": "unchanged",
+        "Deployment": "unchanged",
+        "ClusterRole": "unchanged",
+    }
     assert cluster.get(f"/api/v1/namespaces/{ns}/configmaps/settings")["data"]["level"] == "debug"
 
     gone = cluster.run([apply(changed, state="absent")])
@@ -103,10 +130,17 @@ def test_check_mode_stores_nothing_and_diff_is_right(cluster, namespace):
 
 def test_check_mode_on_fresh_namespace_and_crd(cluster):
     crd = test_crd("widgets.check.example.com", "check.example.com", "Widget", "widgets")
-    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fresh-check"}},
-               cm("fresh-check"), crd,
-               {"apiVersion": "check.example.com/v1", "kind": "Widget",
-                "metadata": {"name": "w", "namespace": "fresh-check"}, "spec": {"size": 1}}]
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fresh-check"}},
+        cm("fresh-check"),
+        crd,
+        {
+            "apiVersion": "check.example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": "fresh-check"},
+            "spec": {"size": 1},
+        },
+    ]
     run = cluster.run([apply(objects)], "--check")
     assert run.rc == 0, run.stdout
     assert [r["action"] for r in run.last["results"]] == ["created"] * 4
@@ -120,8 +154,12 @@ def test_check_mode_on_fresh_namespace_and_crd(cluster):
 
 def test_crd_and_custom_resource_in_one_input(cluster, namespace):
     crd = test_crd("gadgets.example.com", "example.com", "Gadget", "gadgets")
-    gadget = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g1", "namespace": namespace},
-              "spec": {"size": 3}}
+    gadget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Gadget",
+        "metadata": {"name": "g1", "namespace": namespace},
+        "spec": {"size": 3},
+    }
     # The custom resource comes first in the input: the engine orders it after its CRD.
     text = yaml.safe_dump_all([gadget, crd])
     run = cluster.run([apply(text)])
@@ -148,11 +186,18 @@ def test_invalid_object_reports_422_and_what_was_applied(cluster, namespace):
 def test_input_errors_apply_nothing(cluster):
     cases = {
         "definition: [unclosed": "not valid YAML",
-        yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "never-a"}},
-                            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}]): "metadata.name missing",
-        yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "never-b"}},
-                            {"apiVersion": "nope.example.com/v1", "kind": "Thing", "metadata": {"name": "x"}}]):
-            "is not served",
+        yaml.safe_dump_all(
+            [
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "never-a"}},
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}},
+            ]
+        ): "metadata.name missing",
+        yaml.safe_dump_all(
+            [
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "never-b"}},
+                {"apiVersion": "nope.example.com/v1", "kind": "Thing", "metadata": {"name": "x"}},
+            ]
+        ): "is not served",
     }
     for text, expected in cases.items():
         run = cluster.run([apply(text)])
@@ -176,8 +221,13 @@ def test_conflict_with_another_field_manager_then_force(cluster, namespace):
 
 
 def test_secret_values_never_shown(cluster, namespace):
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": namespace},
-              "type": "Opaque", "data": {"password": SECRET_VALUE}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": namespace},
+        "type": "Opaque",
+        "data": {"password": SECRET_VALUE},
+    }
     first = cluster.run([apply(secret)], "--diff", "-v")
     assert first.rc == 0
     changed = dict(secret, data={"password": "b3RoZXItc2VjcmV0LXZhbHVl"})
@@ -209,8 +259,12 @@ def test_wait_condition(cluster, namespace):
     probe = {"apiVersion": "example.com/v1", "kind": "Probe", "metadata": {"name": "p", "namespace": namespace}}
     run = cluster.run([apply(probe, wait=True, wait_timeout=2, wait_condition={"type": "Ready"})])
     assert run.rc != 0 and "no condition Ready" in run.last["msg"]
-    cluster.request("PATCH", f"/apis/example.com/v1/namespaces/{namespace}/probes/p/status",
-                    {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}, "application/merge-patch+json")
+    cluster.request(
+        "PATCH",
+        f"/apis/example.com/v1/namespaces/{namespace}/probes/p/status",
+        {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        "application/merge-patch+json",
+    )
     ok = cluster.run([apply(probe, wait=True, wait_timeout=5, wait_condition={"type": "Ready"})])
     assert ok.rc == 0, ok.last.get("msg")
 
@@ -218,8 +272,10 @@ def test_wait_condition(cluster, namespace):
 def test_src_file_and_k8s_auth_environment(cluster, namespace, tmp_path):
     path = tmp_path / "objects.yaml"
     path.write_text(yaml.safe_dump_all([cm(namespace, "from-file")]) + "---\n")
-    run = cluster.run([{"name": "apply", "otel.kubernetes.apply": {"src": str(path)}}],
-                      env={"K8S_AUTH_KUBECONFIG": cluster.kubeconfig, "KUBECONFIG": "/nonexistent"})
+    run = cluster.run(
+        [{"name": "apply", "otel.kubernetes.apply": {"src": str(path)}}],
+        env={"K8S_AUTH_KUBECONFIG": cluster.kubeconfig, "KUBECONFIG": "/nonexistent"},
+    )
     assert run.rc == 0, run.last.get("msg")
     assert cluster.get(f"/api/v1/namespaces/{namespace}/configmaps/from-file") is not None
 
@@ -229,14 +285,20 @@ def test_wrong_credentials_and_unprivileged_user(cluster, namespace, tmp_path):
     from local_control_plane import _pki
 
     stranger = _pki(tmp_path / "stranger")
-    env = {"K8S_AUTH_KUBECONFIG": "", "K8S_AUTH_HOST": cluster.plane.server,
-           "K8S_AUTH_CA_CERT": str(cluster.plane.dir / "pki" / "ca.crt"),
-           "K8S_AUTH_CLIENT_CERT": str(stranger["admin_cert"]), "K8S_AUTH_CLIENT_KEY": str(stranger["admin_key"])}
+    env = {
+        "K8S_AUTH_KUBECONFIG": "",
+        "K8S_AUTH_HOST": cluster.plane.server,
+        "K8S_AUTH_CA_CERT": str(cluster.plane.dir / "pki" / "ca.crt"),
+        "K8S_AUTH_CLIENT_CERT": str(stranger["admin_cert"]),
+        "K8S_AUTH_CLIENT_KEY": str(stranger["admin_key"]),
+    }
     run = cluster.run([apply(cm(namespace))], env=env)
     assert run.rc != 0
     assert "401" in run.last["msg"] and "credentials" in run.last["msg"]
 
-    user = cluster.run([apply(cm(namespace, "denied"))], env={"K8S_AUTH_KUBECONFIG": str(cluster.plane.user_kubeconfig)})
+    user = cluster.run(
+        [apply(cm(namespace, "denied"))], env={"K8S_AUTH_KUBECONFIG": str(cluster.plane.user_kubeconfig)}
+    )
     assert user.rc != 0
     assert "403" in user.last["msg"] and "otel-unprivileged" in user.last["msg"]
     assert cluster.get(f"/api/v1/namespaces/{namespace}/configmaps/denied") is None
@@ -269,13 +331,25 @@ def test_api_server_down_beyond_retry_window(cluster, namespace):
 
 
 def test_crd(name: str, group: str, kind: str, plural: str, status: bool = False) -> dict:
-    version = {"name": "v1", "served": True, "storage": True,
-               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+    version = {
+        "name": "v1",
+        "served": True,
+        "storage": True,
+        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+    }
     if status:
         version["subresources"] = {"status": {}}
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": name},
-            "spec": {"group": group, "scope": "Namespaced", "versions": [version],
-                     "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"}}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": name},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "versions": [version],
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"},
+        },
+    }
 
 
 test_crd.__test__ = False  # a helper, not a test

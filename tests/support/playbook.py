@@ -40,18 +40,21 @@ class PlaybookRun:
 def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, background: bool = False):
     """Run a playbook file; returns PlaybookRun, or the Popen when background=True."""
     full_env = dict(os.environ)
-    full_env.update({
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    })
+    full_env.update(
+        {
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "ANSIBLE_STDOUT_CALLBACK": "json",
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        }
+    )
     full_env.update(env or {})
     command = [ANSIBLE_PLAYBOOK, str(playbook), *args]  # implicit localhost: runs with this Python
-    process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     if background:
         return process
     return finish(process)
@@ -66,17 +69,14 @@ def finish(process) -> PlaybookRun:
         report = {"plays": []}
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
-            for result in task.get("hosts", {}).values():
-                result = dict(result)
-                result["task"] = task["task"]["name"]
-                tasks.append(result)
+            for host_result in task.get("hosts", {}).values():
+                tasks.append(dict(host_result, task=task["task"]["name"]))
     return PlaybookRun(process.returncode, stdout, stderr, tasks)
 
 
 def run_tasks(tasks: list, *args: str, env: dict | None = None, vars: dict | None = None, background: bool = False):
     """Run a list of tasks on localhost in one play."""
     play = [{"name": "test", "hosts": "localhost", "gather_facts": False, "vars": vars or {}, "tasks": tasks}]
-    handle = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=tempfile.gettempdir())
-    with handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
         yaml.safe_dump(play, handle, sort_keys=False)
     return run_playbook(handle.name, *args, env=env, background=background)

@@ -4,6 +4,7 @@ import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,13 +20,24 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 def kubeconfig(tmp_path, user: dict, cluster_extra=None, context_ns=None) -> str:
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "main",
-        "clusters": [{"name": "c", "cluster": {"server": "https://10.1.2.3:6443/",
-                                               "certificate-authority-data": base64.b64encode(b"CA").decode(),
-                                               **(cluster_extra or {})}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "main",
+        "clusters": [
+            {
+                "name": "c",
+                "cluster": {
+                    "server": "https://10.1.2.3:6443/",
+                    "certificate-authority-data": base64.b64encode(b"CA").decode(),
+                    **(cluster_extra or {}),
+                },
+            }
+        ],
         "users": [{"name": "u", "user": user}],
-        "contexts": [{"name": "main", "context": {"cluster": "c", "user": "u", "namespace": context_ns}},
-                     {"name": "other", "context": {"cluster": "c", "user": "u"}}],
+        "contexts": [
+            {"name": "main", "context": {"cluster": "c", "user": "u", "namespace": context_ns}},
+            {"name": "other", "context": {"cluster": "c", "user": "u"}},
+        ],
     }
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump(config))
@@ -34,13 +46,19 @@ def kubeconfig(tmp_path, user: dict, cluster_extra=None, context_ns=None) -> str
 
 def test_static_kubeconfig_with_certificate_data(tmp_path, monkeypatch):
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    path = kubeconfig(tmp_path, {"client-certificate-data": base64.b64encode(b"CERT").decode(),
-                                 "client-key-data": base64.b64encode(b"KEY").decode()}, context_ns="obs")
+    path = kubeconfig(
+        tmp_path,
+        {
+            "client-certificate-data": base64.b64encode(b"CERT").decode(),
+            "client-key-data": base64.b64encode(b"KEY").decode(),
+        },
+        context_ns="obs",
+    )
     conn = resolve_connection({"kubeconfig": path})
     assert conn.server == "https://10.1.2.3:6443"
     assert conn.ca_data == "CA"
-    assert open(conn.client_cert, "rb").read() == b"CERT"
-    assert open(conn.client_key, "rb").read() == b"KEY"
+    assert Path(conn.client_cert).read_bytes() == b"CERT"
+    assert Path(conn.client_key).read_bytes() == b"KEY"
     assert conn.default_namespace == "obs"
     assert resolve_connection({"kubeconfig": path, "context": "other"}).default_namespace == "default"
 
@@ -63,11 +81,14 @@ def test_host_with_token_needs_no_kubeconfig(monkeypatch):
 
 def test_exec_plugin_is_delegated_to_the_kubernetes_client(tmp_path):
     script = tmp_path / "cred.sh"
-    script.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1",'
-                      '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n')
+    script.write_text(
+        '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1",'
+        '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n'
+    )
     script.chmod(0o755)
-    path = kubeconfig(tmp_path, {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                          "command": str(script)}})
+    path = kubeconfig(
+        tmp_path, {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(script)}}
+    )
     conn = resolve_connection({"kubeconfig": path})
     assert conn.token == "from-exec"
     assert conn.server == "https://10.1.2.3:6443"
@@ -98,9 +119,14 @@ def test_unknown_context_is_named(tmp_path):
 
 def test_resource_path():
     assert resource_path("v1", "configmaps", "ns", "a") == "/api/v1/namespaces/ns/configmaps/a"
-    assert resource_path("apps/v1", "deployments", "ns", "web", "status") == \
-        "/apis/apps/v1/namespaces/ns/deployments/web/status"
-    assert resource_path("rbac.authorization.k8s.io/v1", "clusterroles") == "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+    assert (
+        resource_path("apps/v1", "deployments", "ns", "web", "status")
+        == "/apis/apps/v1/namespaces/ns/deployments/web/status"
+    )
+    assert (
+        resource_path("rbac.authorization.k8s.io/v1", "clusterroles")
+        == "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+    )
 
 
 class Scripted(BaseHTTPRequestHandler):

@@ -69,15 +69,29 @@ def test_batches_keep_kind_order_and_isolate_namespaces_and_crds():
     def planned(kind, api="v1"):
         return engine.Planned({"apiVersion": api, "kind": kind, "metadata": {"name": kind}}, None)
 
-    plan = [planned("Namespace"), planned("Namespace"), planned("ConfigMap"), planned("ConfigMap"),
-            planned("Deployment", "apps/v1"), planned("ConfigMap")]
+    plan = [
+        planned("Namespace"),
+        planned("Namespace"),
+        planned("ConfigMap"),
+        planned("ConfigMap"),
+        planned("Deployment", "apps/v1"),
+        planned("ConfigMap"),
+    ]
     sizes = [[p.obj["kind"] for p in batch] for batch in engine._batches(plan)]
     assert sizes == [["Namespace"], ["Namespace"], ["ConfigMap", "ConfigMap"], ["Deployment"], ["ConfigMap"]]
 
 
 def test_describe_api_error():
-    conflict = ApiError(409, "Conflict", "Apply failed with 1 conflict", {"details": {"causes": [
-        {"type": "FieldManagerConflict", "message": 'conflict with "helm"', "field": ".data.owner"}]}})
+    conflict = ApiError(
+        409,
+        "Conflict",
+        "Apply failed with 1 conflict",
+        {
+            "details": {
+                "causes": [{"type": "FieldManagerConflict", "message": 'conflict with "helm"', "field": ".data.owner"}]
+            }
+        },
+    )
     text = engine.describe_api_error(conflict, "applying ConfigMap a/b")
     assert '.data.owner (conflict with "helm")' in text and "force_conflicts: true" in text
     assert "401 Unauthorized" in engine.describe_api_error(ApiError(401, "Unauthorized", "x"), "applying y")
@@ -111,15 +125,20 @@ class RecordingClient:
         return Response(201, body, 1_800_000_000.0)
 
 
-SERVED = {("v1", "Namespace"): ("namespaces", False), ("v1", "ConfigMap"): ("configmaps", True),
-          ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False)}
+SERVED = {
+    ("v1", "Namespace"): ("namespaces", False),
+    ("v1", "ConfigMap"): ("configmaps", True),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False),
+}
 
 
 def test_unknown_kind_fails_before_any_request():
     client = RecordingClient()
     eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions())
-    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
-               {"apiVersion": "nope/v1", "kind": "Thing", "metadata": {"name": "t"}}]
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+        {"apiVersion": "nope/v1", "kind": "Thing", "metadata": {"name": "t"}},
+    ]
     with pytest.raises(OtelK8sError, match="nothing was applied"):
         eng.run(objects)
     assert client.calls == []
@@ -128,9 +147,16 @@ def test_unknown_kind_fails_before_any_request():
 def test_defaults_namespace_and_drops_it_for_cluster_scoped_kinds():
     client = RecordingClient()
     eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions(namespace="obs"))
-    result = eng.run([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
-                      {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                       "metadata": {"name": "r", "namespace": "ignored"}}])
+    result = eng.run(
+        [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "r", "namespace": "ignored"},
+            },
+        ]
+    )
     patched = [path for method, path in client.calls if method == "PATCH"]
     assert patched == ["/api/v1/namespaces/obs/configmaps/c", "/apis/rbac.authorization.k8s.io/v1/clusterroles/r"]
     assert [r["namespace"] for r in result["results"]] == ["obs", None]
@@ -141,8 +167,10 @@ def test_defaults_namespace_and_drops_it_for_cluster_scoped_kinds():
 def test_server_error_names_the_object_and_what_was_applied():
     client = RecordingClient(fail_on="configmaps/bad")
     eng = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions())
-    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
-               {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad", "namespace": "a"}}]
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad", "namespace": "a"}},
+    ]
     with pytest.raises(OtelK8sError) as caught:
         eng.run(objects)
     msg = caught.value.message

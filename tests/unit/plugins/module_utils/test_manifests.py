@@ -63,13 +63,23 @@ def test_order_namespaces_and_crds_first_custom_resources_then_webhooks_last():
         ns("a"),
     ]
     kinds = [o["kind"] for o in manifests.order(objects)]
-    assert kinds == ["Namespace", "CustomResourceDefinition", "Deployment", "OpenTelemetryCollector",
-                     "ValidatingWebhookConfiguration"]
+    assert kinds == [
+        "Namespace",
+        "CustomResourceDefinition",
+        "Deployment",
+        "OpenTelemetryCollector",
+        "ValidatingWebhookConfiguration",
+    ]
 
 
 def test_crd_serves():
-    crd = {"spec": {"group": "example.com", "names": {"kind": "Gadget"},
-                    "versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}]}}
+    crd = {
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Gadget"},
+            "versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}],
+        }
+    }
     assert manifests.crd_serves(crd, "example.com/v1", "Gadget")
     assert not manifests.crd_serves(crd, "example.com/v0", "Gadget")
     assert not manifests.crd_serves(crd, "other.com/v1", "Gadget")
@@ -93,9 +103,18 @@ def test_secret_values_for_no_log():
 
 
 def test_for_display_and_comparable_drop_bookkeeping():
-    live = {"apiVersion": "v1", "kind": "ConfigMap", "status": {"x": 1},
-            "metadata": {"name": "a", "resourceVersion": "5", "uid": "u", "annotations": {},
-                         "managedFields": [{"manager": "m", "time": "2026-01-01T00:00:00Z"}]}}
+    live = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "status": {"x": 1},
+        "metadata": {
+            "name": "a",
+            "resourceVersion": "5",
+            "uid": "u",
+            "annotations": {},
+            "managedFields": [{"manager": "m", "time": "2026-01-01T00:00:00Z"}],
+        },
+    }
     assert manifests.for_display(live) == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}
     moved = yaml.safe_load(yaml.safe_dump(live))
     moved["metadata"]["resourceVersion"] = "9"

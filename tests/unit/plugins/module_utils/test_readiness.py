@@ -4,9 +4,18 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.readiness import h
 
 
 def deployment(generation=2, observed=2, replicas=3, updated=3, available=3, total=3, conditions=()):
-    return {"kind": "Deployment", "metadata": {"generation": generation}, "spec": {"replicas": replicas},
-            "status": {"observedGeneration": observed, "updatedReplicas": updated, "availableReplicas": available,
-                       "replicas": total, "conditions": list(conditions)}}
+    return {
+        "kind": "Deployment",
+        "metadata": {"generation": generation},
+        "spec": {"replicas": replicas},
+        "status": {
+            "observedGeneration": observed,
+            "updatedReplicas": updated,
+            "availableReplicas": available,
+            "replicas": total,
+            "conditions": list(conditions),
+        },
+    }
 
 
 def test_deployment_rollout():
@@ -20,14 +29,25 @@ def test_deployment_rollout():
 
 
 def test_daemonset_and_statefulset():
-    ds = {"kind": "DaemonSet", "metadata": {"generation": 1},
-          "status": {"observedGeneration": 1, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2,
-                     "numberAvailable": 1}}
+    ds = {
+        "kind": "DaemonSet",
+        "metadata": {"generation": 1},
+        "status": {
+            "observedGeneration": 1,
+            "desiredNumberScheduled": 2,
+            "updatedNumberScheduled": 2,
+            "numberAvailable": 1,
+        },
+    }
     assert is_ready(ds, "apps") == (False, "1/2 node pods available")
     ds["status"]["numberAvailable"] = 2
     assert is_ready(ds, "apps") == (True, "")
-    sts = {"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 2},
-           "status": {"observedGeneration": 1, "readyReplicas": 2, "currentRevision": "a", "updateRevision": "b"}}
+    sts = {
+        "kind": "StatefulSet",
+        "metadata": {"generation": 1},
+        "spec": {"replicas": 2},
+        "status": {"observedGeneration": 1, "readyReplicas": 2, "currentRevision": "a", "updateRevision": "b"},
+    }
     assert is_ready(sts, "apps")[1] == "rollout to the new revision not finished"
     sts["status"]["currentRevision"] = "b"
     assert is_ready(sts, "apps") == (True, "")
@@ -38,10 +58,14 @@ def test_crd_established_and_custom_condition():
     assert not is_ready(crd, "apiextensions.k8s.io")[0]
     crd["status"]["conditions"][0]["status"] = "True"
     assert is_ready(crd, "apiextensions.k8s.io") == (True, "")
-    obj = {"kind": "Thing", "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Pending",
-                                                       "message": "waiting"}]}}
+    obj = {
+        "kind": "Thing",
+        "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Pending", "message": "waiting"}]},
+    }
     assert is_ready(obj, "x", {"type": "Ready", "status": "True"}) == (
-        False, "Ready=False (Pending: waiting), waiting for Ready=True")
+        False,
+        "Ready=False (Pending: waiting), waiting for Ready=True",
+    )
     assert is_ready(obj, "x", {"type": "Ready", "status": "False", "reason": "Other"})[1].endswith("reason Other")
     assert is_ready(obj, "x", {"type": "Gone"}) == (False, "no condition Gone yet")
     assert is_ready({"kind": "ConfigMap"}, "") == (True, "")
