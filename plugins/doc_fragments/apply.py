@@ -48,6 +48,21 @@ options:
         are retried with backoff. Other errors fail at once.
     type: int
     default: 60
+  render_only:
+    description:
+      - Render and validate the objects, and return them in RV(ignore:objects) without contacting any cluster.
+        No kubeconfig or other credentials are read, nothing is changed, and C(changed) is always V(false).
+        Made for GitOps, where a tool such as Argo CD or Flux applies the rendered objects.
+      - Only the checks that need no API server are made; the server's own validation (what check mode
+        gives) does not happen.
+      - Without the cluster's API discovery, a namespaced object that names no namespace gets the task's
+        namespace (when one is given) only for the kinds known to be namespaced (the built-in kinds, the
+        OpenTelemetry Operator's, cert-manager's, and kinds that a CustomResourceDefinition of the same input
+        defines); a cluster-scoped object loses its namespace; objects of any other kind are returned as given.
+      - Cannot be used with O(state=absent).
+    type: bool
+    default: false
+    version_added: 0.1.0
 attributes:
   check_mode:
     description: Can run in check mode and report what would change without changing anything.

@@ -36,7 +36,14 @@ APPLY_ARG_SPEC = {
     "wait_timeout": {"type": "int", "default": 120},
     "wait_sleep": {"type": "int", "default": 1},
     "retry_timeout": {"type": "int", "default": 60},
+    "render_only": {"type": "bool", "default": False},
 }
+
+RENDER_ONLY_ABSENT = (
+    "render_only renders the objects that state=present would apply; with state=absent there is nothing to "
+    "render. To remove objects kept in Git, delete them there; to see what state=absent would delete, use "
+    "check mode against the cluster"
+)
 
 
 def module_with(spec: dict, **kwargs) -> AnsibleModule:
@@ -44,7 +51,15 @@ def module_with(spec: dict, **kwargs) -> AnsibleModule:
     argument_spec = dict(AUTH_ARG_SPEC)
     argument_spec.update(APPLY_ARG_SPEC)
     argument_spec.update(spec)
-    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
+    if module.params["render_only"] and module.params["state"] == "absent":
+        module.fail_json(msg=RENDER_ONLY_ABSENT)
+    return module
+
+
+def render_only(module: AnsibleModule) -> bool:
+    """True when the task renders objects and must not contact the cluster at all."""
+    return bool(module.params.get("render_only"))
 
 
 def connect(module: AnsibleModule) -> KubeClient:
@@ -60,8 +75,15 @@ def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = 
     state and field_manager override the module's options for this call (a module that
     owns two sets of fields applies each under its own manager). Raises OtelK8sError;
     `fail` turns it into fail_json.
+
+    With render_only, nothing is contacted (no credentials are even read): the result is
+    ``changed: false``, no results, and ``objects``, the checked objects in apply order with
+    the namespace set where the kind is known to be namespaced (manifests.rendered).
     """
     params = module.params
+    if render_only(module):
+        return {"changed": False, "objects": manifests.rendered(objects, namespace), "results": [],
+                "api_requests": 0}
     client = client or connect(module)
     options = ApplyOptions(
         state=state or params["state"],

@@ -16,6 +16,9 @@ Two backends:
 - ``cert_manager``: cert-manager objects are rendered instead (a self-signed Issuer, the
   CA Certificate, a CA Issuer and one Certificate per leaf); cert-manager makes the keys.
 
+With render_only, :func:`render_only_result` renders the cert-manager objects whatever the
+backend: a rendered manifest must never carry a private key.
+
 Everything but :func:`read_secret`, :func:`cert_manager_served` and :func:`execute` is pure:
 options in, certificates, Kubernetes objects (plain dicts) or reasons out. No Ansible import.
 """
@@ -634,11 +637,16 @@ def _cm_object(kind: str, name: str, namespace: str, spec: dict) -> dict:
             "spec": spec}
 
 
-def render_cert_manager(options: CertsOptions) -> list:
+def render_cert_manager(options: CertsOptions, render_only: bool = False) -> list:
     """Self-signed Issuer, CA Certificate, CA Issuer and one Certificate per leaf."""
     elsewhere = [r for r in options.certificates if r.namespace != options.namespace]
     if elsewhere:
         names = ", ".join(f"{r.namespace}/{r.secret_name}" for r in elsewhere)
+        if render_only:
+            raise OtelK8sError(
+                f"render_only: {names} would be in another namespace than {options.namespace}, but render_only "
+                "renders cert-manager objects (private keys are never rendered) and a cert-manager Issuer signs "
+                f"only in its own namespace; put every certificate in {options.namespace}. Nothing was rendered")
         raise OtelK8sError(
             f"backend cert_manager: {names} would be in another namespace than {options.namespace}, but a "
             "cert-manager Issuer signs only in its own namespace; put every certificate in "
@@ -715,6 +723,28 @@ def cert_manager_summary(options: CertsOptions, results: list, stored: dict) -> 
     ca["certificate"] = ca_pem.decode("ascii") if ca_pem else None
     ca["ca_bundle"] = _b64(ca_pem) if ca_pem else None
     return {"ca": ca, "certificates": [entry(r) for r in options.certificates]}
+
+
+RENDER_ONLY_NOTE = ("render_only renders cert-manager objects (backend cert_manager): a self-signed Issuer, the CA "
+                    "Certificate, a CA Issuer and one Certificate per leaf. Private keys are never written into "
+                    "rendered manifests; cert-manager makes them in the cluster, which therefore needs cert-manager")
+
+
+def render_only_result(options: CertsOptions) -> tuple:
+    """(objects, summary, warnings) for render_only: cert-manager objects instead of keys, read nothing."""
+    objects = render_cert_manager(options, render_only=True)
+    warnings = [] if options.backend == "cert_manager" else [RENDER_ONLY_NOTE]
+
+    def entry(request: CertRequest) -> dict:
+        return {"secret_name": request.secret_name, "namespace": request.namespace, "usage": request.usage,
+                "action": "rendered", "reason": "rendered as a cert-manager Certificate; cert-manager issues the "
+                                                "Secret where the objects are applied",
+                "common_name": request.common_name, "not_before": None, "not_after": None, "serial": None,
+                "sans": request.sans, "key_type": request.key_type, "fingerprint_sha256": None}
+
+    ca = entry(options.ca)
+    ca.update(certificate=None, ca_bundle=None)
+    return objects, {"ca": ca, "certificates": [entry(r) for r in options.certificates]}, warnings
 
 
 def resolve_backend(asked: str, served, state: str = "present") -> str:

@@ -64,6 +64,39 @@ BUILTIN_GROUPS = frozenset(
 )
 
 
+# Scope of the kinds this collection renders or users commonly apply, for render_only, where no
+# discovery tells it: (group, kind). Kinds in neither set keep the namespace they were given.
+NAMESPACED_KINDS = frozenset((
+    ("", "Pod"), ("", "Service"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"), ("", "Endpoints"),
+    ("", "PersistentVolumeClaim"), ("", "ReplicationController"), ("", "LimitRange"), ("", "ResourceQuota"),
+    ("", "Event"), ("", "PodTemplate"),
+    ("apps", "Deployment"), ("apps", "DaemonSet"), ("apps", "StatefulSet"), ("apps", "ReplicaSet"),
+    ("apps", "ControllerRevision"), ("batch", "Job"), ("batch", "CronJob"),
+    ("autoscaling", "HorizontalPodAutoscaler"), ("policy", "PodDisruptionBudget"),
+    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("coordination.k8s.io", "Lease"), ("discovery.k8s.io", "EndpointSlice"), ("events.k8s.io", "Event"),
+    ("opentelemetry.io", "OpenTelemetryCollector"), ("opentelemetry.io", "Instrumentation"),
+    ("opentelemetry.io", "OpAMPBridge"), ("opentelemetry.io", "TargetAllocator"),
+    ("cert-manager.io", "Issuer"), ("cert-manager.io", "Certificate"), ("cert-manager.io", "CertificateRequest"),
+    ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PodMonitor"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+))
+CLUSTER_SCOPED_KINDS = frozenset((
+    ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"),
+    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("apiregistration.k8s.io", "APIService"), ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "StorageClass"), ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "VolumeAttachment"), ("node.k8s.io", "RuntimeClass"),
+    ("certificates.k8s.io", "CertificateSigningRequest"), ("networking.k8s.io", "IngressClass"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"), ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("cert-manager.io", "ClusterIssuer"),
+))
+
+
 def group_of(api_version: str) -> str:
     return api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
 
@@ -233,3 +266,39 @@ def comparable(obj: dict | None) -> dict | None:
     for entry in meta.get("managedFields") or []:
         entry.pop("time", None)
     return shown
+
+
+def known_scope(obj: dict, objects: list | None = None) -> str | None:
+    """'namespaced', 'cluster' or None (unknown) for an object, without asking a server:
+    the kinds above, or a CustomResourceDefinition among ``objects`` that defines it."""
+    key = (group_of(obj["apiVersion"]), obj["kind"])
+    if key in NAMESPACED_KINDS:
+        return "namespaced"
+    if key in CLUSTER_SCOPED_KINDS:
+        return "cluster"
+    for crd in objects or []:
+        if (group_of(crd["apiVersion"]), crd["kind"]) == ("apiextensions.k8s.io", "CustomResourceDefinition") \
+                and crd_serves(crd, obj["apiVersion"], obj["kind"]):
+            return "cluster" if (crd.get("spec") or {}).get("scope") == "Cluster" else "namespaced"
+    return None
+
+
+def rendered(objects: list, namespace: str | None = None) -> list:
+    """What render_only returns: copies of checked objects in apply order, ready to be written out.
+
+    Without discovery the scope of a kind is known only for the kinds above and for kinds
+    that a CRD of the same input defines: namespaced objects that name no namespace get
+    ``namespace`` (when given), cluster-scoped objects lose theirs (as the API server ignores
+    it), and objects of any other kind stay exactly as given.
+    """
+    result = []
+    for given in order(objects):
+        obj = copy.deepcopy(given)
+        meta = obj.setdefault("metadata", {})
+        scope = known_scope(obj, objects)
+        if scope == "namespaced" and namespace and not meta.get("namespace"):
+            meta["namespace"] = namespace
+        elif scope == "cluster":
+            meta.pop("namespace", None)
+        result.append(obj)
+    return result

@@ -83,6 +83,19 @@ EXAMPLES = r"""
     src: manifests/backend.yaml
     force_conflicts: true
 
+- name: Render the objects for a GitOps repository, without a cluster
+  otel.kubernetes.apply:
+    src: manifests/backend.yaml
+    namespace: observability
+    render_only: true
+  register: rendered
+
+- name: Write them out, one YAML stream
+  ansible.builtin.copy:
+    content: "{{ rendered.objects | map('ansible.builtin.to_nice_yaml') | join('---\n') }}"
+    dest: gitops/backend.yaml
+    mode: "0644"
+
 - name: Remove the objects of a file (reverse order; absent objects are fine)
   otel.kubernetes.apply:
     src: manifests/backend.yaml
@@ -128,8 +141,16 @@ results:
       description: Before and after of the object, with server bookkeeping and Secret values removed.
       type: dict
       returned: in diff mode
+objects:
+  description:
+    - With O(render_only=true), the checked objects in apply order, as they would be applied.
+    - Secret values given in the input are masked in the task's output, like every C(no_log) value.
+  returned: with O(render_only=true)
+  type: list
+  elements: dict
+  version_added: 0.1.0
 api_requests:
-  description: HTTP requests made to the API server by this task, discovery included.
+  description: HTTP requests made to the API server by this task, discovery included (0 with O(render_only=true)).
   returned: always
   type: int
   sample: 42

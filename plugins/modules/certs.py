@@ -26,6 +26,12 @@ description:
   - With O(backend=cert_manager), no key is made here. The module applies a self-signed Issuer, a CA
     Certificate, a CA Issuer and one Certificate per leaf, and cert-manager writes the Secrets with the
     same layout.
+  - With O(render_only=true), whatever O(backend) says, the module renders the cert-manager objects of
+    O(backend=cert_manager) (a self-signed Issuer, the CA Certificate, a CA Issuer and one Certificate per
+    leaf) and returns them in RV(objects). No private key is made, none is ever written into a rendered
+    manifest, and no Secret is read. The cluster the objects are applied to needs cert-manager, which makes
+    the keys and the Secrets there. A warning says so unless O(backend=cert_manager). O(namespace) is
+    required, and every certificate must be in it.
 author:
   - otel.kubernetes contributors (@otel-kubernetes)
 options:
@@ -216,6 +222,16 @@ EXAMPLES = r"""
         gateway:
           name: otel-gateway
 
+- name: Render cert-manager objects for a GitOps repository (no private key in the output)
+  otel.kubernetes.certs:
+    namespace: observability
+    certificates:
+      - secret_name: otel-gateway-tls
+        gateway:
+          name: otel-gateway
+    render_only: true
+  register: rendered_tls
+
 - name: Remove the Secrets
   otel.kubernetes.certs:
     namespace: observability
@@ -228,15 +244,23 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backend:
-  description: The backend used, with V(auto) resolved.
+  description: The backend used, with V(auto) resolved; always V(cert_manager) with O(render_only=true).
   returned: always
   type: str
   sample: self_signed
+objects:
+  description:
+    - With O(render_only=true), the cert-manager Issuers and Certificates, in apply order, ready to be written
+      out. They hold no key material.
+  returned: with O(render_only=true)
+  type: list
+  elements: dict
+  version_added: 0.1.0
 ca:
   description:
     - The CA certificate. Its private key is never returned.
     - With O(backend=cert_manager), the facts come from the CA Secret as it was read before applying, and
-      are null until cert-manager has written it.
+      are null until cert-manager has written it. With O(render_only=true) they are null.
   returned: when O(state=present)
   type: dict
   contains:
@@ -254,7 +278,7 @@ ca:
       sample: ca
     action:
       description: V(kept), V(issued) (there was none) or V(renewed) (replaced), or what would be done in
-        check mode.
+        check mode; V(rendered) with O(render_only=true).
       type: str
       sample: kept
     reason:
@@ -315,7 +339,8 @@ certificates:
       type: str
       sample: server
     action:
-      description: V(kept), V(issued) or V(renewed), or what would be done in check mode.
+      description: V(kept), V(issued) or V(renewed), or what would be done in check mode; V(rendered) with
+        O(render_only=true).
       type: str
       sample: renewed
     reason:
@@ -350,6 +375,7 @@ results:
   description:
     - One entry per applied or deleted object (Secrets, and cert-manager objects with
       O(backend=cert_manager)), as returned by M(otel.kubernetes.apply). Secret data is never included.
+    - Empty with O(render_only=true).
   returned: always
   type: list
   elements: dict
@@ -380,7 +406,7 @@ results:
       type: dict
       returned: in diff mode
 api_requests:
-  description: HTTP requests made to the API server by this task.
+  description: HTTP requests made to the API server by this task (0 with O(render_only=true)).
   returned: always
   type: int
   sample: 8
@@ -394,6 +420,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     connect,
     fail,
     module_with,
+    render_only,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 
@@ -435,8 +462,33 @@ ARGUMENT_SPEC = {
 }
 
 
+RENDER_NEEDS_NAMESPACE = (
+    "render_only: give namespace. Without a cluster there is no kubeconfig context to take it from, and the "
+    "Issuers and Certificates must name the namespace they sign in"
+)
+
+
+def render(module) -> None:
+    """render_only: cert-manager objects, whatever the backend; no key is made, nothing is read."""
+    if not module.params["namespace"]:
+        module.fail_json(msg=RENDER_NEEDS_NAMESPACE)
+    try:
+        options = certs.CertsOptions.from_params(module.params)
+        objects, summary, warnings = certs.render_only_result(options)
+        result = apply_objects(module, objects, namespace=options.namespace)
+    except OtelK8sError as error:
+        fail(module, error)
+    for warning in warnings:
+        module.warn(warning)
+    result.update(summary)
+    result["backend"] = "cert_manager"
+    module.exit_json(**result)
+
+
 def main():
     module = module_with(ARGUMENT_SPEC)
+    if render_only(module):
+        render(module)
     if not certs.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=certs.CRYPTOGRAPHY_IMPORT_ERROR)
     try:

@@ -43,15 +43,15 @@ options:
   config:
     description:
       - The collector configuration (receivers, processors, exporters, connectors, extensions, service), as a
-        dictionary or as YAML text. Required with O(state=present).
+        dictionary or as YAML text. Required with O(state=present), unless O(helm_values) gives C(config).
     type: raw
   mode:
     description:
       - How the operator runs the collector. C(daemonset) is the node agent; C(deployment) or C(statefulset) the
         gateway; C(sidecar) is injected into annotated pods.
+      - When not set, the C(mode) of O(helm_values), else V(deployment).
     type: str
     choices: [daemonset, deployment, statefulset, sidecar]
-    default: deployment
   image:
     description:
       - The collector image. Default, the smallest distribution that has every component of O(config), from
@@ -178,10 +178,56 @@ options:
         ConfigMap it mounts. A HorizontalPodAutoscaler that targets this collector is refused.
     type: list
     elements: dict
+  helm_values:
+    description:
+      - The values of the C(opentelemetry-collector) Helm chart (its C(values.yaml), as a dictionary or as YAML
+        text), mapped onto this module's options, so that a Helm installation can move to the operator. Options
+        given to the module win over the values, each as a whole (a module O(resources) replaces the values'
+        C(resources)).
+      - C(mode) -> O(mode) (C(daemonset), C(deployment) or C(statefulset)); C(replicaCount) -> O(replicas)
+        (deployment and statefulset only, and not while autoscaling is on, as in the chart); C(resources);
+        C(config) (or C(alternateConfig)) -> O(config); C(serviceAccount.name) -> O(service_account);
+        C(autoscaling) with C(enabled=true) -> O(autoscaler) (C(minReplicas), C(maxReplicas),
+        C(targetCPUUtilizationPercentage) -> C(targetCPUUtilization), C(targetMemoryUtilizationPercentage) ->
+        C(targetMemoryUtilization), C(behavior), with the chart's defaults 1, 10 and 80 for those not given);
+        C(podDisruptionBudget) with C(enabled=true) -> O(pod_disruption_budget); C(tolerations),
+        C(nodeSelector), C(affinity), C(priorityClassName); C(image.repository) with C(image.tag) or
+        C(image.digest) -> O(image); C(extraEnvs) -> O(env); C(extraVolumes) -> O(volumes);
+        C(extraVolumeMounts) -> O(volume_mounts); C(ports) (the chart's mapping of name to C(enabled),
+        C(containerPort), C(servicePort), C(hostPort), C(protocol), C(appProtocol), C(nodePort)) -> O(ports),
+        enabled ports only, C(protocol) always written, C(hostPort) for daemonsets only (as in the chart);
+        C(podLabels) and C(additionalLabels) -> O(labels) and C(annotations) and C(podAnnotations) ->
+        O(annotations) (the operator copies the collector's labels and annotations to its pods and its other
+        objects); C(securityContext) and C(podSecurityContext) -> O(security_context) and
+        O(pod_security_context) (merged over the secure defaults).
+      - C(config) is the whole configuration. The chart merges it over its own default configuration (jaeger,
+        zipkin and prometheus receivers, debug exporter...); here nothing is added, and a V(null) in it (the
+        chart's way to delete a default) is refused. The chart's default C(ports) are not added either; the
+        operator opens the ports of the configured receivers. The variables the chart always sets
+        (C(MY_POD_IP), C(OTEL_K8S_NODE_NAME), C(OTEL_K8S_NODE_IP), C(OTEL_K8S_NAMESPACE), C(OTEL_K8S_POD_NAME),
+        C(OTEL_K8S_POD_IP)) are added to O(env) from the downward API when the configuration references them.
+      - C(serviceAccount.create) makes no ServiceAccount here; create it with M(otel.kubernetes.rbac), which
+        also grants what the configuration needs (a warning says so). Without C(serviceAccount.name), the
+        operator creates and uses C(<name>-collector).
+      - C(ingress) with C(enabled=true) (and its C(additionalIngresses)) becomes C(networking.k8s.io/v1)
+        Ingress objects, applied and deleted with the collector like O(extra_objects). They route to the
+        operator's Service C(<name>-collector), and are named C(<name>-collector) (and
+        C(<name>-collector-<additional name>)). The chart's schema is enforced - C(ingressClassName), and
+        C(hosts) as a list of C(host) with C(paths), each a C(path), C(pathType) and the collector C(port) to route to.
+      - Refused, with the key named and what to do instead, is every value that cannot be mapped and would
+        otherwise be dropped - unknown keys, C(presets) turned on, C(configMap.create=false) or
+        C(configMap.existingName), C(command), C(clusterRole), C(hostNetwork), C(imagePullSecrets),
+        C(extraEnvsFrom), C(extraContainers), C(initContainers), probes other than the chart's default,
+        C(service) other than a plain ClusterIP, C(serviceMonitor)/C(podMonitor) (use O(self_monitoring)),
+        C(autoscaling.additionalMetrics), C(serviceAccount.annotations), and the like. Values at the chart's
+        defaults are accepted.
+    type: raw
+    version_added: 0.1.0
 extends_documentation_fragment:
   - otel.kubernetes.auth
   - otel.kubernetes.apply
 notes:
+  - With O(render_only=true), O(wait) is ignored; nothing is contacted.
   - O(wait=true) waits for the workload the operator creates, C(<name>-collector) (a Deployment, DaemonSet or
     StatefulSet by O(mode)), to be rolled out, and for the operator to have reconciled the collector when it
     reports C(status.observedGeneration). Sidecars have no workload of their own. Without a running operator
@@ -246,6 +292,21 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 300
 
+- name: Move a Helm installation to the operator, from its values file
+  otel.kubernetes.collector:
+    name: otel-agent
+    namespace: observability
+    helm_values: "{{ lookup('ansible.builtin.file', 'values.yaml') }}"
+    image: ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0
+
+- name: Render the gateway for a GitOps repository, without a cluster
+  otel.kubernetes.collector:
+    name: otel-gateway
+    namespace: observability
+    config: "{{ lookup('ansible.builtin.file', 'gateway-config.yaml') }}"
+    render_only: true
+  register: gateway
+
 - name: Remove the gateway
   otel.kubernetes.collector:
     name: otel-gateway
@@ -286,14 +347,23 @@ errors:
   elements: str
 lint_warnings:
   description:
-    - Lint and rendering warnings, each naming the place and the fix; also shown as task warnings.
+    - Lint and rendering warnings, each naming the place and the fix, and what O(helm_values) mapped differently
+      from the chart; also shown as task warnings.
     - Not named C(warnings), a key Ansible reserves for its own warnings.
   returned: always
   type: list
   elements: str
+objects:
+  description:
+    - With O(render_only=true), every object the task would apply, in apply order - the OpenTelemetryCollector,
+      the Ingresses of O(helm_values), and O(extra_objects) (whose Secret values are masked in the output).
+  returned: with O(render_only=true)
+  type: list
+  elements: dict
+  version_added: 0.1.0
 results:
-  description: One entry per applied object, as returned by M(otel.kubernetes.apply).
-  returned: when the cluster was contacted
+  description: One entry per applied object, as returned by M(otel.kubernetes.apply); empty with O(render_only=true).
+  returned: when the cluster was contacted, and with O(render_only=true)
   type: list
   elements: dict
   contains:
@@ -327,20 +397,21 @@ diff:
   type: list
   elements: dict
 api_requests:
-  description: HTTP requests made to the API server by this task.
-  returned: when the cluster was contacted
+  description: HTTP requests made to the API server by this task (0 with O(render_only=true)).
+  returned: when the cluster was contacted, and with O(render_only=true)
   type: int
 """
 
 import time
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, helm_values, manifests
 from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
     apply_objects,
     connect,
     fail,
     module_with,
     redacted_params,
+    render_only,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
@@ -352,6 +423,7 @@ RENDER_OPTIONS = (
     "priority_class_name", "pod_disruption_budget", "upgrade_strategy", "self_monitoring", "labels", "annotations",
     "security_context", "pod_security_context", "traces_routed_by_trace_id", "extra_objects",
 )
+INGRESS_API = "networking.k8s.io/v1"
 
 
 def _get(client, path):
@@ -363,9 +435,8 @@ def _get(client, path):
         raise OtelK8sError(f"reading {path}: {error.message}") from None
 
 
-def wait_for_collector(module, client, name: str, namespace: str) -> dict | None:
+def wait_for_collector(module, client, name: str, namespace: str, mode: str) -> dict | None:
     """Poll the operator-created workload until it has rolled out; raises OtelK8sError on timeout."""
-    mode = module.params["mode"]
     target = collector_render.workload(name, mode)
     if target is None:
         return None
@@ -384,6 +455,20 @@ def wait_for_collector(module, client, name: str, namespace: str) -> dict | None
         time.sleep(module.params["wait_sleep"])
 
 
+def options_with_values(params: dict, values, notes: list) -> tuple:
+    """(render options, errors): the module's options over what helm_values maps to."""
+    options = {key: params[key] for key in RENDER_OPTIONS}
+    errors = []
+    if values is not None:
+        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=params["mode"],
+                                                                             notes=notes)
+        for key, value in from_values.items():
+            if options.get(key) is None:
+                options[key] = value
+    options["mode"] = options["mode"] or "deployment"
+    return options, errors
+
+
 def main():
     object_list = {"type": "list", "elements": "dict"}
     module = module_with(
@@ -391,7 +476,7 @@ def main():
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str"},
             "config": {"type": "raw"},
-            "mode": {"type": "str", "default": "deployment", "choices": list(MODES)},
+            "mode": {"type": "str", "choices": list(MODES)},
             "image": {"type": "str"},
             "distribution": {"type": "str", "choices": ["core", "k8s", "contrib"]},
             "collector_version": {"type": "str"},
@@ -417,38 +502,61 @@ def main():
             "pod_security_context": {"type": "dict"},
             "traces_routed_by_trace_id": {"type": "bool", "default": False},
             "extra_objects": object_list,
+            "helm_values": {"type": "raw"},
         },
-        required_if=[("state", "present", ("config",))],
     )
     p = module.params
     invocation = {"module_args": redacted_params(module, "extra_objects")}
     result = {"lint_warnings": []}
+    rendering = render_only(module)
+    module.no_log_values.update(manifests.secret_values(p["extra_objects"] or []))
+    values, problem = helm_values.parse_values(p["helm_values"])
+    if problem:
+        module.fail_json(msg=f"collector {p['name']}: {problem}; nothing was applied", invocation=invocation)
     try:
-        extras = []
-        if p["extra_objects"]:
-            extras = manifests.check_objects(manifests.load_documents(p["extra_objects"]))
-            module.no_log_values.update(manifests.secret_values(extras))
+        documents = [("extra_objects", o) for o in p["extra_objects"] or []]
         if p["state"] == "absent":
             obj = collector_render.collector_ref(p["name"], p["namespace"])
+            where = {"namespace": p["namespace"]} if p["namespace"] else {}
+            documents += [("helm_values.ingress", {"apiVersion": INGRESS_API, "kind": "Ingress",
+                                                   "metadata": {"name": n, **where}})
+                          for n in helm_values.ingress_names(values, p["name"])]
+            mode = p["mode"] or "deployment"
         else:
-            options = {key: p[key] for key in RENDER_OPTIONS}
+            notes = []
+            options, errors = options_with_values(p, values, notes)
+            mode = options["mode"]
+            ingresses, ingress_errors = helm_values.ingress_from_helm_values(values, p["name"], p["namespace"])
+            errors += ingress_errors
+            if ingresses and mode == "sidecar":
+                errors.append("helm_values.ingress: a sidecar collector has no Service to route an Ingress to")
+            documents += [("helm_values.ingress", o) for o in ingresses]
+            if options["config"] is None:
+                errors.append("config: required with state=present; give config, or helm_values with config")
+                options["config"] = {}
             rendered = collector_render.render(p["name"], version=p["collector_version"], **options)
             obj = rendered.object
-            result.update(image=rendered.image, distribution=rendered.distribution,
-                          lint_warnings=rendered.warnings)
-            for warning in rendered.warnings:
+            errors += rendered.errors
+            warnings = notes + rendered.warnings
+            result.update(image=rendered.image, distribution=rendered.distribution, lint_warnings=warnings)
+            for warning in warnings:
                 module.warn(warning)
-            if rendered.errors:
+            if errors:
                 module.fail_json(
-                    msg=f"collector {p['name']}: {len(rendered.errors)} error(s), nothing was applied:\n- "
-                        + "\n- ".join(rendered.errors),
-                    errors=rendered.errors, object=obj, invocation=invocation, **result)
+                    msg=f"collector {p['name']}: {len(errors)} error(s), nothing was applied:\n- "
+                        + "\n- ".join(errors),
+                    errors=errors, object=obj, invocation=invocation, **result)
+        extras = manifests.check_objects(documents) if documents else []
+        module.no_log_values.update(manifests.secret_values(extras))
+        if rendering:
+            result.update(apply_objects(module, [obj] + extras, p["namespace"]))
+            module.exit_json(object=obj, invocation=invocation, **result)
         client = connect(module)
         result.update(apply_objects(module, [obj] + extras, p["namespace"], client=client))
         namespace = next((r["namespace"] for r in result["results"] if r["kind"] == collector_render.KIND),
                          p["namespace"])
         if p["wait"] and p["state"] == "present" and not module.check_mode:
-            workload = wait_for_collector(module, client, p["name"], namespace)
+            workload = wait_for_collector(module, client, p["name"], namespace, mode)
             if workload:
                 result["workload"] = workload
         result["api_requests"] = client.requests

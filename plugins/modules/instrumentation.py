@@ -199,6 +199,7 @@ extends_documentation_fragment:
   - otel.kubernetes.apply
 notes:
   - The Instrumentation kind must be served, that is the OpenTelemetry Operator (or its CRDs) installed.
+  - With O(render_only=true) the targets are not checked for existence (nothing is read).
   - A namespace or workload dropped from the options keeps its annotations; list it with no language (or use
     O(state=absent)) to remove them.
 """
@@ -228,6 +229,16 @@ EXAMPLES = r"""
         annotations:
           resource.opentelemetry.io/service.name: checkout
 
+- name: Render the Instrumentation and the annotation objects for a GitOps repository
+  otel.kubernetes.instrumentation:
+    name: default
+    namespace: observability
+    namespaces:
+      - name: shop
+        languages: [java, python]
+    render_only: true
+  register: instrumentation
+
 - name: Remove the Instrumentation and exactly the annotations it added
   otel.kubernetes.instrumentation:
     name: default
@@ -243,6 +254,10 @@ objects:
   description:
     - The rendered objects - the Instrumentation, then the partial Namespace and workload objects that carry the
       annotations (applied with O(annotation_field_manager)).
+    - With O(render_only=true) the same objects, ready to be written out. The annotation objects are partial
+      (identity and annotations only) and so need server-side apply with a field manager of their own
+      (for example C(kubectl apply --server-side --field-manager=otel.kubernetes-instrumentation), or Argo CD's
+      C(ServerSideApply=true)); a client-side apply would try to create or replace the whole object.
   returned: always
   type: list
   elements: dict
@@ -250,6 +265,7 @@ results:
   description:
     - One entry per object applied or deleted, as returned by M(otel.kubernetes.apply). For annotated targets the
       action is C(updated) when annotations were added or removed, C(unchanged) otherwise.
+    - Empty with O(render_only=true).
   returned: always
   type: list
   elements: dict
@@ -259,7 +275,8 @@ diff:
   type: list
   elements: dict
 api_requests:
-  description: HTTP requests made to the API server by this task, the existence checks included.
+  description: HTTP requests made to the API server by this task, the existence checks included (0 with
+    O(render_only=true)).
   returned: always
   type: int
 """
@@ -272,6 +289,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     connect,
     fail,
     module_with,
+    render_only,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
@@ -299,6 +317,8 @@ def _existing(client, targets: list) -> tuple:
 def _merge(total: dict, part: dict) -> dict:
     total["changed"] = total.get("changed", False) or part["changed"]
     total.setdefault("results", []).extend(part["results"])
+    if "objects" in part:  # render_only
+        total.setdefault("objects", []).extend(part["objects"])
     if "diff" in part:
         total.setdefault("diff", []).extend(part["diff"])
     total["api_requests"] = part["api_requests"]
@@ -350,6 +370,13 @@ def main():
         objects = [instrumentation, *injections]
         for warning in warnings:
             module.warn(warning)
+        if render_only(module):  # nothing is read: the targets are not checked for existence
+            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
+                                         namespace=params["namespace"]))
+            if injections:
+                _merge(result, apply_objects(module, manifests.check_objects(
+                    [("annotations", obj) for obj in injections])))
+            module.exit_json(**result)
         client = connect(module)
         found, missing = _existing(client, injections)
         if params["state"] == "present":

@@ -123,6 +123,14 @@ EXAMPLES = r"""
     namespace: observability
     config: "{{ lookup('file', 'gateway-config.yaml') }}"
 
+- name: Render them for a GitOps repository, without a cluster
+  otel.kubernetes.rbac:
+    name: otel-agent
+    namespace: observability
+    config: "{{ agent_config }}"
+    render_only: true
+  register: agent_rbac
+
 - name: Remove it
   otel.kubernetes.rbac:
     name: otel-agent
@@ -133,7 +141,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 objects:
-  description: The rendered objects (the ServiceAccount, then ClusterRole/Binding and Role/Binding as needed).
+  description:
+    - The rendered objects (the ServiceAccount, then ClusterRole/Binding and Role/Binding as needed).
+    - With O(render_only=true), in apply order, ready to be written out for a GitOps tool.
   returned: always
   type: list
   elements: dict
@@ -145,7 +155,8 @@ permissions:
   sample:
     - "processors.k8sattributes: get/list/watch pods (cluster-wide) - the pods whose metadata it adds"
 results:
-  description: One entry per object applied or deleted, as returned by M(otel.kubernetes.apply).
+  description: One entry per object applied or deleted, as returned by M(otel.kubernetes.apply); empty with
+    O(render_only=true).
   returned: always
   type: list
   elements: dict
@@ -155,7 +166,7 @@ diff:
   type: list
   elements: dict
 api_requests:
-  description: HTTP requests made to the API server by this task.
+  description: HTTP requests made to the API server by this task (0 with O(render_only=true)).
   returned: always
   type: int
 """
@@ -189,7 +200,8 @@ def main():
         result = apply_objects(module, checked, namespace=params["namespace"])
     except OtelK8sError as error:
         fail(module, error, objects=objects)
-    module.exit_json(objects=objects, permissions=permissions.reasons, **result)
+    # With render_only, the result's objects (ordered, namespaced) replace the rendered ones.
+    module.exit_json(**{"objects": objects, "permissions": permissions.reasons, **result})
 
 
 if __name__ == "__main__":

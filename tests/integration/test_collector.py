@@ -13,6 +13,7 @@ import copy
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FIXTURE = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
@@ -330,3 +331,119 @@ def test_collector_config_alone(cluster):
         "config": GATEWAY_CONFIG, "replicas": 3, "fail_on_warnings": True}}])
     assert strict.rc != 0
     assert "fail_on_warnings" in strict.last["msg"]
+
+
+# A gateway installed with the opentelemetry-collector chart, as its values.yaml.
+GATEWAY_HELM_VALUES = {
+    "mode": "deployment",
+    "replicaCount": 2,
+    "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "200m", "memory": "512Mi"}},
+    "config": GATEWAY_CONFIG,
+    "serviceAccount": {"create": True, "name": "otel-collector"},
+    "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+    "ports": {
+        "otlp": {"enabled": True, "containerPort": 4317, "servicePort": 4317, "hostPort": 4317, "protocol": "TCP"},
+        "otlp-http": {"enabled": True, "containerPort": 4318, "servicePort": 4318, "hostPort": 4318,
+                      "protocol": "TCP"},
+        "jaeger-compact": {"enabled": False, "containerPort": 6831, "servicePort": 6831, "protocol": "UDP"},
+    },
+    "podLabels": {"team": "observability"},
+    "ingress": {
+        "enabled": True, "ingressClassName": "nginx",
+        "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
+        "hosts": [{"host": "otlp.observability.example.com",
+                   "paths": [{"path": "/", "pathType": "Prefix", "port": 4318}]}],
+        "tls": [{"secretName": "otel-gateway-tls", "hosts": ["otlp.observability.example.com"]}],
+    },
+}
+
+
+def ingress_path(namespace: str, name: str) -> str:
+    return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"
+
+
+def test_helm_values_store_the_same_collector_as_the_options(cluster, crd, namespace):
+    values = copy.deepcopy(GATEWAY_HELM_VALUES)
+    run = cluster.run([collector("from-helm", namespace, helm_values=values, traces_routed_by_trace_id=True)])
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.last["changed"] is True
+    assert [(r["kind"], r["name"], r["action"]) for r in run.last["results"]] == [
+        ("Ingress", "from-helm-collector", "created"), ("OpenTelemetryCollector", "from-helm", "created")]
+    assert any("serviceAccount.create" in w for w in run.last["lint_warnings"])
+
+    # The same collector written with the module's own options.
+    options = cluster.run([collector(
+        "from-options", namespace, copy.deepcopy(GATEWAY_CONFIG), mode="deployment", replicas=2,
+        resources=values["resources"], service_account="otel-collector",
+        pod_disruption_budget={"maxUnavailable": 1}, labels={"team": "observability"},
+        ports=[{"name": "otlp", "port": 4317, "protocol": "TCP"}, {"name": "otlp-http", "port": 4318,
+                                                                   "protocol": "TCP"}],
+        traces_routed_by_trace_id=True)])
+    assert options.rc == 0, options.stdout[-3000:]
+    from_helm = cluster.get(collector_path(namespace, "from-helm"))
+    from_options = cluster.get(collector_path(namespace, "from-options"))
+    assert from_helm["spec"] == from_options["spec"]
+    assert from_helm["metadata"]["labels"] == {"team": "observability"}
+    assert "hostPort" not in from_helm["spec"]["ports"][0]  # hostPort only for daemonsets, as in the chart
+
+    ingress = cluster.get(ingress_path(namespace, "from-helm-collector"))
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"] == {
+        "service": {"name": "from-helm-collector", "port": {"number": 4318}}}
+    assert ingress["spec"]["tls"] == [{"hosts": ["otlp.observability.example.com"], "secretName": "otel-gateway-tls"}]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+
+    # The values as YAML text (a lookup of the values file) are the same values: nothing changes.
+    rerun = cluster.run([collector("from-helm", namespace, helm_values=yaml.safe_dump(values),
+                                   traces_routed_by_trace_id=True)])
+    assert rerun.rc == 0, rerun.stdout[-3000:]
+    assert rerun.last["changed"] is False
+
+    # A module option wins over the values.
+    override = cluster.run([collector("from-helm", namespace, helm_values=values, traces_routed_by_trace_id=True,
+                                      replicas=4)])
+    assert override.rc == 0, override.stdout[-3000:]
+    assert cluster.get(collector_path(namespace, "from-helm"))["spec"]["replicas"] == 4
+
+    # Removal takes the Ingress with it.
+    gone = cluster.run([collector("from-helm", namespace, helm_values=values, state="absent")])
+    assert gone.rc == 0, gone.stdout[-3000:]
+    assert {(r["kind"], r["action"]) for r in gone.last["results"]} == {("Ingress", "deleted"),
+                                                                        ("OpenTelemetryCollector", "deleted")}
+    assert cluster.get(collector_path(namespace, "from-helm")) is None
+    assert cluster.get(ingress_path(namespace, "from-helm-collector")) is None
+
+
+def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, crd, namespace):
+    seed = {
+        "mode": "daemonset", "replicaCount": 1,
+        "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "256Mi"}},
+        "config": {
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"},
+                                                 "http": {"endpoint": "0.0.0.0:4318"}}}},
+            "processors": {"batch": {"timeout": "1s", "send_batch_size": 1024},
+                           "memory_limiter": {"limit_mib": 512, "spike_limit_mib": 128, "check_interval": "1s"},
+                           "k8sattributes": {"extract": {"metadata": ["k8s.namespace.name", "k8s.pod.name"]}}},
+            "exporters": {"otlp": {"endpoint": "otel-gateway.observability:4317", "tls": {"insecure": True}}},
+            "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp"],
+                                                 "processors": ["k8sattributes", "batch", "memory_limiter"]}}},
+        },
+        "serviceAccount": {"create": True, "name": "otel-collector"},
+        "ingress": {"enabled": True, "className": "nginx",
+                    "hosts": ["prometheus-gateway.observability.example.com"]},
+    }
+    refused = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
+    assert refused.rc != 0
+    errors = refused.last["errors"]
+    assert any(e.startswith("ingress.className:") for e in errors)
+    assert any(e.startswith("ingress.hosts[0]:") for e in errors)
+    assert any("memory_limiter is at position 3" in w for w in refused.last["lint_warnings"])
+    assert cluster.get(collector_path(namespace, "seed-agent")) is None
+
+    del seed["ingress"]
+    applied = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
+    assert applied.rc == 0, applied.stdout[-3000:]
+    spec = cluster.get(collector_path(namespace, "seed-agent"))["spec"]
+    assert spec["mode"] == "daemonset" and "replicas" not in spec
+    assert spec["serviceAccount"] == "otel-collector"
+    assert any("memory_limiter is at position 3" in w for w in applied.last["lint_warnings"])

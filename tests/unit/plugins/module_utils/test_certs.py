@@ -425,3 +425,26 @@ def test_execute_absent_removes_secrets_and_cert_manager_objects():
     certs.execute(options(), FakeClient({}), lambda objs, _: captured.extend(objs) or {}, set().update, state="absent")
     assert {o["kind"] for o in captured} == {"Secret"}
     assert all("data" not in o for o in captured)
+
+
+def test_render_only_renders_cert_manager_objects_and_no_key():
+    opts = options(certificates=[{"secret_name": "gateway-tls", "gateway": {"name": "otel-gateway"}}])
+    objects, summary, warnings = certs.render_only_result(opts)
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Issuer", "otel-selfsigned"), ("Certificate", "otel-ca"), ("Issuer", "otel-ca-issuer"),
+        ("Certificate", "gateway-tls")]
+    assert objects == certs.render_cert_manager(opts)
+    text = json.dumps([objects, summary])
+    assert "PRIVATE KEY" not in text and '"kind": "Secret"' not in text
+    assert summary["ca"]["action"] == "rendered" and summary["ca"]["ca_bundle"] is None
+    assert [c["action"] for c in summary["certificates"]] == ["rendered"]
+    assert summary["certificates"][0]["sans"] == [f"DNS:{n}" for n in GATEWAY_SANS]
+    # The default backend is self_signed: the task warns that cert-manager objects were rendered instead.
+    assert warnings == [certs.RENDER_ONLY_NOTE]
+    assert certs.render_only_result(options(backend="cert_manager", certificates=[]))[2] == []
+
+
+def test_render_only_refuses_other_namespaces_with_its_own_reason():
+    with pytest.raises(OtelK8sError, match="render_only renders cert-manager objects") as caught:
+        certs.render_only_result(options())
+    assert "self_signed" not in caught.value.message

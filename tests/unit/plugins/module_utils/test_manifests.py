@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 import pytest
 import yaml
 
@@ -122,3 +124,33 @@ def test_for_display_and_comparable_drop_bookkeeping():
     assert manifests.comparable(live) == manifests.comparable(moved)
     moved["metadata"]["managedFields"][0]["manager"] = "other"
     assert manifests.comparable(live) != manifests.comparable(moved)
+
+
+def test_rendered_sets_namespaces_only_where_the_scope_is_known():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Widget", "plural": "widgets"},
+                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    objects = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "other"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r",
+                                                                                           "namespace": "x"}},
+        {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector", "metadata": {"name": "c"}},
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "x"}},
+        {"apiVersion": "unknown.example/v1", "kind": "Gadget", "metadata": {"name": "g"}},
+        crd,
+        ns("observability"),
+    ]
+    given = copy.deepcopy(objects)
+    out = manifests.rendered(objects, "observability")
+    assert objects == given  # copies
+    by_name = {o["metadata"]["name"]: o["metadata"] for o in out}
+    assert by_name["a"]["namespace"] == "observability"
+    assert by_name["b"]["namespace"] == "other"
+    assert "namespace" not in by_name["r"]
+    assert by_name["c"]["namespace"] == "observability"
+    assert "namespace" not in by_name["w"]  # cluster-scoped by the CRD of the same input
+    assert "namespace" not in by_name["g"]  # unknown kind: as given
+    assert [o["kind"] for o in out][:3] == ["Namespace", "CustomResourceDefinition", "ConfigMap"]
+    assert "namespace" not in manifests.rendered(objects[:1])[0]["metadata"]  # no namespace option: as given

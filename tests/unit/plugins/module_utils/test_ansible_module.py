@@ -1,0 +1,54 @@
+"""ansible_module: render_only returns objects without reading credentials or contacting anything."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import ansible_module
+
+
+def fake_module(**params) -> SimpleNamespace:
+    base = {name: spec.get("default") for name, spec in ansible_module.APPLY_ARG_SPEC.items()}
+    base.update(params)
+    return SimpleNamespace(params=base, check_mode=False, _diff=False)
+
+
+def test_render_only_is_a_shared_apply_option():
+    assert ansible_module.APPLY_ARG_SPEC["render_only"] == {"type": "bool", "default": False}
+
+
+def test_apply_objects_render_only_contacts_nothing(monkeypatch):
+    def no_cluster(*_args, **_kwargs):
+        raise AssertionError("render_only must not resolve credentials or connect")
+
+    monkeypatch.setattr(ansible_module, "connect", no_cluster)
+    monkeypatch.setattr(ansible_module, "resolve_connection", no_cluster)
+    monkeypatch.setattr(ansible_module, "KubeClient", no_cluster)
+    objects = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "b"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}},
+    ]
+    result = ansible_module.apply_objects(fake_module(render_only=True), objects, "observability")
+    assert result == {
+        "changed": False, "results": [], "api_requests": 0,
+        "objects": [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}},
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "observability"},
+             "data": {"a": "b"}},
+        ],
+    }
+    assert "namespace" not in objects[0]["metadata"]  # the caller's objects are not changed
+
+
+def test_apply_objects_without_render_only_connects(monkeypatch):
+    class Connected(Exception):
+        pass
+
+    def connect(_module):
+        raise Connected
+
+    monkeypatch.setattr(ansible_module, "connect", connect)
+    with pytest.raises(Connected):
+        ansible_module.apply_objects(fake_module(), [])
