@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, readiness
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
@@ -59,7 +59,7 @@ class Marker:
 class Planned:
     obj: dict
     resource: object  # discovery.Resource, or None until a CRD of this input is Established
-    result: dict = field(default_factory=dict)
+    unserved: bool = False  # check mode only: a kind the server does not serve (yet)
 
 
 def _parse_time(value: str | None) -> float | None:
@@ -152,6 +152,11 @@ class ApplyEngine:
             meta = obj["metadata"]
             if resource is None:
                 crd = next((c for c in crds if manifests.crd_serves(c, obj["apiVersion"], obj["kind"])), None)
+                if crd is None and self.options.check_mode:
+                    # An earlier task of the same run may install its CRD (the operator
+                    # role does): in check mode that CRD was only dry-run.
+                    plan.append(Planned(obj, None, unserved=True))
+                    continue
                 if crd is None:
                     problems.append(
                         f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is not "
@@ -250,11 +255,12 @@ class ApplyEngine:
         obj, resource, opts = item.obj, item.resource, self.options
         meta = obj["metadata"]
         if opts.check_mode and (resource is None or meta.get("namespace") in pending_namespaces):
-            reason = (
-                "its CustomResourceDefinition is created by this input"
-                if resource is None
-                else f"namespace {meta.get('namespace')} is created by this input"
-            )
+            if item.unserved:
+                reason = f"kind {obj['kind']} of {obj['apiVersion']} is not served yet (no CRD for it exists)"
+            elif resource is None:
+                reason = "its CustomResourceDefinition is created by this input"
+            else:
+                reason = f"namespace {meta.get('namespace')} is created by this input"
             return "created", True, None, obj, f"not validated by the server: {reason}"
         if resource is None:
             raise OtelK8sError(
@@ -271,6 +277,11 @@ class ApplyEngine:
             before = None if marker else self._get(path)
             answer = self.client.request("PATCH", path, query, obj, APPLY_CONTENT_TYPE)
         except ApiError as error:
+            missing_kind = (error.body.get("details") or {}).get("kind")
+            if opts.check_mode and error.status == 404 and missing_kind == "namespaces":
+                # The namespace does not exist yet: an earlier task of this run creates it.
+                note = f"not validated by the server: namespace {meta.get('namespace')} does not exist yet"
+                return "created", True, None, obj, note
             raise OtelK8sError(describe_api_error(error, f"applying {manifests.identity(obj)}")) from None
         after = answer.data
         if answer.status == 201 or (marker is None and before is None):
