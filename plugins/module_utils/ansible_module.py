@@ -23,9 +23,7 @@ _AUTH_TYPES = {
     "client_cert": {"type": "path", "aliases": ["cert_file"]},
     "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False},
 }
-AUTH_ARG_SPEC = {
-    name: dict(spec, fallback=(env_fallback, list(AUTH_ENV[name]))) for name, spec in _AUTH_TYPES.items()
-}
+AUTH_ARG_SPEC = {name: dict(spec, fallback=(env_fallback, list(AUTH_ENV[name]))) for name, spec in _AUTH_TYPES.items()}
 
 # Options of every module that writes to the cluster (doc fragment otel.kubernetes.apply).
 APPLY_ARG_SPEC = {
@@ -67,9 +65,15 @@ def connect(module: AnsibleModule) -> KubeClient:
     return KubeClient(resolve_connection(module.params), retry_timeout=module.params["retry_timeout"])
 
 
-def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = None,
-                  wait_condition: dict | None = None, client: KubeClient | None = None,
-                  state: str | None = None, field_manager: str | None = None) -> dict:
+def apply_objects(
+    module: AnsibleModule,
+    objects: list,
+    namespace: str | None = None,
+    wait_condition: dict | None = None,
+    client: KubeClient | None = None,
+    state: str | None = None,
+    field_manager: str | None = None,
+) -> dict:
     """Hand objects to the engine with the module's options; returns the engine's result.
 
     state and field_manager override the module's options for this call (a module that
@@ -82,8 +86,7 @@ def apply_objects(module: AnsibleModule, objects: list, namespace: str | None = 
     """
     params = module.params
     if render_only(module):
-        return {"changed": False, "objects": manifests.rendered(objects, namespace), "results": [],
-                "api_requests": 0}
+        return {"changed": False, "objects": manifests.rendered(objects, namespace), "results": [], "api_requests": 0}
     client = client or connect(module)
     options = ApplyOptions(
         state=state or params["state"],

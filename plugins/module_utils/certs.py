@@ -147,8 +147,9 @@ class CertsOptions:
                 if not gateway.get("name"):
                     problems.append(f"{where}.gateway: name is required")
                 else:
-                    dns_names.extend(gateway_sans(gateway["name"], gateway.get("namespace") or cert_namespace,
-                                                  cluster_domain))
+                    dns_names.extend(
+                        gateway_sans(gateway["name"], gateway.get("namespace") or cert_namespace, cluster_domain)
+                    )
             ips = []
             for raw in entry.get("ip_addresses") or []:
                 try:
@@ -173,8 +174,14 @@ class CertsOptions:
             certificates.append(request)
         if problems:
             raise OtelK8sError("the certificate options were refused, nothing was applied:\n- " + "\n- ".join(problems))
-        return cls(namespace=namespace, ca=ca, certificates=certificates, renew_before_days=renew, backend=backend,
-                   prefix=prefix)
+        return cls(
+            namespace=namespace,
+            ca=ca,
+            certificates=certificates,
+            renew_before_days=renew,
+            backend=backend,
+            prefix=prefix,
+        )
 
 
 def _days(value, default: int) -> int:
@@ -187,28 +194,39 @@ def _unique(items: list) -> list:
 
 def _check_request(request: CertRequest, where: str, renew_before_days: int, problems: list) -> None:
     if not _SECRET_NAME.match(request.secret_name) or len(request.secret_name) > 253:
-        problems.append(f"{where}: secret_name {request.secret_name!r} is not a valid Secret name "
-                        "(lower-case letters, digits, '-' and '.')")
+        problems.append(
+            f"{where}: secret_name {request.secret_name!r} is not a valid Secret name "
+            "(lower-case letters, digits, '-' and '.')"
+        )
     if not request.is_ca and request.usage not in USAGES:
         problems.append(f"{where}: usage must be one of {', '.join(USAGES)}, got {request.usage!r}")
     if not 0 < len(request.common_name) <= MAX_COMMON_NAME:
-        problems.append(f"{where}: common_name must be 1 to {MAX_COMMON_NAME} characters, "
-                        f"got {len(request.common_name)}")
+        problems.append(
+            f"{where}: common_name must be 1 to {MAX_COMMON_NAME} characters, got {len(request.common_name)}"
+        )
     if request.validity_days <= renew_before_days:
-        problems.append(f"{where}: validity_days ({request.validity_days}) must be more than renew_before_days "
-                        f"({renew_before_days}), or the certificate would be renewed on every run")
+        problems.append(
+            f"{where}: validity_days ({request.validity_days}) must be more than renew_before_days "
+            f"({renew_before_days}), or the certificate would be renewed on every run"
+        )
     for name in request.dns_names:
         if len(name) > 253 or not _DNS_NAME.match(name):
             problems.append(f"{where}: {name!r} is not a valid DNS name for a certificate")
     if request.usage in ("server", "both") and not request.sans:
-        problems.append(f"{where}: a server certificate needs dns_names, services, gateway or ip_addresses; "
-                        "TLS clients check the subject alternative names, not the common name")
+        problems.append(
+            f"{where}: a server certificate needs dns_names, services, gateway or ip_addresses; "
+            "TLS clients check the subject alternative names, not the common name"
+        )
 
 
 def service_sans(service: str, namespace: str, cluster_domain: str = "cluster.local") -> list:
     """The names a Service is reached by inside the cluster, short to fully qualified."""
-    return [service, f"{service}.{namespace}", f"{service}.{namespace}.svc",
-            f"{service}.{namespace}.svc.{cluster_domain}"]
+    return [
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.{cluster_domain}",
+    ]
 
 
 def gateway_sans(name: str, namespace: str, cluster_domain: str = "cluster.local") -> list:
@@ -257,8 +275,9 @@ def sans_of(cert) -> list:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
-    return ([f"DNS:{name.lower()}" for name in ext.get_values_for_type(x509.DNSName)]
-            + [f"IP:{ip.compressed}" for ip in ext.get_values_for_type(x509.IPAddress)])
+    return [f"DNS:{name.lower()}" for name in ext.get_values_for_type(x509.DNSName)] + [
+        f"IP:{ip.compressed}" for ip in ext.get_values_for_type(x509.IPAddress)
+    ]
 
 
 def common_name_of(cert) -> str:
@@ -319,8 +338,9 @@ class Material:
 
     @classmethod
     def from_objects(cls, cert, key) -> Material:
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         return cls(cert, key, cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
@@ -379,8 +399,15 @@ class CertificateBackend:
     be re-issued whatever it holds.
     """
 
-    def __init__(self, request: CertRequest, stored: Stored | None, issuer: Material | None = None,
-                 issuer_renewed: bool = False, renew_before_days: int = 30, now: datetime.datetime | None = None):
+    def __init__(
+        self,
+        request: CertRequest,
+        stored: Stored | None,
+        issuer: Material | None = None,
+        issuer_renewed: bool = False,
+        renew_before_days: int = 30,
+        now: datetime.datetime | None = None,
+    ):
         if not request.is_ca and issuer is None:
             raise ValueError("a leaf certificate needs its issuer's material")
         self.request = request
@@ -423,7 +450,8 @@ class CertificateBackend:
                 added = [s for s in want if s not in have]
                 dropped = [s for s in have if s not in want]
                 parts = ([f"adds {', '.join(added)}"] if added else []) + (
-                    [f"drops {', '.join(dropped)}"] if dropped else [])
+                    [f"drops {', '.join(dropped)}"] if dropped else []
+                )
                 return f"subject alternative names changed: {'; '.join(parts)}"
         not_after = _utc(cert, "not_valid_after")
         if not_after <= self.now:
@@ -452,16 +480,17 @@ class CertificateBackend:
         if request.is_ca:
             issuer_name, signing_key = subject, key
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            builder = builder.add_extension(_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
-                                            critical=True)
+            builder = builder.add_extension(
+                _key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True
+            )
         else:
             issuer_name, signing_key = self.issuer.cert.subject, self.issuer.key
             # A leaf never outlives its CA: it would fail to verify after the CA expires.
             not_after = min(not_after, _utc(self.issuer.cert, "not_valid_after"))
             builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             builder = builder.add_extension(
-                _key_usage(digital_signature=True, key_encipherment=request.key_type.startswith("rsa-")),
-                critical=True)
+                _key_usage(digital_signature=True, key_encipherment=request.key_type.startswith("rsa-")), critical=True
+            )
             ekus = []
             if request.usage in ("server", "both"):
                 ekus.append(ExtendedKeyUsageOID.SERVER_AUTH)
@@ -469,18 +498,32 @@ class CertificateBackend:
                 ekus.append(ExtendedKeyUsageOID.CLIENT_AUTH)
             builder = builder.add_extension(x509.ExtendedKeyUsage(ekus), critical=False)
             names = [x509.DNSName(n) for n in request.dns_names] + [
-                x509.IPAddress(ipaddress.ip_address(ip)) for ip in request.ip_addresses]
+                x509.IPAddress(ipaddress.ip_address(ip)) for ip in request.ip_addresses
+            ]
             if names:
                 builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.issuer.key.public_key()), critical=False)
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.issuer.key.public_key()), critical=False
+            )
         cert = builder.issuer_name(issuer_name).not_valid_after(not_after).sign(signing_key, hashes.SHA256())
         return Material.from_objects(cert, key)
 
 
 def _key_usage(**wanted) -> x509.KeyUsage:
-    flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-                           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+    flags = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
     flags.update(wanted)
     return x509.KeyUsage(**flags)
 
@@ -537,8 +580,13 @@ class Outcome:
 
     def summary(self) -> dict:
         request = self.request
-        result = {"secret_name": request.secret_name, "namespace": request.namespace,
-                  "usage": request.usage, "action": self.action, "reason": self.reason}
+        result = {
+            "secret_name": request.secret_name,
+            "namespace": request.namespace,
+            "usage": request.usage,
+            "action": self.action,
+            "reason": self.reason,
+        }
         result.update(describe(self.material))
         return result
 
@@ -599,10 +647,14 @@ def check_secret_types(stored: list) -> None:
     """A Secret's type cannot change: one of another type must be removed by the user."""
     wrong = [s for s in stored if s is not None and s.secret_type not in (None, TLS_SECRET_TYPE)]
     if wrong:
-        lines = [f"Secret {s.namespace}/{s.name} exists with type {s.secret_type}; a Secret's type cannot "
-                 f"change: delete it or choose another secret_name" for s in wrong]
-        raise OtelK8sError(f"certificates need {TLS_SECRET_TYPE} Secrets, nothing was applied:\n- "
-                           + "\n- ".join(lines))
+        lines = [
+            f"Secret {s.namespace}/{s.name} exists with type {s.secret_type}; a Secret's type cannot "
+            f"change: delete it or choose another secret_name"
+            for s in wrong
+        ]
+        raise OtelK8sError(
+            f"certificates need {TLS_SECRET_TYPE} Secrets, nothing was applied:\n- " + "\n- ".join(lines)
+        )
 
 
 def plan_self_signed(options: CertsOptions, read, now: datetime.datetime | None = None) -> CertPlan:
@@ -614,8 +666,14 @@ def plan_self_signed(options: CertsOptions, read, now: datetime.datetime | None 
     ca = _decide(CertificateBackend(options.ca, stored_ca, renew_before_days=options.renew_before_days, now=now))
     leaves = []
     for request, stored in zip(options.certificates, stored_leaves):
-        backend = CertificateBackend(request, stored, issuer=ca.material, issuer_renewed=ca.changed,
-                                     renew_before_days=options.renew_before_days, now=now)
+        backend = CertificateBackend(
+            request,
+            stored,
+            issuer=ca.material,
+            issuer_renewed=ca.changed,
+            renew_before_days=options.renew_before_days,
+            now=now,
+        )
         leaves.append(_decide(backend, ca.material.cert_pem))
     return CertPlan(ca, leaves)
 
@@ -631,10 +689,12 @@ def _private_key_spec(key_type: str) -> dict:
 
 
 def _cm_object(kind: str, name: str, namespace: str, spec: dict) -> dict:
-    return {"apiVersion": CERT_MANAGER_API, "kind": kind,
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
-            "spec": spec}
+    return {
+        "apiVersion": CERT_MANAGER_API,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
+        "spec": spec,
+    }
 
 
 def render_cert_manager(options: CertsOptions, render_only: bool = False) -> list:
@@ -646,27 +706,34 @@ def render_cert_manager(options: CertsOptions, render_only: bool = False) -> lis
             raise OtelK8sError(
                 f"render_only: {names} would be in another namespace than {options.namespace}, but render_only "
                 "renders cert-manager objects (private keys are never rendered) and a cert-manager Issuer signs "
-                f"only in its own namespace; put every certificate in {options.namespace}. Nothing was rendered")
+                f"only in its own namespace; put every certificate in {options.namespace}. Nothing was rendered"
+            )
         raise OtelK8sError(
             f"backend cert_manager: {names} would be in another namespace than {options.namespace}, but a "
             "cert-manager Issuer signs only in its own namespace; put every certificate in "
-            f"{options.namespace}, or use backend self_signed. Nothing was applied")
+            f"{options.namespace}, or use backend self_signed. Nothing was applied"
+        )
     ns = options.namespace
     selfsigned, ca_issuer = _issuer_names(options)
     renew = {"renewBefore": f"{options.renew_before_days * 24}h"} if options.renew_before_days else {}
     ca = options.ca
     objects = [
         _cm_object("Issuer", selfsigned, ns, {"selfSigned": {}}),
-        _cm_object("Certificate", ca.secret_name, ns, {
-            "isCA": True,
-            "commonName": ca.common_name,
-            "secretName": ca.secret_name,
-            "duration": f"{ca.validity_days * 24}h",
-            **renew,
-            "privateKey": _private_key_spec(ca.key_type),
-            "usages": ["cert sign", "crl sign", "digital signature"],
-            "issuerRef": {"name": selfsigned, "kind": "Issuer", "group": "cert-manager.io"},
-        }),
+        _cm_object(
+            "Certificate",
+            ca.secret_name,
+            ns,
+            {
+                "isCA": True,
+                "commonName": ca.common_name,
+                "secretName": ca.secret_name,
+                "duration": f"{ca.validity_days * 24}h",
+                **renew,
+                "privateKey": _private_key_spec(ca.key_type),
+                "usages": ["cert sign", "crl sign", "digital signature"],
+                "issuerRef": {"name": selfsigned, "kind": "Issuer", "group": "cert-manager.io"},
+            },
+        ),
         _cm_object("Issuer", ca_issuer, ns, {"ca": {"secretName": ca.secret_name}}),
     ]
     for request in options.certificates:
@@ -708,10 +775,20 @@ def cert_manager_summary(options: CertsOptions, results: list, stored: dict) -> 
     def entry(request: CertRequest) -> dict:
         applied = by_name.get((request.namespace, request.secret_name)) or {}
         action, reason = _CM_ACTIONS.get(applied.get("action"), ("kept", "not applied"))
-        result = {"secret_name": request.secret_name, "namespace": request.namespace, "usage": request.usage,
-                  "action": action, "reason": reason, "common_name": request.common_name,
-                  "not_before": None, "not_after": None, "serial": None, "sans": request.sans,
-                  "key_type": request.key_type, "fingerprint_sha256": None}
+        result = {
+            "secret_name": request.secret_name,
+            "namespace": request.namespace,
+            "usage": request.usage,
+            "action": action,
+            "reason": reason,
+            "common_name": request.common_name,
+            "not_before": None,
+            "not_after": None,
+            "serial": None,
+            "sans": request.sans,
+            "key_type": request.key_type,
+            "fingerprint_sha256": None,
+        }
         found = stored.get((request.namespace, request.secret_name))
         if found is not None and found.material is not None:
             result.update(describe(found.material))
@@ -725,9 +802,11 @@ def cert_manager_summary(options: CertsOptions, results: list, stored: dict) -> 
     return {"ca": ca, "certificates": [entry(r) for r in options.certificates]}
 
 
-RENDER_ONLY_NOTE = ("render_only renders cert-manager objects (backend cert_manager): a self-signed Issuer, the CA "
-                    "Certificate, a CA Issuer and one Certificate per leaf. Private keys are never written into "
-                    "rendered manifests; cert-manager makes them in the cluster, which therefore needs cert-manager")
+RENDER_ONLY_NOTE = (
+    "render_only renders cert-manager objects (backend cert_manager): a self-signed Issuer, the CA "
+    "Certificate, a CA Issuer and one Certificate per leaf. Private keys are never written into "
+    "rendered manifests; cert-manager makes them in the cluster, which therefore needs cert-manager"
+)
 
 
 def render_only_result(options: CertsOptions) -> tuple:
@@ -736,11 +815,21 @@ def render_only_result(options: CertsOptions) -> tuple:
     warnings = [] if options.backend == "cert_manager" else [RENDER_ONLY_NOTE]
 
     def entry(request: CertRequest) -> dict:
-        return {"secret_name": request.secret_name, "namespace": request.namespace, "usage": request.usage,
-                "action": "rendered", "reason": "rendered as a cert-manager Certificate; cert-manager issues the "
-                                                "Secret where the objects are applied",
-                "common_name": request.common_name, "not_before": None, "not_after": None, "serial": None,
-                "sans": request.sans, "key_type": request.key_type, "fingerprint_sha256": None}
+        return {
+            "secret_name": request.secret_name,
+            "namespace": request.namespace,
+            "usage": request.usage,
+            "action": "rendered",
+            "reason": "rendered as a cert-manager Certificate; cert-manager issues the "
+            "Secret where the objects are applied",
+            "common_name": request.common_name,
+            "not_before": None,
+            "not_after": None,
+            "serial": None,
+            "sans": request.sans,
+            "key_type": request.key_type,
+            "fingerprint_sha256": None,
+        }
 
     ca = entry(options.ca)
     ca.update(certificate=None, ca_bundle=None)
@@ -763,22 +852,35 @@ def resolve_backend(asked: str, served, state: str = "present") -> str:
         raise OtelK8sError(
             f"backend cert_manager: this cluster does not serve {CERT_MANAGER_API} Issuer and Certificate "
             "(cert-manager is not installed, or not yet ready); install cert-manager first, or use backend "
-            "self_signed or auto. Nothing was applied")
+            "self_signed or auto. Nothing was applied"
+        )
     return asked
 
 
 def removal_objects(options: CertsOptions, backend: str) -> list:
     """What state=absent deletes: the Secrets, and the cert-manager objects that may have made them."""
     requests = [options.ca, *options.certificates]
-    objects = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": r.secret_name, "namespace": r.namespace}}
-               for r in requests]
+    objects = [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": r.secret_name, "namespace": r.namespace}}
+        for r in requests
+    ]
     if backend in ("auto", "cert_manager"):
         for request in requests:
-            objects.append({"apiVersion": CERT_MANAGER_API, "kind": "Certificate",
-                            "metadata": {"name": request.secret_name, "namespace": request.namespace}})
+            objects.append(
+                {
+                    "apiVersion": CERT_MANAGER_API,
+                    "kind": "Certificate",
+                    "metadata": {"name": request.secret_name, "namespace": request.namespace},
+                }
+            )
         for name in _issuer_names(options):
-            objects.append({"apiVersion": CERT_MANAGER_API, "kind": "Issuer",
-                            "metadata": {"name": name, "namespace": options.namespace}})
+            objects.append(
+                {
+                    "apiVersion": CERT_MANAGER_API,
+                    "kind": "Issuer",
+                    "metadata": {"name": name, "namespace": options.namespace},
+                }
+            )
     return objects
 
 
@@ -823,8 +925,14 @@ def execute(options: CertsOptions, client, apply, protect, state: str = "present
         secrets[key] = read_secret(client, *key)
     stored = {key: Stored.from_secret(secret) for key, secret in secrets.items()}
     # Keys already stored are masked too: a kept certificate's key is applied again.
-    protect({value for s in stored.values() if s is not None and s.material is not None
-             for value in _key_forms(s.material.key_pem)})
+    protect(
+        {
+            value
+            for s in stored.values()
+            if s is not None and s.material is not None
+            for value in _key_forms(s.material.key_pem)
+        }
+    )
     check_secret_types(list(stored.values()))
     if backend == "cert_manager":
         result = apply(render_cert_manager(options), {"type": "Ready", "status": "True"})

@@ -31,8 +31,22 @@ _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
 MIB = 1024 * 1024
 
 _SUFFIXES = {
-    "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5, "Ei": 1024 ** 6,
-    "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+    "Pi": 1024**5,
+    "Ei": 1024**6,
+    "n": 1e-9,
+    "u": 1e-6,
+    "m": 1e-3,
+    "": 1,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
     "E": 1e18,
 }
 _QUANTITY_RE = re.compile(
@@ -74,8 +88,14 @@ class LintReport:
     image: str | None = None  # the given image, or the image of the chosen distribution
 
     def as_dict(self) -> dict:
-        return {"valid": self.valid, "errors": list(self.errors), "warnings": list(self.warnings),
-                "config": self.config, "distribution": self.distribution, "image": self.image}
+        return {
+            "valid": self.valid,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+            "config": self.config,
+            "distribution": self.distribution,
+            "image": self.image,
+        }
 
 
 # ------------------------------------------------------------------ parsing helpers
@@ -89,8 +109,9 @@ def parse_config(config) -> tuple:
         if config is None:
             return None, "config: empty; give the collector configuration (receivers, processors, exporters, service)"
     if not isinstance(config, dict):
-        return None, (f"config: expected a mapping (receivers, processors, exporters, service), "
-                      f"got {type(config).__name__}")
+        return None, (
+            f"config: expected a mapping (receivers, processors, exporters, service), got {type(config).__name__}"
+        )
     return copy.deepcopy(config), None
 
 
@@ -129,8 +150,7 @@ def components_of_type(config: dict, kind: str, current: str) -> list:
     section = config.get(kind)
     if not isinstance(section, dict):
         return []
-    return [(cid, settings) for cid, settings in section.items()
-            if dist.canonical(kind, split_id(cid)[0]) == current]
+    return [(cid, settings) for cid, settings in section.items() if dist.canonical(kind, split_id(cid)[0]) == current]
 
 
 def _fmt(items) -> str:
@@ -201,31 +221,42 @@ class _Lint:
         for kind in dist.KINDS:
             section = self.config.get(kind)
             if kind in self.config and not isinstance(section, dict):
-                self.error(f"{kind}: expected a mapping of component id to settings, got {type(section).__name__}; "
-                           f"write for example `{kind}: {{}}` when there are none")
+                self.error(
+                    f"{kind}: expected a mapping of component id to settings, got {type(section).__name__}; "
+                    f"write for example `{kind}: {{}}` when there are none"
+                )
                 continue
             for cid, settings in (section or {}).items():
                 type_name, name = split_id(cid)
                 if not _TYPE_RE.match(type_name) or (name is not None and not name.strip()):
-                    self.error(f"{kind}.{cid}: not a valid component id; write `type` or `type/name` "
-                               f"(type: letters, digits and _, starting with a letter)")
+                    self.error(
+                        f"{kind}.{cid}: not a valid component id; write `type` or `type/name` "
+                        f"(type: letters, digits and _, starting with a letter)"
+                    )
                 if not isinstance(settings, dict):
-                    self.error(f"{kind}.{cid}: settings must be a mapping, got {type(settings).__name__}; "
-                               f"write `{cid}: {{}}` for the defaults")
+                    self.error(
+                        f"{kind}.{cid}: settings must be a mapping, got {type(settings).__name__}; "
+                        f"write `{cid}: {{}}` for the defaults"
+                    )
         service = self.config.get("service")
         if not isinstance(service, dict):
             what = "missing" if service is None else f"a {type(service).__name__}, not a mapping"
-            self.error(f"service: {what}; a collector needs `service: {{pipelines: {{traces: {{receivers: [...], "
-                       f"exporters: [...]}}}}}}`")
+            self.error(
+                f"service: {what}; a collector needs `service: {{pipelines: {{traces: {{receivers: [...], "
+                f"exporters: [...]}}}}}}`"
+            )
             return False
         pipelines = service.get("pipelines")
         if pipelines is None or pipelines == {}:
-            self.error("service.pipelines: missing or empty; define at least one pipeline, for example "
-                       "`traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp]}`")
+            self.error(
+                "service.pipelines: missing or empty; define at least one pipeline, for example "
+                "`traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp]}`"
+            )
             return False
         if not isinstance(pipelines, dict):
-            self.error(f"service.pipelines: expected a mapping of pipeline id to pipeline, got "
-                       f"{type(pipelines).__name__}")
+            self.error(
+                f"service.pipelines: expected a mapping of pipeline id to pipeline, got {type(pipelines).__name__}"
+            )
             return False
         extensions = service.get("extensions")
         if extensions is not None and not isinstance(extensions, list):
@@ -245,11 +276,15 @@ class _Lint:
             where = f"service.pipelines.{pid}"
             signal = split_id(pid)[0]
             if signal not in SIGNALS:
-                self.error(f"{where}: pipeline id must start with one of {', '.join(SIGNALS)} "
-                           f"(for example `traces` or `traces/sampling`), got `{pid}`")
+                self.error(
+                    f"{where}: pipeline id must start with one of {', '.join(SIGNALS)} "
+                    f"(for example `traces` or `traces/sampling`), got `{pid}`"
+                )
             if not isinstance(pipeline, dict):
-                self.error(f"{where}: expected a mapping with receivers, processors and exporters, got "
-                           f"{type(pipeline).__name__}")
+                self.error(
+                    f"{where}: expected a mapping with receivers, processors and exporters, got "
+                    f"{type(pipeline).__name__}"
+                )
                 continue
             for kind in ("receivers", "processors", "exporters"):
                 entries = pipeline.get(kind)
@@ -258,8 +293,10 @@ class _Lint:
                         self.error(f"{where}.{kind}: missing; a pipeline needs at least one {dist.SINGULAR[kind]}")
                     continue
                 if not isinstance(entries, list):
-                    self.error(f"{where}.{kind}: expected a list of component ids, got {type(entries).__name__}; "
-                               f"write `{kind}: [{'...'}]`")
+                    self.error(
+                        f"{where}.{kind}: expected a list of component ids, got {type(entries).__name__}; "
+                        f"write `{kind}: [{'...'}]`"
+                    )
                     continue
                 if not entries and kind != "processors":
                     self.error(f"{where}.{kind}: empty; a pipeline needs at least one {dist.SINGULAR[kind]}")
@@ -277,18 +314,24 @@ class _Lint:
             if not used_in:
                 continue
             if cid not in as_exporter:
-                self.error(f"connectors.{cid}: used as a receiver in {_fmt(used_in)} but not as an exporter in any "
-                           f"pipeline; add `{cid}` to the exporters of the pipeline that feeds it")
+                self.error(
+                    f"connectors.{cid}: used as a receiver in {_fmt(used_in)} but not as an exporter in any "
+                    f"pipeline; add `{cid}` to the exporters of the pipeline that feeds it"
+                )
             elif cid not in as_receiver:
-                self.error(f"connectors.{cid}: used as an exporter in {_fmt(used_in)} but not as a receiver in any "
-                           f"pipeline; add `{cid}` to the receivers of the pipeline it feeds")
+                self.error(
+                    f"connectors.{cid}: used as an exporter in {_fmt(used_in)} but not as a receiver in any "
+                    f"pipeline; add `{cid}` to the receivers of the pipeline it feeds"
+                )
         extensions = self.config["service"].get("extensions")
         if isinstance(extensions, list):
             defined = self._defined("extensions")
             for entry in extensions:
                 if entry not in defined:
-                    self.error(f"service.extensions: `{entry}` is not defined under `extensions`; define it "
-                               f"(`extensions: {{{entry}: {{}}}}`) or remove it from service.extensions")
+                    self.error(
+                        f"service.extensions: `{entry}` is not defined under `extensions`; define it "
+                        f"(`extensions: {{{entry}: {{}}}}`) or remove it from service.extensions"
+                    )
 
     def _reference(self, where, kind, entry, connectors, as_receiver, as_exporter, pid) -> None:
         defined = self._defined(kind)
@@ -298,12 +341,16 @@ class _Lint:
             (as_receiver if kind == "receivers" else as_exporter).setdefault(entry, []).append(pid)
             return
         section = f"`{kind}`" + (" or `connectors`" if kind != "processors" else "")
-        text = (f"{where}.{kind}: `{entry}` is not defined under {section}, so the collector refuses to start; "
-                f"define it (`{kind}: {{{entry}: ...}}`) or remove it from this list")
+        text = (
+            f"{where}.{kind}: `{entry}` is not defined under {section}, so the collector refuses to start; "
+            f"define it (`{kind}: {{{entry}: ...}}`) or remove it from this list"
+        )
         if kind == "receivers" and split_id(entry)[0] == "prometheus":
-            text += (". To monitor the collector itself you need no receiver: internal metrics are served by "
-                     "service.telemetry.metrics.readers (pull, port 8888) for Prometheus to scrape "
-                     "(otel.kubernetes.collector: self_monitoring: true)")
+            text += (
+                ". To monitor the collector itself you need no receiver: internal metrics are served by "
+                "service.telemetry.metrics.readers (pull, port 8888) for Prometheus to scrape "
+                "(otel.kubernetes.collector: self_monitoring: true)"
+            )
         self.error(text)
 
     # ---------------------------------------------------------- distribution
@@ -314,8 +361,7 @@ class _Lint:
             current = dist.canonical(kind, type_name)
             removed = dist.REMOVED.get((kind, current))
             if removed:
-                self.error(f"{where}: no collector distribution has the `{type_name}` {dist.SINGULAR[kind]}: "
-                           f"{removed}")
+                self.error(f"{where}: no collector distribution has the `{type_name}` {dist.SINGULAR[kind]}: {removed}")
                 continue
             if name is None:
                 continue
@@ -324,30 +370,38 @@ class _Lint:
                 continue
             spelled = dist.similar(kind, type_name, name)
             if spelled:
-                self.warn(f"{where}: `{type_name}` is not a spelling this collection knows for {d.binary} "
-                          f"{dist.COLLECTOR_VERSION}; it knows `{'` or `'.join(dist.spellings(kind, spelled))}`. "
-                          f"Components are being renamed to snake_case with the old name kept as an alias; "
-                          f"check that your collector version accepts this one")
+                self.warn(
+                    f"{where}: `{type_name}` is not a spelling this collection knows for {d.binary} "
+                    f"{dist.COLLECTOR_VERSION}; it knows `{'` or `'.join(dist.spellings(kind, spelled))}`. "
+                    f"Components are being renamed to snake_case with the old name kept as an alias; "
+                    f"check that your collector version accepts this one"
+                )
                 continue
             others = dist.distributions_with(kind, type_name)
             if others:
                 fits_all = smallest_distribution(self.config)
                 smallest = dist.DISTRIBUTIONS[fits_all if fits_all in others else others[0]]
-                text = (f"{where}: the `{type_name}` {dist.SINGULAR[kind]} is not in the {name} distribution "
-                        f"({d.binary} {dist.COLLECTOR_VERSION}); it is in {', '.join(others)}. Use the image "
-                        f"{smallest.image()} (distribution: {smallest.name})")
+                text = (
+                    f"{where}: the `{type_name}` {dist.SINGULAR[kind]} is not in the {name} distribution "
+                    f"({d.binary} {dist.COLLECTOR_VERSION}); it is in {', '.join(others)}. Use the image "
+                    f"{smallest.image()} (distribution: {smallest.name})"
+                )
                 hint = dist.HINTS.get((kind, current))
                 if hint:
                     text += f", or {hint}" if kind == "exporters" else f" ({hint})"
                 self.error(text)
             elif name == "contrib":
-                self.warn(f"{where}: `{type_name}` is not in the contrib component list this collection carries "
-                          f"({d.binary} {dist.COLLECTOR_VERSION}); check the spelling: the collector refuses to start "
-                          f"with an unknown component type")
+                self.warn(
+                    f"{where}: `{type_name}` is not in the contrib component list this collection carries "
+                    f"({d.binary} {dist.COLLECTOR_VERSION}); check the spelling: the collector refuses to start "
+                    f"with an unknown component type"
+                )
             else:
-                self.error(f"{where}: `{type_name}` is not a {dist.SINGULAR[kind]} of the {name} distribution "
-                           f"({d.binary} {dist.COLLECTOR_VERSION}), nor of any other this collection knows; fix the "
-                           f"spelling, or use an image built with it (and set `image`)")
+                self.error(
+                    f"{where}: `{type_name}` is not a {dist.SINGULAR[kind]} of the {name} distribution "
+                    f"({d.binary} {dist.COLLECTOR_VERSION}), nor of any other this collection knows; fix the "
+                    f"spelling, or use an image built with it (and set `image`)"
+                )
 
     # ---------------------------------------------------------- processors
     def processor_order(self) -> None:
@@ -360,16 +414,22 @@ class _Lint:
             where = f"service.pipelines.{pid}.processors"
             suggestion = _fmt(_suggested_order(entries, types))
             if "memory_limiter" in types and types[0] != "memory_limiter":
-                self.warn(f"{where}: memory_limiter is at position {types.index('memory_limiter') + 1} of "
-                          f"{_fmt(entries)}; it must come first to refuse data before other processors spend memory "
-                          f"on it. Use {suggestion}")
+                self.warn(
+                    f"{where}: memory_limiter is at position {types.index('memory_limiter') + 1} of "
+                    f"{_fmt(entries)}; it must come first to refuse data before other processors spend memory "
+                    f"on it. Use {suggestion}"
+                )
             if "batch" in types and types[-1] != "batch":
-                self.warn(f"{where}: batch is not last in {_fmt(entries)}; processors after it undo the batching "
-                          f"and the queue it protects. Use {suggestion}")
+                self.warn(
+                    f"{where}: batch is not last in {_fmt(entries)}; processors after it undo the batching "
+                    f"and the queue it protects. Use {suggestion}"
+                )
             if "k8s_attributes" in types and "batch" in types and types.index("k8s_attributes") > types.index("batch"):
-                self.warn(f"{where}: k8sattributes comes after batch in {_fmt(entries)}; batching drops the request "
-                          f"context (the sender's IP) that k8sattributes reads, so pods are not identified. "
-                          f"Use {suggestion}")
+                self.warn(
+                    f"{where}: k8sattributes comes after batch in {_fmt(entries)}; batching drops the request "
+                    f"context (the sender's IP) that k8sattributes reads, so pods are not identified. "
+                    f"Use {suggestion}"
+                )
 
     def memory_limiter(self, memory_limit) -> None:
         limit_mib_container = None
@@ -380,24 +440,35 @@ class _Lint:
                 self.error(f"memory_limit: {error}")
         defined = components_of_type(self.config, "processors", "memory_limiter")
         if not defined:
-            self.warn("processors: no memory_limiter; without it a traffic spike OOM-kills the collector. Add "
-                      "`memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 25}` "
-                      "first in every pipeline")
+            self.warn(
+                "processors: no memory_limiter; without it a traffic spike OOM-kills the collector. Add "
+                "`memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 25}` "
+                "first in every pipeline"
+            )
         for cid, settings in defined:
             if not isinstance(settings, dict):
                 continue
             where = f"processors.{cid}"
             values = {}
-            for key, low, high in (("limit_mib", 1, None), ("spike_limit_mib", 0, None),
-                                   ("limit_percentage", 1, 100), ("spike_limit_percentage", 0, 100)):
+            for key, low, high in (
+                ("limit_mib", 1, None),
+                ("spike_limit_mib", 0, None),
+                ("limit_percentage", 1, 100),
+                ("spike_limit_percentage", 0, 100),
+            ):
                 value = settings.get(key)
                 if value is None or _is_env(value):
                     continue
                 if not _int_like(value):
                     unit = "MiB" if key.endswith("_mib") else "percent"
-                    self.error(f"{where}.{key}: expected a whole number of {unit}, got {value!r}"
-                               + (" (memory_limiter takes plain MiB numbers, not quantities like 512Mi)"
-                                  if isinstance(value, str) else ""))
+                    self.error(
+                        f"{where}.{key}: expected a whole number of {unit}, got {value!r}"
+                        + (
+                            " (memory_limiter takes plain MiB numbers, not quantities like 512Mi)"
+                            if isinstance(value, str)
+                            else ""
+                        )
+                    )
                     continue
                 if value < low or (high is not None and value > high):
                     bound = f"between {low} and {high}" if high is not None else f"at least {low}"
@@ -406,33 +477,45 @@ class _Lint:
                 values[key] = value
             has_limit = any(settings.get(k) not in (None, 0) for k in ("limit_mib", "limit_percentage"))
             if not has_limit:
-                self.error(f"{where}: neither limit_mib nor limit_percentage is set, so the collector refuses to "
-                           f"start; set `limit_percentage: 80` and `spike_limit_percentage: 25` (relative to the "
-                           f"container memory limit)")
+                self.error(
+                    f"{where}: neither limit_mib nor limit_percentage is set, so the collector refuses to "
+                    f"start; set `limit_percentage: 80` and `spike_limit_percentage: 25` (relative to the "
+                    f"container memory limit)"
+                )
             if settings.get("check_interval") in (None, 0, "0", "0s", ""):
-                self.error(f"{where}.check_interval: missing or zero, so the collector refuses to start; "
-                           f"set `check_interval: 1s`")
+                self.error(
+                    f"{where}.check_interval: missing or zero, so the collector refuses to start; "
+                    f"set `check_interval: 1s`"
+                )
             has_spike = any(settings.get(k) is not None for k in ("spike_limit_mib", "spike_limit_percentage"))
             if has_limit and not has_spike:
-                self.warn(f"{where}: no spike limit (spike_limit_mib or spike_limit_percentage); the default, 20% of "
-                          f"the limit, may be too small for bursts. Set spike_limit_percentage: 20-25, or "
-                          f"spike_limit_mib at about a quarter of limit_mib")
+                self.warn(
+                    f"{where}: no spike limit (spike_limit_mib or spike_limit_percentage); the default, 20% of "
+                    f"the limit, may be too small for bursts. Set spike_limit_percentage: 20-25, or "
+                    f"spike_limit_mib at about a quarter of limit_mib"
+                )
             percent, spike_percent = values.get("limit_percentage"), values.get("spike_limit_percentage")
             if percent is not None and spike_percent is not None and spike_percent >= percent:
-                self.error(f"{where}.spike_limit_percentage: {spike_percent} must be smaller than limit_percentage "
-                           f"({percent}); use 20-25 with limit_percentage: 80")
+                self.error(
+                    f"{where}.spike_limit_percentage: {spike_percent} must be smaller than limit_percentage "
+                    f"({percent}); use 20-25 with limit_percentage: 80"
+                )
             limit = values.get("limit_mib")
             spike = values.get("spike_limit_mib")
             if limit is not None and spike is not None and spike >= limit:
-                self.error(f"{where}.spike_limit_mib: {spike} must be smaller than limit_mib ({limit}); the soft "
-                           f"limit is limit_mib - spike_limit_mib. Use about a quarter of limit_mib: {limit // 4}")
+                self.error(
+                    f"{where}.spike_limit_mib: {spike} must be smaller than limit_mib ({limit}); the soft "
+                    f"limit is limit_mib - spike_limit_mib. Use about a quarter of limit_mib: {limit // 4}"
+                )
             if limit is not None and limit_mib_container is not None and limit >= limit_mib_container:
                 suggested = int(limit_mib_container * 0.8)
-                self.error(f"{where}.limit_mib: {limit} MiB is at or above the container memory limit "
-                           f"{memory_limit} ({limit_mib_container:g} MiB): the kernel OOM-kills the pod before the "
-                           f"limiter acts. Set it BELOW the limit, about 80%: `limit_mib: {suggested}` with "
-                           f"`spike_limit_mib: {suggested // 4}`, or use `limit_percentage: 80` and "
-                           f"`spike_limit_percentage: 25`")
+                self.error(
+                    f"{where}.limit_mib: {limit} MiB is at or above the container memory limit "
+                    f"{memory_limit} ({limit_mib_container:g} MiB): the kernel OOM-kills the pod before the "
+                    f"limiter acts. Set it BELOW the limit, about 80%: `limit_mib: {suggested}` with "
+                    f"`spike_limit_mib: {suggested // 4}`, or use `limit_percentage: 80` and "
+                    f"`spike_limit_percentage: 25`"
+                )
 
     def k8sattributes_agent(self) -> None:
         if self.mode != "daemonset":
@@ -442,10 +525,12 @@ class _Lint:
                 continue
             node_filter = settings.get("filter") if isinstance(settings.get("filter"), dict) else {}
             if not (node_filter.get("node_from_env_var") or node_filter.get("node")):
-                self.warn(f"processors.{cid}.filter: a DaemonSet agent without a node filter watches every pod of "
-                          f"the cluster from every node (memory and API server load grow with the cluster). Set "
-                          f"`filter: {{node_from_env_var: K8S_NODE_NAME}}` with K8S_NODE_NAME from the downward API "
-                          f"spec.nodeName (otel.kubernetes.collector adds it for daemonsets)")
+                self.warn(
+                    f"processors.{cid}.filter: a DaemonSet agent without a node filter watches every pod of "
+                    f"the cluster from every node (memory and API server load grow with the cluster). Set "
+                    f"`filter: {{node_from_env_var: K8S_NODE_NAME}}` with K8S_NODE_NAME from the downward API "
+                    f"spec.nodeName (otel.kubernetes.collector adds it for daemonsets)"
+                )
 
     def tail_sampling(self, replicas, autoscaler, routed: bool) -> None:
         defined = components_of_type(self.config, "processors", "tail_sampling")
@@ -462,11 +547,13 @@ class _Lint:
         if not reasons:
             return
         for cid, _settings in defined:
-            self.warn(f"processors.{cid}: tail sampling with several collectors ({', '.join(reasons)}) decides on "
-                      f"partial traces unless every span of a trace reaches the same replica. Make the agents send "
-                      f"traces through the `loadbalancing` exporter with `routing_key: traceID` to this collector's "
-                      f"headless Service (<name>-collector-headless, dns resolver) or the k8s resolver, then set "
-                      f"traces_routed_by_trace_id: true")
+            self.warn(
+                f"processors.{cid}: tail sampling with several collectors ({', '.join(reasons)}) decides on "
+                f"partial traces unless every span of a trace reaches the same replica. Make the agents send "
+                f"traces through the `loadbalancing` exporter with `routing_key: traceID` to this collector's "
+                f"headless Service (<name>-collector-headless, dns resolver) or the k8s resolver, then set "
+                f"traces_routed_by_trace_id: true"
+            )
 
     def telemetry(self) -> None:
         service = self.config.get("service")
@@ -478,20 +565,27 @@ class _Lint:
         if isinstance(address, str):
             host = address.rsplit(":", 1)[0] if ":" in address else address
             local = " and binds to localhost, so nothing outside the pod can scrape it" if host in LOCALHOST else ""
-            self.warn(f"service.telemetry.metrics.address: `{address}` is deprecated, ignored since collector "
-                      f"v0.128.0{local}. Use `readers: [{{pull: {{exporter: {{prometheus: {{host: 0.0.0.0, "
-                      f"port: 8888}}}}}}}}]`")
+            self.warn(
+                f"service.telemetry.metrics.address: `{address}` is deprecated, ignored since collector "
+                f"v0.128.0{local}. Use `readers: [{{pull: {{exporter: {{prometheus: {{host: 0.0.0.0, "
+                f"port: 8888}}}}}}}}]`"
+            )
         readers = metrics.get("readers")
         if readers is not None and not isinstance(readers, list):
             self.error(f"service.telemetry.metrics.readers: expected a list, got {type(readers).__name__}")
             return
         for index, reader in enumerate(readers or []):
-            prom = (((reader or {}).get("pull") or {}).get("exporter") or {}).get("prometheus") \
-                if isinstance(reader, dict) else None
+            prom = (
+                (((reader or {}).get("pull") or {}).get("exporter") or {}).get("prometheus")
+                if isinstance(reader, dict)
+                else None
+            )
             if isinstance(prom, dict) and str(prom.get("host", "")).strip() in LOCALHOST:
-                self.warn(f"service.telemetry.metrics.readers[{index}].pull.exporter.prometheus.host: "
-                          f"`{prom.get('host')}` serves the collector's own metrics to the pod only, so Prometheus "
-                          f"cannot scrape them; use `host: 0.0.0.0` (or the pod IP, `${{env:POD_IP}}`)")
+                self.warn(
+                    f"service.telemetry.metrics.readers[{index}].pull.exporter.prometheus.host: "
+                    f"`{prom.get('host')}` serves the collector's own metrics to the pod only, so Prometheus "
+                    f"cannot scrape them; use `host: 0.0.0.0` (or the pod IP, `${{env:POD_IP}}`)"
+                )
 
 
 def _suggested_order(entries: list, types: list) -> list:
@@ -503,9 +597,18 @@ def _suggested_order(entries: list, types: list) -> list:
     return first + attrs + middle + last
 
 
-def lint(config, *, distribution: str | None = None, image: str | None = None, memory_limit=None,
-         mode: str = "deployment", replicas: int | None = None, autoscaler: dict | None = None,
-         traces_routed_by_trace_id: bool = False, version: str | None = None) -> LintReport:
+def lint(
+    config,
+    *,
+    distribution: str | None = None,
+    image: str | None = None,
+    memory_limit=None,
+    mode: str = "deployment",
+    replicas: int | None = None,
+    autoscaler: dict | None = None,
+    traces_routed_by_trace_id: bool = False,
+    version: str | None = None,
+) -> LintReport:
     """Check a collector configuration (dict or YAML text); see the module docstring.
 
     distribution: core, k8s or contrib. When not given it is derived from ``image``; when
@@ -525,12 +628,16 @@ def lint(config, *, distribution: str | None = None, image: str | None = None, m
     from_image = dist.distribution_of_image(image) if image else None
     notes = []
     if distribution and from_image and distribution != from_image:
-        errors.append(f"distribution: `{distribution}` does not match image {image}, which is the {from_image} "
-                      f"distribution; give one of them, or make them agree")
+        errors.append(
+            f"distribution: `{distribution}` does not match image {image}, which is the {from_image} "
+            f"distribution; give one of them, or make them agree"
+        )
     chosen = distribution or from_image
     if chosen is None and image:
-        notes.append(f"image: {image} is not one of the known collector distributions (core, k8s, contrib), so the "
-                     f"components were not checked against it; set `distribution` to check them")
+        notes.append(
+            f"image: {image} is not one of the known collector distributions (core, k8s, contrib), so the "
+            f"components were not checked against it; set `distribution` to check them"
+        )
     elif chosen is None:
         chosen = smallest_distribution(parsed)
     if chosen and not image:
@@ -546,5 +653,11 @@ def lint(config, *, distribution: str | None = None, image: str | None = None, m
     checker.k8sattributes_agent()
     checker.tail_sampling(replicas, autoscaler, traces_routed_by_trace_id)
     checker.telemetry()
-    return LintReport(valid=not checker.errors, errors=checker.errors, warnings=checker.warnings, config=parsed,
-                      distribution=chosen, image=image)
+    return LintReport(
+        valid=not checker.errors,
+        errors=checker.errors,
+        warnings=checker.warnings,
+        config=parsed,
+        distribution=chosen,
+        image=image,
+    )

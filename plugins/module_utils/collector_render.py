@@ -23,10 +23,19 @@ API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"
 PLURAL = "opentelemetrycollectors"
 MODES = collector_lint.MODES
-WORKLOAD_KINDS = {"deployment": ("Deployment", "deployments"), "daemonset": ("DaemonSet", "daemonsets"),
-                  "statefulset": ("StatefulSet", "statefulsets")}
-AUTOSCALER_FIELDS = ("minReplicas", "maxReplicas", "targetCPUUtilization", "targetMemoryUtilization",
-                     "behavior", "metrics")
+WORKLOAD_KINDS = {
+    "deployment": ("Deployment", "deployments"),
+    "daemonset": ("DaemonSet", "daemonsets"),
+    "statefulset": ("StatefulSet", "statefulsets"),
+}
+AUTOSCALER_FIELDS = (
+    "minReplicas",
+    "maxReplicas",
+    "targetCPUUtilization",
+    "targetMemoryUtilization",
+    "behavior",
+    "metrics",
+)
 # Names from the Helm chart's `autoscaling` values or the HPA API, mapped to the operator's.
 AUTOSCALER_RENAMES = {
     "targetCPUUtilizationPercentage": "targetCPUUtilization",
@@ -88,8 +97,7 @@ def workload(name: str, mode: str) -> tuple | None:
     return "apps/v1", kind, plural, f"{name}-collector"
 
 
-def collector_ready(collector: dict | None, live_workload: dict | None, mode: str, name: str,
-                    namespace: str) -> tuple:
+def collector_ready(collector: dict | None, live_workload: dict | None, mode: str, name: str, namespace: str) -> tuple:
     """(ready, why-not) for a collector, from the stored collector and its workload."""
     target = workload(name, mode)
     if target is None:
@@ -99,12 +107,16 @@ def collector_ready(collector: dict | None, live_workload: dict | None, mode: st
         generation = (collector.get("metadata") or {}).get("generation")
         observed = (collector.get("status") or {}).get("observedGeneration")
         if generation is not None and observed is not None and observed < generation:
-            return False, (f"the operator has not reconciled generation {generation} of {KIND} {namespace}/{name} yet "
-                           f"(observed {observed})")
+            return False, (
+                f"the operator has not reconciled generation {generation} of {KIND} {namespace}/{name} yet "
+                f"(observed {observed})"
+            )
     if live_workload is None:
-        return False, (f"{kind} {namespace}/{workload_name} does not exist yet. The OpenTelemetry Operator creates it "
-                       f"from {KIND} {namespace}/{name}; on a cluster where the operator is not running (or does not "
-                       f"watch this namespace) it never appears")
+        return False, (
+            f"{kind} {namespace}/{workload_name} does not exist yet. The OpenTelemetry Operator creates it "
+            f"from {KIND} {namespace}/{name}; on a cluster where the operator is not running (or does not "
+            f"watch this namespace) it never appears"
+        )
     ok, why = readiness.is_ready(live_workload, "apps")
     return ok, ("" if ok else f"{kind} {namespace}/{workload_name}: {why}")
 
@@ -137,15 +149,21 @@ def _check_autoscaler(autoscaler, mode: str, errors: list) -> dict | None:
     result = {}
     for key, value in autoscaler.items():
         if key == "enabled":
-            errors.append("autoscaler.enabled: the operator's autoscaler has no `enabled` field (that name belongs to "
-                          "the Helm chart's `autoscaling` values). Setting autoscaler.maxReplicas turns autoscaling "
-                          "on and the operator creates the HorizontalPodAutoscaler itself; remove `enabled`")
+            errors.append(
+                "autoscaler.enabled: the operator's autoscaler has no `enabled` field (that name belongs to "
+                "the Helm chart's `autoscaling` values). Setting autoscaler.maxReplicas turns autoscaling "
+                "on and the operator creates the HorizontalPodAutoscaler itself; remove `enabled`"
+            )
         elif key in AUTOSCALER_RENAMES:
-            errors.append(f"autoscaler.{key}: not a field of the operator's autoscaler (it is the Helm chart's name); "
-                          f"use `{AUTOSCALER_RENAMES[key]}`. maxReplicas turns autoscaling on")
+            errors.append(
+                f"autoscaler.{key}: not a field of the operator's autoscaler (it is the Helm chart's name); "
+                f"use `{AUTOSCALER_RENAMES[key]}`. maxReplicas turns autoscaling on"
+            )
         elif key not in AUTOSCALER_FIELDS:
-            errors.append(f"autoscaler.{key}: unknown field; the operator's autoscaler takes "
-                          f"{', '.join(AUTOSCALER_FIELDS)} (maxReplicas turns autoscaling on)")
+            errors.append(
+                f"autoscaler.{key}: unknown field; the operator's autoscaler takes "
+                f"{', '.join(AUTOSCALER_FIELDS)} (maxReplicas turns autoscaling on)"
+            )
         else:
             result[key] = value
     if not autoscaler:
@@ -159,8 +177,10 @@ def _check_autoscaler(autoscaler, mode: str, errors: list) -> dict | None:
         if isinstance(value, int) and not isinstance(value, bool) and value > 99:
             errors.append(f"autoscaler.{key}: {value} is a percentage of the request and must be below 100")
     if "maxReplicas" not in autoscaler:
-        errors.append("autoscaler.maxReplicas: missing; maxReplicas is what turns autoscaling on "
-                      "(for example `autoscaler: {minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 60}`)")
+        errors.append(
+            "autoscaler.maxReplicas: missing; maxReplicas is what turns autoscaling on "
+            "(for example `autoscaler: {minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 60}`)"
+        )
     low, high = result.get("minReplicas"), result.get("maxReplicas")
     if isinstance(low, int) and isinstance(high, int) and low > high:
         errors.append(f"autoscaler.minReplicas: {low} is above maxReplicas ({high})")
@@ -188,8 +208,10 @@ def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
             errors.append(f"{where}.port: expected a port number between 1 and 65535, got {number!r}")
         if not port.get("name"):
-            errors.append(f"{where}.name: required; the operator adds these ports to the collector's Service, "
-                          f"where every port needs a name (for example `otlp-grpc`)")
+            errors.append(
+                f"{where}.name: required; the operator adds these ports to the collector's Service, "
+                f"where every port needs a name (for example `otlp-grpc`)"
+            )
         protocol = port.get("protocol") or "TCP"
         if protocol not in PROTOCOLS:
             errors.append(f"{where}.protocol: `{protocol}` is not one of {', '.join(PROTOCOLS)}")
@@ -201,8 +223,10 @@ def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
             if isinstance(host_port, bool) or not isinstance(host_port, int) or not 1 <= host_port <= 65535:
                 errors.append(f"{where}.hostPort: expected a port number between 1 and 65535, got {host_port!r}")
             elif mode != "daemonset":
-                warnings.append(f"{where}.hostPort: a hostPort on a {mode} collector ties its pods to free ports "
-                                f"on their nodes; hostPort is meant for daemonset agents reached on the node IP")
+                warnings.append(
+                    f"{where}.hostPort: a hostPort on a {mode} collector ties its pods to free ports "
+                    f"on their nodes; hostPort is meant for daemonset agents reached on the node IP"
+                )
         rendered.append(entry)
     return rendered
 
@@ -215,8 +239,10 @@ def _check_pdb(pdb, mode: str, errors: list) -> dict | None:
         return None
     unknown = [k for k in pdb if k not in ("maxUnavailable", "minAvailable")]
     if unknown:
-        errors.append(f"pod_disruption_budget: unknown field(s) {', '.join(unknown)}; the operator's "
-                      f"podDisruptionBudget takes maxUnavailable or minAvailable")
+        errors.append(
+            f"pod_disruption_budget: unknown field(s) {', '.join(unknown)}; the operator's "
+            f"podDisruptionBudget takes maxUnavailable or minAvailable"
+        )
     if "maxUnavailable" in pdb and "minAvailable" in pdb:
         errors.append("pod_disruption_budget: give maxUnavailable or minAvailable, not both")
     if mode == "sidecar":
@@ -233,8 +259,9 @@ def _security_context(given, defaults: dict, option: str, errors: list) -> dict:
     if option == "security_context":
         misplaced = [k for k in given if k in POD_LEVEL_ONLY]
         if misplaced:
-            errors.append(f"security_context: {', '.join(misplaced)} is a pod-level field; put it in "
-                          f"pod_security_context")
+            errors.append(
+                f"security_context: {', '.join(misplaced)} is a pod-level field; put it in pod_security_context"
+            )
     merged = copy.deepcopy(defaults)
     merged.update(copy.deepcopy(given))
     return merged
@@ -280,8 +307,10 @@ def _memory_limiter_defaults(config: dict, warnings: list) -> None:
             settings["check_interval"] = "1s"
             added.append("check_interval: 1s")
         if added:
-            warnings.append(f"processors.{cid}: set {', '.join(added)} (relative to the container memory limit), "
-                            f"since the configuration did not say; give the values to silence this")
+            warnings.append(
+                f"processors.{cid}: set {', '.join(added)} (relative to the container memory limit), "
+                f"since the configuration did not say; give the values to silence this"
+            )
 
 
 def _self_monitoring(config: dict, warnings: list) -> None:
@@ -298,18 +327,25 @@ def _self_monitoring(config: dict, warnings: list) -> None:
     if not isinstance(metrics, dict):
         return
     if "address" in metrics:
-        warnings.append(f"service.telemetry.metrics.address: removed `{metrics.pop('address')}` (ignored by the "
-                        f"collector since v0.128.0) for a reader on 0.0.0.0:{SELF_METRICS_PORT}")
+        warnings.append(
+            f"service.telemetry.metrics.address: removed `{metrics.pop('address')}` (ignored by the "
+            f"collector since v0.128.0) for a reader on 0.0.0.0:{SELF_METRICS_PORT}"
+        )
     readers = metrics.get("readers")
     if not isinstance(readers, list):
         readers = metrics["readers"] = []
     for index, reader in enumerate(readers):
-        prom = (((reader or {}).get("pull") or {}).get("exporter") or {}).get("prometheus") \
-            if isinstance(reader, dict) else None
+        prom = (
+            (((reader or {}).get("pull") or {}).get("exporter") or {}).get("prometheus")
+            if isinstance(reader, dict)
+            else None
+        )
         if isinstance(prom, dict):
             if str(prom.get("host", "")).strip() in collector_lint.LOCALHOST:
-                warnings.append(f"service.telemetry.metrics.readers[{index}].pull.exporter.prometheus.host: changed "
-                                f"`{prom['host']}` to 0.0.0.0 so that self_monitoring can scrape it")
+                warnings.append(
+                    f"service.telemetry.metrics.readers[{index}].pull.exporter.prometheus.host: changed "
+                    f"`{prom['host']}` to 0.0.0.0 so that self_monitoring can scrape it"
+                )
                 prom["host"] = "0.0.0.0"  # nosec B104 - the pod's own metrics port, scraped from outside
             return
     readers.append({"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": SELF_METRICS_PORT}}}})  # nosec B104
@@ -321,16 +357,38 @@ def _merge_env(env, additions: list) -> list:
 
 
 # ------------------------------------------------------------------ render
-def render(name: str, *, config, namespace: str | None = None, mode: str = "deployment", image: str | None = None,
-           distribution: str | None = None, version: str | None = None, replicas: int | None = None,
-           autoscaler: dict | None = None, resources: dict | None = None, env: list | None = None,
-           node_env: bool | None = None, volumes: list | None = None, volume_mounts: list | None = None,
-           ports: list | None = None, service_account: str | None = None, tolerations: list | None = None,
-           node_selector: dict | None = None, affinity: dict | None = None, priority_class_name: str | None = None,
-           pod_disruption_budget: dict | None = None, upgrade_strategy: str = "automatic",
-           self_monitoring: bool = False, labels: dict | None = None, annotations: dict | None = None,
-           security_context: dict | None = None, pod_security_context: dict | None = None,
-           traces_routed_by_trace_id: bool = False, extra_objects: list | None = None) -> Rendered:
+def render(
+    name: str,
+    *,
+    config,
+    namespace: str | None = None,
+    mode: str = "deployment",
+    image: str | None = None,
+    distribution: str | None = None,
+    version: str | None = None,
+    replicas: int | None = None,
+    autoscaler: dict | None = None,
+    resources: dict | None = None,
+    env: list | None = None,
+    node_env: bool | None = None,
+    volumes: list | None = None,
+    volume_mounts: list | None = None,
+    ports: list | None = None,
+    service_account: str | None = None,
+    tolerations: list | None = None,
+    node_selector: dict | None = None,
+    affinity: dict | None = None,
+    priority_class_name: str | None = None,
+    pod_disruption_budget: dict | None = None,
+    upgrade_strategy: str = "automatic",
+    self_monitoring: bool = False,
+    labels: dict | None = None,
+    annotations: dict | None = None,
+    security_context: dict | None = None,
+    pod_security_context: dict | None = None,
+    traces_routed_by_trace_id: bool = False,
+    extra_objects: list | None = None,
+) -> Rendered:
     """An OpenTelemetryCollector v1beta1 object, with every error and warning found on the way.
 
     The object is rendered even when there are errors (to show it); apply it only when
@@ -339,23 +397,32 @@ def render(name: str, *, config, namespace: str | None = None, mode: str = "depl
     """
     errors, warnings = [], []
     if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 63:
-        errors.append(f"name: `{name}` is not a valid collector name (lowercase letters, digits and '-', "
-                      f"starting and ending with a letter or digit, at most 63 characters)")
+        errors.append(
+            f"name: `{name}` is not a valid collector name (lowercase letters, digits and '-', "
+            f"starting and ending with a letter or digit, at most 63 characters)"
+        )
     if mode not in MODES:
         errors.append(f"mode: `{mode}` is not one of {', '.join(MODES)}")
     if upgrade_strategy not in ("automatic", "none"):
         errors.append(f"upgrade_strategy: `{upgrade_strategy}` is not one of automatic, none")
     if replicas is not None and mode in ("daemonset", "sidecar"):
-        errors.append(f"replicas: a {mode} collector runs one collector per "
-                      f"{'node' if mode == 'daemonset' else 'pod'}; replicas applies to deployment and statefulset")
+        errors.append(
+            f"replicas: a {mode} collector runs one collector per "
+            f"{'node' if mode == 'daemonset' else 'pod'}; replicas applies to deployment and statefulset"
+        )
     if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
         errors.append(f"replicas: expected a whole number, got {replicas!r}")
     if mode == "sidecar":
-        for option, value in (("tolerations", tolerations), ("priority_class_name", priority_class_name),
-                              ("affinity", affinity)):
+        for option, value in (
+            ("tolerations", tolerations),
+            ("priority_class_name", priority_class_name),
+            ("affinity", affinity),
+        ):
             if value:
-                errors.append(f"{option}: a sidecar collector runs in the application's pod, which decides "
-                              f"{option}; the operator rejects it for mode sidecar")
+                errors.append(
+                    f"{option}: a sidecar collector runs in the application's pod, which decides "
+                    f"{option}; the operator rejects it for mode sidecar"
+                )
     scaler = _check_autoscaler(autoscaler, mode, errors)
     rendered_ports = _check_ports(ports, mode, errors, warnings)
     pdb = _check_pdb(pod_disruption_budget, mode, errors)
@@ -370,20 +437,36 @@ def render(name: str, *, config, namespace: str | None = None, mode: str = "depl
     _memory_limiter_defaults(parsed, warnings)
     if self_monitoring:
         _self_monitoring(parsed, warnings)
-    uses_percentage = any(isinstance(s, dict) and s.get("limit_percentage") is not None and s.get("limit_mib") is None
-                          for _cid, s in collector_lint.components_of_type(parsed, "processors", "memory_limiter"))
+    uses_percentage = any(
+        isinstance(s, dict) and s.get("limit_percentage") is not None and s.get("limit_mib") is None
+        for _cid, s in collector_lint.components_of_type(parsed, "processors", "memory_limiter")
+    )
     if memory_limit is None and mode != "sidecar":
-        warnings.append("resources.limits.memory: not set; the memory_limiter "
-                        + ("percentages then apply to the whole node's memory" if uses_percentage
-                           else "cannot be checked against it")
-                        + " and GOMEMLIMIT is not set. Give the collector a memory limit")
+        warnings.append(
+            "resources.limits.memory: not set; the memory_limiter "
+            + (
+                "percentages then apply to the whole node's memory"
+                if uses_percentage
+                else "cannot be checked against it"
+            )
+            + " and GOMEMLIMIT is not set. Give the collector a memory limit"
+        )
 
-    report = collector_lint.lint(
-        parsed, distribution=distribution, image=image, memory_limit=memory_limit, mode=mode if mode in MODES
-        else "deployment", replicas=replicas, autoscaler=scaler, traces_routed_by_trace_id=traces_routed_by_trace_id,
-        version=version,
-    ) if not problem else collector_lint.LintReport(valid=False, config=parsed, distribution=distribution,
-                                                    image=image)
+    report = (
+        collector_lint.lint(
+            parsed,
+            distribution=distribution,
+            image=image,
+            memory_limit=memory_limit,
+            mode=mode if mode in MODES else "deployment",
+            replicas=replicas,
+            autoscaler=scaler,
+            traces_routed_by_trace_id=traces_routed_by_trace_id,
+            version=version,
+        )
+        if not problem
+        else collector_lint.LintReport(valid=False, config=parsed, distribution=distribution, image=image)
+    )
     errors.extend(report.errors)
     warnings.extend(report.warnings)
     chosen_image = report.image or image or dist.DISTRIBUTIONS["contrib"].image(version)
@@ -400,8 +483,10 @@ def render(name: str, *, config, namespace: str | None = None, mode: str = "depl
     volume_names = {v.get("name") for v in volumes or [] if isinstance(v, dict)}
     for index, mount in enumerate(mounts):
         if isinstance(mount, dict) and mount.get("name") not in volume_names:
-            warnings.append(f"volume_mounts[{index}]: volume `{mount.get('name')}` is not in volumes; add it (for "
-                            f"example a Secret volume with the certificates) or the pod will not start")
+            warnings.append(
+                f"volume_mounts[{index}]: volume `{mount.get('name')}` is not in volumes; add it (for "
+                f"example a Secret volume with the certificates) or the pod will not start"
+            )
 
     meta = {"name": name}
     if namespace:
@@ -428,10 +513,10 @@ def render(name: str, *, config, namespace: str | None = None, mode: str = "depl
         spec["volumeMounts"] = copy.deepcopy(mounts)
     if rendered_ports:
         spec["ports"] = rendered_ports
-    spec["securityContext"] = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context",
-                                                errors)
-    spec["podSecurityContext"] = _security_context(pod_security_context, DEFAULT_POD_SECURITY_CONTEXT,
-                                                   "pod_security_context", errors)
+    spec["securityContext"] = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context", errors)
+    spec["podSecurityContext"] = _security_context(
+        pod_security_context, DEFAULT_POD_SECURITY_CONTEXT, "pod_security_context", errors
+    )
     if tolerations:
         spec["tolerations"] = copy.deepcopy(tolerations)
     if node_selector:

@@ -19,17 +19,29 @@ from dataclasses import dataclass
 
 COLLECTOR_VERSION = "0.159.0"
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
-SINGULAR = {"receivers": "receiver", "processors": "processor", "exporters": "exporter",
-            "connectors": "connector", "extensions": "extension"}
+SINGULAR = {
+    "receivers": "receiver",
+    "processors": "processor",
+    "exporters": "exporter",
+    "connectors": "connector",
+    "extensions": "extension",
+}
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 
 # Every accepted spelling -> the current name, per kind. Only renamed components appear.
 ALIASES = {
     "receivers": {
-        "hostmetrics": "host_metrics", "filelog": "file_log", "fluentforward": "fluent_forward",
-        "httpcheck": "http_check", "k8sobjects": "k8s_objects", "kubeletstats": "kubelet_stats",
-        "sshcheck": "ssh_check", "cloudfoundry": "cloud_foundry", "flinkmetrics": "flink_metrics",
-        "tcplog": "tcp_log", "udplog": "udp_log",
+        "hostmetrics": "host_metrics",
+        "filelog": "file_log",
+        "fluentforward": "fluent_forward",
+        "httpcheck": "http_check",
+        "k8sobjects": "k8s_objects",
+        "kubeletstats": "kubelet_stats",
+        "sshcheck": "ssh_check",
+        "cloudfoundry": "cloud_foundry",
+        "flinkmetrics": "flink_metrics",
+        "tcplog": "tcp_log",
+        "udplog": "udp_log",
     },
     "processors": {"k8sattributes": "k8s_attributes", "resourcedetection": "resource_detection"},
     "exporters": {"otlp": "otlp_grpc", "otlphttp": "otlp_http"},
@@ -65,9 +77,7 @@ _K8S = {
     ),
     # No prometheus and no prometheusremotewrite exporter in otelcol-k8s.
     "exporters": _names("debug nop otlp_grpc otlp_http file loadbalancing otelarrow"),
-    "connectors": _names(
-        "forward count exceptions failover otlpjson roundrobin routing servicegraph spanmetrics"
-    ),
+    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing servicegraph spanmetrics"),
     "extensions": _names(
         "zpages ack basicauth bearertokenauth cgroupruntime headers_setter health_check http_forwarder "
         "oauth2client host_observer k8s_observer oidc opamp pprof file_storage k8s_leader_elector"
@@ -223,7 +233,7 @@ def image_repository(image: str) -> str:
 def image_tag(image: str) -> str | None:
     image = image.split("@", 1)[0]
     colon = image.rfind(":")
-    return image[colon + 1:] if colon > image.rfind("/") else None
+    return image[colon + 1 :] if colon > image.rfind("/") else None
 
 
 def distribution_of_image(image: str) -> str | None:

@@ -46,8 +46,15 @@ CHART = "opentelemetry-collector"
 CHART_MODES = ("daemonset", "deployment", "statefulset")
 # The chart's autoscaling defaults, merged by Helm under what the values give.
 AUTOSCALING_DEFAULTS = {"minReplicas": 1, "maxReplicas": 10, "targetCPUUtilizationPercentage": 80}
-AUTOSCALING_KEYS = ("enabled", "minReplicas", "maxReplicas", "behavior", "targetCPUUtilizationPercentage",
-                    "targetMemoryUtilizationPercentage", "additionalMetrics")
+AUTOSCALING_KEYS = (
+    "enabled",
+    "minReplicas",
+    "maxReplicas",
+    "behavior",
+    "targetCPUUtilizationPercentage",
+    "targetMemoryUtilizationPercentage",
+    "additionalMetrics",
+)
 PORT_KEYS = ("enabled", "containerPort", "servicePort", "hostPort", "protocol", "appProtocol", "nodePort")
 PATH_TYPES = ("Exact", "Prefix", "ImplementationSpecific")
 # The environment the chart gives every collector container (templates/_pod.tpl).
@@ -62,9 +69,14 @@ CHART_ENV = {
 DEFAULT_PROBE = {"httpGet": {"port": 13133, "path": "/"}}
 # Names users reach for instead of the chart's.
 NEAR_NAMES = {
-    "env": "extraEnvs", "replicas": "replicaCount", "autoscaler": "autoscaling", "volumes": "extraVolumes",
-    "volumeMounts": "extraVolumeMounts", "serviceAccountName": "serviceAccount.name",
-    "labels": "podLabels or additionalLabels", "podDisruptionBudgets": "podDisruptionBudget",
+    "env": "extraEnvs",
+    "replicas": "replicaCount",
+    "autoscaler": "autoscaling",
+    "volumes": "extraVolumes",
+    "volumeMounts": "extraVolumeMounts",
+    "serviceAccountName": "serviceAccount.name",
+    "labels": "podLabels or additionalLabels",
+    "podDisruptionBudgets": "podDisruptionBudget",
 }
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -94,42 +106,67 @@ def _enabled_paths(tree, prefix: str) -> list:
 # key -> (accepted(value), why it cannot be mapped and what to do). These are accepted at the chart's
 # default (or any value that has no effect here) and refused otherwise.
 INERT = {
-    "nameOverride": (_empty, "the operator names everything after the collector (`<name>-collector`); set the "
-                             "module's name"),
-    "fullnameOverride": (_empty, "the operator names everything after the collector (`<name>-collector`); set "
-                                 "the module's name"),
+    "nameOverride": (
+        _empty,
+        "the operator names everything after the collector (`<name>-collector`); set the module's name",
+    ),
+    "fullnameOverride": (
+        _empty,
+        "the operator names everything after the collector (`<name>-collector`); set the module's name",
+    ),
     "namespaceOverride": (_empty, "set the module's namespace"),
     "apiVersion": (_is("", "apps/v1"), "the operator creates the workload itself, as apps/v1"),
-    "rewriteDeprecatedComponentNames": (lambda v: isinstance(v, bool) or v is None,
-                                        "expected true or false; the configuration is used as written either way "
-                                        "(the collector and this collection's lint accept both spellings)"),
-    "internalTelemetryViaOTLP": (lambda v: not _enabled_paths(v, "internalTelemetryViaOTLP")
-                                 and not (isinstance(v, dict) and v.get("endpoint")),
-                                 "configure the collector's own telemetry in config.service.telemetry"),
-    "imagePullSecrets": (_empty, "an OpenTelemetryCollector has no imagePullSecrets; add them to the collector's "
-                                 "ServiceAccount (its imagePullSecrets), which the pods then use"),
-    "command": (lambda v: v is None or (isinstance(v, dict) and _empty(v.get("name"))
-                                        and _empty(v.get("extraArgs"))),
-                "the operator runs the image's own collector binary with the configuration it renders; choose the "
-                "image instead of command.name, and put settings in config (command.extraArgs has no option here)"),
-    "clusterRole": (lambda v: v is None or (isinstance(v, dict) and not v.get("create") and _empty(v.get("rules"))),
-                    "the collector module makes no RBAC: otel.kubernetes.rbac derives the ClusterRole the "
-                    "configuration needs from it; give rules it cannot derive in its extra_rules"),
-    "topologySpreadConstraints": (_empty, "the collector module has no option for topology spread constraints; "
-                                          "use affinity"),
+    "rewriteDeprecatedComponentNames": (
+        lambda v: isinstance(v, bool) or v is None,
+        "expected true or false; the configuration is used as written either way "
+        "(the collector and this collection's lint accept both spellings)",
+    ),
+    "internalTelemetryViaOTLP": (
+        lambda v: not _enabled_paths(v, "internalTelemetryViaOTLP") and not (isinstance(v, dict) and v.get("endpoint")),
+        "configure the collector's own telemetry in config.service.telemetry",
+    ),
+    "imagePullSecrets": (
+        _empty,
+        "an OpenTelemetryCollector has no imagePullSecrets; add them to the collector's "
+        "ServiceAccount (its imagePullSecrets), which the pods then use",
+    ),
+    "command": (
+        lambda v: v is None or (isinstance(v, dict) and _empty(v.get("name")) and _empty(v.get("extraArgs"))),
+        "the operator runs the image's own collector binary with the configuration it renders; choose the "
+        "image instead of command.name, and put settings in config (command.extraArgs has no option here)",
+    ),
+    "clusterRole": (
+        lambda v: v is None or (isinstance(v, dict) and not v.get("create") and _empty(v.get("rules"))),
+        "the collector module makes no RBAC: otel.kubernetes.rbac derives the ClusterRole the "
+        "configuration needs from it; give rules it cannot derive in its extra_rules",
+    ),
+    "topologySpreadConstraints": (
+        _empty,
+        "the collector module has no option for topology spread constraints; use affinity",
+    ),
     "runtimeClassName": (_empty, "the collector module has no option for a runtime class"),
     "terminationGracePeriodSeconds": (_is(30), "the collector module keeps the Kubernetes default of 30 seconds"),
-    "extraEnvsFrom": (_empty, "the collector module has no envFrom option; list the variables in extraEnvs "
-                              "(valueFrom.secretKeyRef or configMapKeyRef)"),
+    "extraEnvsFrom": (
+        _empty,
+        "the collector module has no envFrom option; list the variables in extraEnvs "
+        "(valueFrom.secretKeyRef or configMapKeyRef)",
+    ),
     "extraManifests": (_empty, "give those objects in the module's extra_objects"),
-    "useGOMEMLIMIT": (_is(True), "the collector module always sets GOMEMLIMIT to 80% of resources.limits.memory; "
-                                 "to choose another value, set GOMEMLIMIT in extraEnvs"),
+    "useGOMEMLIMIT": (
+        _is(True),
+        "the collector module always sets GOMEMLIMIT to 80% of resources.limits.memory; "
+        "to choose another value, set GOMEMLIMIT in extraEnvs",
+    ),
     "resizePolicy": (_empty, "the collector module has no option for a container resize policy"),
-    "enableConfigChecksumAnnotation": (lambda v: isinstance(v, bool) or v is None,
-                                       "expected true or false; the operator rolls the pods out when the "
-                                       "configuration changes, either way"),
-    "hostNetwork": (_is(False), "the collector module has no host networking option; agents are reached on the "
-                                "node IP through hostPort (ports.<name>.hostPort) instead"),
+    "enableConfigChecksumAnnotation": (
+        lambda v: isinstance(v, bool) or v is None,
+        "expected true or false; the operator rolls the pods out when the configuration changes, either way",
+    ),
+    "hostNetwork": (
+        _is(False),
+        "the collector module has no host networking option; agents are reached on the "
+        "node IP through hostPort (ports.<name>.hostPort) instead",
+    ),
     "hostPID": (_is(False), "the collector module has no option for the host PID namespace"),
     "hostAliases": (_empty, "the collector module has no option for host aliases"),
     "dnsPolicy": (_empty, "the collector module has no option for the DNS policy"),
@@ -139,52 +176,112 @@ INERT = {
     "extraContainers": (_empty, "the collector module has no option for more containers in the collector pod"),
     "initContainers": (_empty, "the collector module has no option for init containers"),
     "lifecycleHooks": (_empty, "the collector module has no option for lifecycle hooks"),
-    "livenessProbe": (lambda v: _empty(v) or v == DEFAULT_PROBE,
-                      "the operator sets the probes itself from the health_check extension of the configuration"),
-    "readinessProbe": (lambda v: _empty(v) or v == DEFAULT_PROBE,
-                       "the operator sets the probes itself from the health_check extension of the configuration"),
-    "startupProbe": (_empty, "the operator sets the probes itself from the health_check extension of the "
-                             "configuration"),
-    "service": (lambda v: v is None or (isinstance(v, dict) and v.get("type", "ClusterIP") == "ClusterIP"
-                                        and _empty(v.get("annotations")) and v.get("enabled", True) is not False
-                                        and not set(v) - {"type", "annotations", "enabled"}),
-                "the operator makes the collector's Services itself (`<name>-collector`, `-headless` and "
-                "`-monitoring`, ClusterIP); the collector module does not change their type or annotations"),
-    "httproute": (lambda v: not _enabled_paths(v, "httproute"),
-                  "render the HTTPRoute yourself (backend `<name>-collector`) and give it in extra_objects"),
-    "podMonitor": (lambda v: not _enabled_paths(v, "podMonitor"),
-                   "set the module's self_monitoring: true; the operator then creates a ServiceMonitor or PodMonitor"),
-    "serviceMonitor": (lambda v: not _enabled_paths(v, "serviceMonitor"),
-                       "set the module's self_monitoring: true; the operator then creates a ServiceMonitor or "
-                       "PodMonitor"),
-    "prometheusRule": (lambda v: not _enabled_paths(v, "prometheusRule"),
-                       "give the PrometheusRule in extra_objects"),
-    "rollout": (lambda v: v is None or (isinstance(v, dict) and _empty(v.get("rollingUpdate"))
-                                        and v.get("strategy", "RollingUpdate") == "RollingUpdate"),
-                "the collector module has no option for the update strategy; the operator rolls out with the "
-                "Kubernetes default"),
-    "statefulset": (lambda v: v is None or (isinstance(v, dict) and _empty(v.get("volumeClaimTemplates"))
-                                            and not (v.get("persistentVolumeClaimRetentionPolicy") or {}).get(
-                                                "enabled")),
-                    "the collector module has no option for volume claim templates or their retention"),
-    "networkPolicy": (lambda v: not _enabled_paths(v, "networkPolicy"),
-                      "give the NetworkPolicy in extra_objects"),
+    "livenessProbe": (
+        lambda v: _empty(v) or v == DEFAULT_PROBE,
+        "the operator sets the probes itself from the health_check extension of the configuration",
+    ),
+    "readinessProbe": (
+        lambda v: _empty(v) or v == DEFAULT_PROBE,
+        "the operator sets the probes itself from the health_check extension of the configuration",
+    ),
+    "startupProbe": (
+        _empty,
+        "the operator sets the probes itself from the health_check extension of the configuration",
+    ),
+    "service": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, dict)
+                and v.get("type", "ClusterIP") == "ClusterIP"
+                and _empty(v.get("annotations"))
+                and v.get("enabled", True) is not False
+                and not set(v) - {"type", "annotations", "enabled"}
+            )
+        ),
+        "the operator makes the collector's Services itself (`<name>-collector`, `-headless` and "
+        "`-monitoring`, ClusterIP); the collector module does not change their type or annotations",
+    ),
+    "httproute": (
+        lambda v: not _enabled_paths(v, "httproute"),
+        "render the HTTPRoute yourself (backend `<name>-collector`) and give it in extra_objects",
+    ),
+    "podMonitor": (
+        lambda v: not _enabled_paths(v, "podMonitor"),
+        "set the module's self_monitoring: true; the operator then creates a ServiceMonitor or PodMonitor",
+    ),
+    "serviceMonitor": (
+        lambda v: not _enabled_paths(v, "serviceMonitor"),
+        "set the module's self_monitoring: true; the operator then creates a ServiceMonitor or PodMonitor",
+    ),
+    "prometheusRule": (lambda v: not _enabled_paths(v, "prometheusRule"), "give the PrometheusRule in extra_objects"),
+    "rollout": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, dict)
+                and _empty(v.get("rollingUpdate"))
+                and v.get("strategy", "RollingUpdate") == "RollingUpdate"
+            )
+        ),
+        "the collector module has no option for the update strategy; the operator rolls out with the "
+        "Kubernetes default",
+    ),
+    "statefulset": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, dict)
+                and _empty(v.get("volumeClaimTemplates"))
+                and not (v.get("persistentVolumeClaimRetentionPolicy") or {}).get("enabled")
+            )
+        ),
+        "the collector module has no option for volume claim templates or their retention",
+    ),
+    "networkPolicy": (lambda v: not _enabled_paths(v, "networkPolicy"), "give the NetworkPolicy in extra_objects"),
     "shareProcessNamespace": (_is(False), "the collector module has no option to share the process namespace"),
-    "configMap": (lambda v: v is None or (isinstance(v, dict) and v.get("create", True) is not False
-                                          and _empty(v.get("existingName"))),
-                  "the operator renders the configuration from config itself; an existing ConfigMap cannot be "
-                  "used: give its content as config"),
+    "configMap": (
+        lambda v: (
+            v is None or (isinstance(v, dict) and v.get("create", True) is not False and _empty(v.get("existingName")))
+        ),
+        "the operator renders the configuration from config itself; an existing ConfigMap cannot be "
+        "used: give its content as config",
+    ),
     "presets": (lambda v: not _enabled_paths(v, "presets"), ""),  # message built per preset below
     "ingress": (lambda _v: True, ""),  # ingress_from_helm_values
-    "global": (lambda v: _empty(v) or (isinstance(v, dict) and not set(v) - {"imageRegistry"}
-                                       and _empty(v.get("imageRegistry"))),
-               "give the full image name in image.repository"),
+    "global": (
+        lambda v: (
+            _empty(v) or (isinstance(v, dict) and not set(v) - {"imageRegistry"} and _empty(v.get("imageRegistry")))
+        ),
+        "give the full image name in image.repository",
+    ),
 }
 
-MAPPED = ("mode", "replicaCount", "resources", "config", "alternateConfig", "serviceAccount", "autoscaling",
-          "podDisruptionBudget", "tolerations", "nodeSelector", "affinity", "priorityClassName", "image",
-          "extraEnvs", "extraVolumes", "extraVolumeMounts", "ports", "podAnnotations", "podLabels",
-          "additionalLabels", "annotations", "securityContext", "podSecurityContext")
+MAPPED = (
+    "mode",
+    "replicaCount",
+    "resources",
+    "config",
+    "alternateConfig",
+    "serviceAccount",
+    "autoscaling",
+    "podDisruptionBudget",
+    "tolerations",
+    "nodeSelector",
+    "affinity",
+    "priorityClassName",
+    "image",
+    "extraEnvs",
+    "extraVolumes",
+    "extraVolumeMounts",
+    "ports",
+    "podAnnotations",
+    "podLabels",
+    "additionalLabels",
+    "annotations",
+    "securityContext",
+    "podSecurityContext",
+)
 OLD_LAYOUT = ("agentCollector", "standaloneCollector")
 
 
@@ -209,8 +306,11 @@ def _unknown(key) -> str:
     if hint is None:
         close = difflib.get_close_matches(key, list(MAPPED) + list(INERT), n=1)
         hint = close[0] if close else None
-    return (f"{key}: not a value of the {CHART} chart" + (f" (did you mean {hint}?)" if hint else "")
-            + "; nothing was mapped from it")
+    return (
+        f"{key}: not a value of the {CHART} chart"
+        + (f" (did you mean {hint}?)" if hint else "")
+        + "; nothing was mapped from it"
+    )
 
 
 def _nulls(tree, path: str) -> list:
@@ -280,24 +380,30 @@ def _config(values: dict, errors: list):
     config, alternate = values.get("config"), values.get("alternateConfig")
     if not _empty(alternate):
         if not _empty(config):
-            errors.append("alternateConfig: given together with config; the chart then ignores config. Give the "
-                          "collector configuration once (here both are the whole configuration, nothing is merged)")
+            errors.append(
+                "alternateConfig: given together with config; the chart then ignores config. Give the "
+                "collector configuration once (here both are the whole configuration, nothing is merged)"
+            )
         config, where = alternate, "alternateConfig"
     else:
         where = "config"
     if _empty(config):
         return None
     if not isinstance(config, dict):
-        errors.append(f"{where}: expected the collector configuration as a mapping (receivers, processors, "
-                      f"exporters, service)")
+        errors.append(
+            f"{where}: expected the collector configuration as a mapping (receivers, processors, exporters, service)"
+        )
         return None
     for path in _nulls(config, where):
-        errors.append(f"{path}: null. The chart merges config over its default configuration and null deletes a "
-                      f"default there; here {where} is the whole configuration (nothing is merged) and null would "
-                      f"mean 'enabled with default settings'. Give {{}} for default settings, or leave the key out")
+        errors.append(
+            f"{path}: null. The chart merges config over its default configuration and null deletes a "
+            f"default there; here {where} is the whole configuration (nothing is merged) and null would "
+            f"mean 'enabled with default settings'. Give {{}} for default settings, or leave the key out"
+        )
     if any("{{" in text for text in _strings(config)):
-        errors.append(f"{where}: contains Helm template text ({{{{ ... }}}}), which only Helm renders; write the "
-                      f"values out")
+        errors.append(
+            f"{where}: contains Helm template text ({{{{ ... }}}}), which only Helm renders; write the values out"
+        )
     return copy.deepcopy(config)
 
 
@@ -309,23 +415,31 @@ def _service_account(values: dict, options: dict, errors: list, notes: list) -> 
         if key not in ("create", "name", "annotations", "automountServiceAccountToken"):
             errors.append(f"serviceAccount.{key}: not a value of the chart's serviceAccount")
     if not _empty(account.get("annotations")):
-        errors.append("serviceAccount.annotations: the collector module makes no ServiceAccount, and "
-                      "otel.kubernetes.rbac makes it without annotations; annotate the ServiceAccount elsewhere "
-                      "(for example with otel.kubernetes.apply) and name it in serviceAccount.name")
+        errors.append(
+            "serviceAccount.annotations: the collector module makes no ServiceAccount, and "
+            "otel.kubernetes.rbac makes it without annotations; annotate the ServiceAccount elsewhere "
+            "(for example with otel.kubernetes.apply) and name it in serviceAccount.name"
+        )
     if account.get("automountServiceAccountToken") is False:
-        errors.append("serviceAccount.automountServiceAccountToken: false cannot be expressed on an "
-                      "OpenTelemetryCollector; the pods mount the token of their ServiceAccount")
+        errors.append(
+            "serviceAccount.automountServiceAccountToken: false cannot be expressed on an "
+            "OpenTelemetryCollector; the pods mount the token of their ServiceAccount"
+        )
     name = account.get("name")
     create = account.get("create", True)
     if name:
         options["service_account"] = str(name)
         if create:
-            notes.append(f"serviceAccount.create: the collector module does not create ServiceAccounts; create "
-                         f"{name} (with the permissions the configuration needs) with otel.kubernetes.rbac "
-                         f"(service_account: {name})")
+            notes.append(
+                f"serviceAccount.create: the collector module does not create ServiceAccounts; create "
+                f"{name} (with the permissions the configuration needs) with otel.kubernetes.rbac "
+                f"(service_account: {name})"
+            )
     elif create:
-        notes.append("serviceAccount.create without a name: the operator creates and uses the ServiceAccount "
-                     "`<name>-collector` itself")
+        notes.append(
+            "serviceAccount.create without a name: the operator creates and uses the ServiceAccount "
+            "`<name>-collector` itself"
+        )
     else:
         options["service_account"] = "default"  # what the chart uses without create and name
 
@@ -340,8 +454,10 @@ def _autoscaling(values: dict, options: dict, errors: list) -> None:
     if scaling.get("enabled") is not True:
         return
     if not _empty(scaling.get("additionalMetrics")):
-        errors.append("autoscaling.additionalMetrics: the operator's autoscaler takes only Pods metrics, in another "
-                      "form; give them in the module's autoscaler.metrics instead of helm_values")
+        errors.append(
+            "autoscaling.additionalMetrics: the operator's autoscaler takes only Pods metrics, in another "
+            "form; give them in the module's autoscaler.metrics instead of helm_values"
+        )
     merged = {**AUTOSCALING_DEFAULTS, **{k: v for k, v in scaling.items() if v is not None}}
     autoscaler = {"minReplicas": merged["minReplicas"], "maxReplicas": merged["maxReplicas"]}
     if merged.get("targetCPUUtilizationPercentage") is not None:
@@ -359,8 +475,10 @@ def _pdb(values: dict, options: dict, errors: list) -> None:
         return
     for key in pdb:
         if key not in ("enabled", "minAvailable", "maxUnavailable"):
-            errors.append(f"podDisruptionBudget.{key}: not a value of the chart's podDisruptionBudget (enabled, "
-                          f"minAvailable, maxUnavailable)")
+            errors.append(
+                f"podDisruptionBudget.{key}: not a value of the chart's podDisruptionBudget (enabled, "
+                f"minAvailable, maxUnavailable)"
+            )
     if pdb.get("enabled") is not True:
         return
     budget = {k: pdb[k] for k in ("minAvailable", "maxUnavailable") if pdb.get(k) is not None}
@@ -376,8 +494,10 @@ def _image(values: dict, options: dict, errors: list, notes: list) -> None:
         if key not in ("repository", "tag", "digest", "pullPolicy"):
             errors.append(f"image.{key}: not a value of the chart's image (repository, tag, digest, pullPolicy)")
     if image.get("pullPolicy") not in (None, "", "IfNotPresent"):
-        errors.append(f"image.pullPolicy: {image['pullPolicy']} cannot be set through the collector module (the "
-                      f"Kubernetes default applies: IfNotPresent for a tagged image); pin a tag or a digest instead")
+        errors.append(
+            f"image.pullPolicy: {image['pullPolicy']} cannot be set through the collector module (the "
+            f"Kubernetes default applies: IfNotPresent for a tagged image); pin a tag or a digest instead"
+        )
     repository = image.get("repository")
     if not repository:
         if image.get("tag") or image.get("digest"):
@@ -389,8 +509,10 @@ def _image(values: dict, options: dict, errors: list, notes: list) -> None:
         options["image"] = f"{repository}:{image['tag']}"
     else:
         options["image"] = f"{repository}:{dist.COLLECTOR_VERSION}"
-        notes.append(f"image.tag: empty, where the chart uses its appVersion; used {dist.COLLECTOR_VERSION}, the "
-                     f"collector release this collection's component lists are for. Give the tag to pin another")
+        notes.append(
+            f"image.tag: empty, where the chart uses its appVersion; used {dist.COLLECTOR_VERSION}, the "
+            f"collector release this collection's component lists are for. Give the tag to pin another"
+        )
 
 
 def _ports(values: dict, mode: str, errors: list, notes: list) -> list | None:
@@ -398,8 +520,10 @@ def _ports(values: dict, mode: str, errors: list, notes: list) -> list | None:
     if _empty(ports):
         return None
     if isinstance(ports, list):
-        errors.append("ports: the chart's ports are a mapping of port name to {enabled, containerPort, servicePort, "
-                      "hostPort, protocol}; for a list of Service ports use the module's ports option")
+        errors.append(
+            "ports: the chart's ports are a mapping of port name to {enabled, containerPort, servicePort, "
+            "hostPort, protocol}; for a list of Service ports use the module's ports option"
+        )
         return None
     if not isinstance(ports, dict):
         errors.append("ports: expected a mapping of port name to {enabled, containerPort, servicePort, protocol}")
@@ -412,15 +536,17 @@ def _ports(values: dict, mode: str, errors: list, notes: list) -> list | None:
             continue
         unknown = [k for k in port if k not in PORT_KEYS]
         if unknown:
-            errors.append(f"{where}: unknown field(s) {', '.join(unknown)}; a port of the chart takes "
-                          f"{', '.join(PORT_KEYS)}")
+            errors.append(
+                f"{where}: unknown field(s) {', '.join(unknown)}; a port of the chart takes {', '.join(PORT_KEYS)}"
+            )
         if port.get("enabled") is not True:
             if "enabled" not in port:
                 notes.append(f"{where}: skipped, as the chart does: it renders only ports with enabled: true")
             continue
         if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 15:
-            errors.append(f"{where}: `{name}` is not a valid port name (lowercase letters, digits and '-', at most "
-                          f"15 characters)")
+            errors.append(
+                f"{where}: `{name}` is not a valid port name (lowercase letters, digits and '-', at most 15 characters)"
+            )
         container = port.get("containerPort")
         service = port.get("servicePort", container)
         if container is None and service is None:
@@ -448,8 +574,10 @@ def _labels_and_annotations(values: dict, options: dict, errors: list) -> None:
             for name, value in (given or {}).items():
                 text = str(value).lower() if isinstance(value, bool) else str(value)
                 if name in merged and merged[name] != text:
-                    errors.append(f"{key}.{name}: also given with another value in {keys[0]}; on an "
-                                  f"OpenTelemetryCollector both land on the collector's pods, give it once")
+                    errors.append(
+                        f"{key}.{name}: also given with another value in {keys[0]}; on an "
+                        f"OpenTelemetryCollector both land on the collector's pods, give it once"
+                    )
                 merged[name] = text
         if merged:
             options[option] = merged
@@ -475,14 +603,18 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
         if key in MAPPED:
             continue
         if key in OLD_LAYOUT:
-            errors.append(f"{key}: removed from the {CHART} chart in 0.19.0; today's chart (and this mapping) take "
-                          f"mode: daemonset or deployment with top-level values")
+            errors.append(
+                f"{key}: removed from the {CHART} chart in 0.19.0; today's chart (and this mapping) take "
+                f"mode: daemonset or deployment with top-level values"
+            )
         elif key == "presets":
             for path in _enabled_paths(value, "presets"):
-                errors.append(f"{path}: presets add components, volumes and RBAC through the chart's templates, "
-                              f"which are not used here. Write the components into config (and the volumes into "
-                              f"extraVolumes/extraVolumeMounts); otel.kubernetes.rbac derives the RBAC they need "
-                              f"from the configuration")
+                errors.append(
+                    f"{path}: presets add components, volumes and RBAC through the chart's templates, "
+                    f"which are not used here. Write the components into config (and the volumes into "
+                    f"extraVolumes/extraVolumeMounts); otel.kubernetes.rbac derives the RBAC they need "
+                    f"from the configuration"
+                )
         elif key in INERT:
             accepted, why = INERT[key]
             if not accepted(value):
@@ -493,9 +625,10 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     chart_mode = values.get("mode")
     if not _empty(chart_mode):
         if chart_mode not in CHART_MODES:
-            errors.append(f"mode: `{chart_mode}` is not a mode of the chart ({', '.join(CHART_MODES)})"
-                          + ("; for a sidecar collector set the module's mode: sidecar" if chart_mode == "sidecar"
-                             else ""))
+            errors.append(
+                f"mode: `{chart_mode}` is not a mode of the chart ({', '.join(CHART_MODES)})"
+                + ("; for a sidecar collector set the module's mode: sidecar" if chart_mode == "sidecar" else "")
+            )
         else:
             options["mode"] = chart_mode
     effective_mode = mode or options.get("mode") or "deployment"
@@ -521,8 +654,12 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     _service_account(values, options, errors, notes)
     _pdb(values, options, errors)
     _image(values, options, errors, notes)
-    for key, option in (("nodeSelector", "node_selector"), ("affinity", "affinity"),
-                        ("securityContext", "security_context"), ("podSecurityContext", "pod_security_context")):
+    for key, option in (
+        ("nodeSelector", "node_selector"),
+        ("affinity", "affinity"),
+        ("securityContext", "security_context"),
+        ("podSecurityContext", "pod_security_context"),
+    ):
         given = _mapping(values, key, errors)
         if given:
             options[option] = copy.deepcopy(given)
@@ -557,27 +694,34 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
 INGRESS_KEYS = ("enabled", "ingressClassName", "annotations", "hosts", "tls", "additionalIngresses")
 
 
-def _ingress_object(entry: dict, where: str, name: str, namespace: str | None, service: str, labels: dict,
-                    errors: list) -> dict:
+def _ingress_object(
+    entry: dict, where: str, name: str, namespace: str | None, service: str, labels: dict, errors: list
+) -> dict:
     allowed = INGRESS_KEYS if where == "ingress" else ("name", "ingressClassName", "annotations", "hosts", "tls")
     for key in entry:
         if key == "className":
-            errors.append(f"{where}.className: the chart calls it ingressClassName (className is other charts' "
-                          f"name); the chart's schema refuses className")
+            errors.append(
+                f"{where}.className: the chart calls it ingressClassName (className is other charts' "
+                f"name); the chart's schema refuses className"
+            )
         elif key not in allowed:
             errors.append(f"{where}.{key}: not a value of the chart's ingress ({', '.join(allowed)})")
     rules = []
     hosts = entry.get("hosts")
     if not isinstance(hosts, list) or not hosts:
-        errors.append(f"{where}.hosts: give at least one host, as {{host: collector.example.com, paths: [{{path: /, "
-                      f"pathType: Prefix, port: 4318}}]}}")
+        errors.append(
+            f"{where}.hosts: give at least one host, as {{host: collector.example.com, paths: [{{path: /, "
+            f"pathType: Prefix, port: 4318}}]}}"
+        )
         hosts = []
     for index, host in enumerate(hosts):
         here = f"{where}.hosts[{index}]"
         if isinstance(host, str):
-            errors.append(f"{here}: `{host}` is a bare host name, but the chart's hosts are {{host, paths: [{{path, "
-                          f"pathType, port}}]}}: the port says which collector port the Ingress routes to. Write "
-                          f"{{host: {host}, paths: [{{path: /, pathType: Prefix, port: <collector port>}}]}}")
+            errors.append(
+                f"{here}: `{host}` is a bare host name, but the chart's hosts are {{host, paths: [{{path, "
+                f"pathType, port}}]}}: the port says which collector port the Ingress routes to. Write "
+                f"{{host: {host}, paths: [{{path: /, pathType: Prefix, port: <collector port>}}]}}"
+            )
             continue
         if not isinstance(host, dict):
             errors.append(f"{here}: expected {{host, paths}}")
@@ -601,8 +745,13 @@ def _ingress_object(entry: dict, where: str, name: str, namespace: str | None, s
                 errors.append(f"{at}.pathType: `{path.get('pathType')}` is not one of {', '.join(PATH_TYPES)}")
             if not isinstance(path.get("path"), str) or not path.get("path", "").startswith("/"):
                 errors.append(f"{at}.path: expected a path starting with /, got {path.get('path')!r}")
-            paths.append({"path": path.get("path"), "pathType": path.get("pathType"),
-                          "backend": {"service": {"name": service, "port": {"number": port}}}})
+            paths.append(
+                {
+                    "path": path.get("path"),
+                    "pathType": path.get("pathType"),
+                    "backend": {"service": {"name": service, "port": {"number": port}}},
+                }
+            )
         if not paths:
             errors.append(f"{here}.paths: give at least one {{path, pathType, port}}")
         rule = {"http": {"paths": paths}}
@@ -626,8 +775,9 @@ def _ingress_object(entry: dict, where: str, name: str, namespace: str | None, s
         if not isinstance(annotations, dict):
             errors.append(f"{where}.annotations: expected a mapping")
         else:
-            meta["annotations"] = {str(k): (str(v).lower() if isinstance(v, bool) else str(v))
-                                   for k, v in annotations.items()}
+            meta["annotations"] = {
+                str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in annotations.items()
+            }
     spec = {}
     if entry.get("ingressClassName"):
         spec["ingressClassName"] = str(entry["ingressClassName"])
@@ -637,8 +787,9 @@ def _ingress_object(entry: dict, where: str, name: str, namespace: str | None, s
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
 
 
-def ingress_from_helm_values(values, name: str, namespace: str | None = None, service_name: str | None = None,
-                             labels: dict | None = None) -> tuple:
+def ingress_from_helm_values(
+    values, name: str, namespace: str | None = None, service_name: str | None = None, labels: dict | None = None
+) -> tuple:
     """(objects, errors): the networking.k8s.io/v1 Ingresses of the chart's ``ingress`` values.
 
     Routed to ``service_name``, by default ``<name>-collector``, the Service the operator makes
@@ -656,8 +807,11 @@ def ingress_from_helm_values(values, name: str, namespace: str | None = None, se
     if ingress.get("enabled") is not True:
         return [], []
     service = service_name or f"{name}-collector"
-    labels = {"app.kubernetes.io/managed-by": "otel.kubernetes",
-              "app.kubernetes.io/component": "opentelemetry-collector", **(labels or {})}
+    labels = {
+        "app.kubernetes.io/managed-by": "otel.kubernetes",
+        "app.kubernetes.io/component": "opentelemetry-collector",
+        **(labels or {}),
+    }
     errors, objects = [], []
     main = _ingress_object(ingress, "ingress", service, namespace, service, labels, errors)
     objects.append(main)
@@ -674,8 +828,7 @@ def ingress_from_helm_values(values, name: str, namespace: str | None = None, se
         if entry["name"] in seen:
             errors.append(f"{where}.name: `{entry['name']}` is given twice")
         seen.add(entry["name"])
-        objects.append(_ingress_object(entry, where, f"{service}-{entry['name']}", namespace, service, labels,
-                                       errors))
+        objects.append(_ingress_object(entry, where, f"{service}-{entry['name']}", namespace, service, labels, errors))
     return objects, errors
 
 

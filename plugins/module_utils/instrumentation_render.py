@@ -52,8 +52,15 @@ NODE_IP = "OTEL_NODE_IP"
 
 LANGUAGES = ("java", "nodejs", "python", "dotnet", "go", "sdk", "apache-httpd", "nginx")
 # Injection language -> its block in the Instrumentation spec (sdk has none).
-SPEC_BLOCKS = {"java": "java", "nodejs": "nodejs", "python": "python", "dotnet": "dotnet", "go": "go",
-               "apache-httpd": "apacheHttpd", "nginx": "nginx"}
+SPEC_BLOCKS = {
+    "java": "java",
+    "nodejs": "nodejs",
+    "python": "python",
+    "dotnet": "dotnet",
+    "go": "go",
+    "apache-httpd": "apacheHttpd",
+    "nginx": "nginx",
+}
 # Keys of each block in the operator's CRD (v0.158.0); others would be pruned silently.
 BLOCK_KEYS = {
     "java": {"env", "extensions", "image", "resources", "volumeClaimTemplate", "volumeLimitSize"},
@@ -61,18 +68,34 @@ BLOCK_KEYS = {
     "python": {"env", "image", "resourceRequirements", "volumeClaimTemplate", "volumeLimitSize"},
     "dotnet": {"env", "image", "resourceRequirements", "volumeClaimTemplate", "volumeLimitSize"},
     "go": {"env", "image", "resourceRequirements", "securityContext", "volumeClaimTemplate", "volumeLimitSize"},
-    "apacheHttpd": {"attrs", "configPath", "env", "image", "resourceRequirements", "version",
-                    "volumeClaimTemplate", "volumeLimitSize"},
-    "nginx": {"attrs", "configFile", "env", "image", "resourceRequirements", "volumeClaimTemplate",
-              "volumeLimitSize"},
+    "apacheHttpd": {
+        "attrs",
+        "configPath",
+        "env",
+        "image",
+        "resourceRequirements",
+        "version",
+        "volumeClaimTemplate",
+        "volumeLimitSize",
+    },
+    "nginx": {"attrs", "configFile", "env", "image", "resourceRequirements", "volumeClaimTemplate", "volumeLimitSize"},
 }
 # Languages whose injected SDK sends OTLP/HTTP by default: per-language endpoint on the HTTP port.
 HTTP_LANGUAGES = ("java", "nodejs", "python", "dotnet", "go")
 OFF_BY_DEFAULT = {"go": "--enable-go-instrumentation", "nginx": "--enable-nginx-instrumentation"}
 
 # OTEL_TRACES_SAMPLER values of the SDK specification...
-SAMPLERS = ("always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
-            "parentbased_traceidratio", "jaeger_remote", "parentbased_jaeger_remote", "xray")
+SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+    "jaeger_remote",
+    "parentbased_jaeger_remote",
+    "xray",
+)
 # ... minus what the operator's CRD enum refuses.
 CRD_REFUSED_SAMPLERS = ("parentbased_jaeger_remote",)
 RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
@@ -84,16 +107,16 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # Annotation keys (after the prefix) that the seed design text uses but the operator does not read.
 NONEXISTENT_ANNOTATIONS = {
     "inject-javaagent": "it does not exist: Java is injected by instrumentation.opentelemetry.io/inject-java "
-                        "(languages: [java])",
+    "(languages: [java])",
     "inject-contrib": "it does not exist: the Python auto-instrumentation image already carries the instrumentation "
-                      "libraries; use instrumentation.opentelemetry.io/inject-python (languages: [python])",
+    "libraries; use instrumentation.opentelemetry.io/inject-python (languages: [python])",
     "service-name": "it does not exist: set the service name with the resource.opentelemetry.io/service.name "
-                    "annotation, or the app.kubernetes.io/name (or instance) label of the pod",
+    "annotation, or the app.kubernetes.io/name (or instance) label of the pod",
     "otel-traces-sampler": "it does not exist: the sampler is the Instrumentation's spec.sampler; set sampler_type",
     "otel-traces-sampler-argument": "it does not exist: the sampler argument is the Instrumentation's "
-                                    "spec.sampler.argument; set sampler_argument",
+    "spec.sampler.argument; set sampler_argument",
     "exporter-endpoint": "it does not exist: the endpoint is the Instrumentation's spec.exporter.endpoint; set "
-                         "exporter_endpoint (by default the node-local agent)",
+    "exporter_endpoint (by default the node-local agent)",
 }
 # Annotation keys (after the prefix) the operator reads.
 KNOWN_ANNOTATIONS = frozenset(
@@ -104,10 +127,23 @@ KNOWN_ANNOTATIONS = frozenset(
 )
 # Names users reach for instead of a language of the operator.
 LANGUAGE_HINTS = {
-    "javaagent": "java", "java-agent": "java", "jvm": "java", "node": "nodejs", "node.js": "nodejs", "js": "nodejs",
-    "javascript": "nodejs", "golang": "go", ".net": "dotnet", "dotnetcore": "dotnet", "csharp": "dotnet",
-    "apache": "apache-httpd", "apachehttpd": "apache-httpd", "apache_httpd": "apache-httpd", "httpd": "apache-httpd",
-    "py": "python", "python3": "python",
+    "javaagent": "java",
+    "java-agent": "java",
+    "jvm": "java",
+    "node": "nodejs",
+    "node.js": "nodejs",
+    "js": "nodejs",
+    "javascript": "nodejs",
+    "golang": "go",
+    ".net": "dotnet",
+    "dotnetcore": "dotnet",
+    "csharp": "dotnet",
+    "apache": "apache-httpd",
+    "apachehttpd": "apache-httpd",
+    "apache_httpd": "apache-httpd",
+    "httpd": "apache-httpd",
+    "py": "python",
+    "python3": "python",
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -139,7 +175,7 @@ def check_annotations(annotations, where: str = "annotations") -> list:
         if not isinstance(value, str):
             problems.append(f"{label}: annotation values are strings; quote it ({str(value).lower()!r})")
         if key.startswith(PREFIX):
-            suffix = key[len(PREFIX):]
+            suffix = key[len(PREFIX) :]
         elif "/" not in key and (key in NONEXISTENT_ANNOTATIONS or key in KNOWN_ANNOTATIONS):
             problems.append(f"{label}: operator annotations need their prefix: {PREFIX}{key}")
             suffix = key
@@ -148,8 +184,10 @@ def check_annotations(annotations, where: str = "annotations") -> list:
         if suffix in NONEXISTENT_ANNOTATIONS:
             problems.append(f"{label}: {NONEXISTENT_ANNOTATIONS[suffix]}")
         elif suffix not in KNOWN_ANNOTATIONS:
-            problems.append(f"{label}: the operator reads no such annotation; it knows "
-                            f"{', '.join(sorted(PREFIX + k for k in KNOWN_ANNOTATIONS))}")
+            problems.append(
+                f"{label}: the operator reads no such annotation; it knows "
+                f"{', '.join(sorted(PREFIX + k for k in KNOWN_ANNOTATIONS))}"
+            )
         elif suffix.startswith("inject-") and not suffix.endswith("container-names") and isinstance(value, str):
             problem = _injection_value_problem(value)
             if problem:
@@ -162,8 +200,7 @@ def _injection_value_problem(value: str) -> str | None:
         return None
     parts = value.split("/")
     if len(parts) > 2 or not all(_DNS_LABEL.match(p) or _DNS_SUBDOMAIN.match(p) for p in parts):
-        return (f"{value!r} is not an injection value: use \"true\", \"false\", an Instrumentation name or "
-                "\"namespace/name\"")
+        return f'{value!r} is not an injection value: use "true", "false", an Instrumentation name or "namespace/name"'
     return None
 
 
@@ -179,12 +216,15 @@ def check_languages(languages, where: str) -> list:
             continue
         text = str(language)
         if text.lower() == "contrib":
-            problems.append(f"{where}: {text!r} is no language of the operator: the seed's inject-contrib does not "
-                            "exist, the Python image already carries its instrumentation libraries; use python")
+            problems.append(
+                f"{where}: {text!r} is no language of the operator: the seed's inject-contrib does not "
+                "exist, the Python image already carries its instrumentation libraries; use python"
+            )
         elif text.lower() in LANGUAGE_HINTS or text.lower() in LANGUAGES:
             right = LANGUAGE_HINTS.get(text.lower(), text.lower())
-            problems.append(f"{where}: {text!r} is not a language of the operator; use {right} "
-                            f"(annotation {PREFIX}inject-{right})")
+            problems.append(
+                f"{where}: {text!r} is not a language of the operator; use {right} (annotation {PREFIX}inject-{right})"
+            )
         else:
             problems.append(f"{where}: {text!r} is not a language of the operator; use one of {', '.join(LANGUAGES)}")
     if len(set(map(str, languages))) != len(languages):
@@ -232,17 +272,22 @@ def _languages(value, where: str, problems: list) -> list:
 
 def _target_annotations(languages, value, containers, extra_annotations, entry, where: str, problems: list) -> dict:
     computed = injection_annotations(languages, value, containers)
-    extra = {**(extra_annotations or {}), **(entry.get("annotations") if isinstance(entry.get("annotations"), dict)
-                                             else {})}
+    extra = {
+        **(extra_annotations or {}),
+        **(entry.get("annotations") if isinstance(entry.get("annotations"), dict) else {}),
+    }
     twice = sorted(set(computed) & set(extra))
     if twice:
-        problems.append(f"{where}: {', '.join(twice)} also given in annotations; the languages (and container_names) "
-                        "set them, give them once")
+        problems.append(
+            f"{where}: {', '.join(twice)} also given in annotations; the languages (and container_names) "
+            "set them, give them once"
+        )
     return {**extra, **computed}
 
 
-def render_injection(instrumentation_name: str, instrumentation_namespace: str, namespaces=None, workloads=None,
-                     extra_annotations=None) -> list:
+def render_injection(
+    instrumentation_name: str, instrumentation_namespace: str, namespaces=None, workloads=None, extra_annotations=None
+) -> list:
     """Partial Namespace and workload objects carrying only the injection annotations.
 
     namespaces: [{name, languages, annotations}], workloads: [{kind, name, namespace, languages,
@@ -257,15 +302,19 @@ def render_injection(instrumentation_name: str, instrumentation_namespace: str, 
     seen = set()
     for index, entry in enumerate(namespaces or []):
         where = f"namespaces[{index}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not _DNS_LABEL.match(
-                entry.get("name") or ""):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not _DNS_LABEL.match(entry.get("name") or "")
+        ):
             problems.append(f"{where}: give name (an existing namespace) and languages")
             continue
         languages = _languages(entry.get("languages"), f"{where}.languages", problems)
         problems += check_annotations(entry.get("annotations"), f"{where}.annotations")
         if entry.get("container_names"):
-            problems.append(f"{where}.container_names: container names are read from pod templates only; set them "
-                            "on the workload")
+            problems.append(
+                f"{where}.container_names: container names are read from pod templates only; set them on the workload"
+            )
         key = ("Namespace", None, entry["name"])
         if key in seen:
             problems.append(f"{where}: namespace {entry['name']} is listed twice; give it once with all its languages")
@@ -282,8 +331,9 @@ def render_injection(instrumentation_name: str, instrumentation_namespace: str, 
             continue
         kind = entry.get("kind")
         if kind not in WORKLOAD_KINDS:
-            problems.append(f"{where}.kind: {kind!r}; use one of {', '.join(WORKLOAD_KINDS)} (their pod template is "
-                            "annotated)")
+            problems.append(
+                f"{where}.kind: {kind!r}; use one of {', '.join(WORKLOAD_KINDS)} (their pod template is annotated)"
+            )
             continue
         name = entry.get("name")
         namespace = entry.get("namespace") or instrumentation_namespace
@@ -303,8 +353,7 @@ def render_injection(instrumentation_name: str, instrumentation_namespace: str, 
             obj["spec"] = {"template": {"metadata": {"annotations": annotations}}}
         objects.append(obj)
     if problems:
-        raise OtelK8sError("the instrumentation options were refused, nothing was applied:\n- "
-                           + "\n- ".join(problems))
+        raise OtelK8sError("the instrumentation options were refused, nothing was applied:\n- " + "\n- ".join(problems))
     return objects
 
 
@@ -314,8 +363,13 @@ def removal_objects(objects: list) -> list:
     bare = []
     for obj in objects:
         meta = obj["metadata"]
-        bare.append({"apiVersion": obj["apiVersion"], "kind": obj["kind"],
-                     "metadata": {k: meta[k] for k in ("name", "namespace") if k in meta}})
+        bare.append(
+            {
+                "apiVersion": obj["apiVersion"],
+                "kind": obj["kind"],
+                "metadata": {k: meta[k] for k in ("name", "namespace") if k in meta},
+            }
+        )
     return bare
 
 
@@ -333,10 +387,16 @@ def injection_findings(objects: list, go_env: bool = False) -> list:
         for language, flag in OFF_BY_DEFAULT.items():
             if f"{PREFIX}inject-{language}" in annotations:
                 findings.append(f"{what}: {language} injection is off in the operator unless it runs with {flag}")
-        if f"{PREFIX}inject-go" in annotations and f"{PREFIX}otel-go-auto-target-exe" not in annotations \
-                and not go_env and obj["kind"] != "Namespace":
-            findings.append(f"{what}: Go injection aborts without the executable's path: add the annotation "
-                            f"{PREFIX}otel-go-auto-target-exe, or OTEL_GO_AUTO_TARGET_EXE in go.env")
+        if (
+            f"{PREFIX}inject-go" in annotations
+            and f"{PREFIX}otel-go-auto-target-exe" not in annotations
+            and not go_env
+            and obj["kind"] != "Namespace"
+        ):
+            findings.append(
+                f"{what}: Go injection aborts without the executable's path: add the annotation "
+                f"{PREFIX}otel-go-auto-target-exe, or OTEL_GO_AUTO_TARGET_EXE in go.env"
+            )
     return findings
 
 
@@ -385,22 +445,28 @@ def endpoint_findings(endpoint: str) -> list:
 def _check_sampler(sampler_type, sampler_argument, problems: list, warnings: list) -> dict | None:
     if sampler_type is None:
         if sampler_argument is not None:
-            problems.append("sampler_argument is set without sampler_type; set both (for example "
-                            "parentbased_traceidratio and \"0.1\")")
+            problems.append(
+                "sampler_argument is set without sampler_type; set both (for example "
+                'parentbased_traceidratio and "0.1")'
+            )
         return None
     if sampler_type not in SAMPLERS:
-        problems.append(f"sampler_type {sampler_type!r} is not a sampler of the OpenTelemetry SDKs; use one of "
-                        f"{', '.join(SAMPLERS)}")
+        problems.append(
+            f"sampler_type {sampler_type!r} is not a sampler of the OpenTelemetry SDKs; use one of "
+            f"{', '.join(SAMPLERS)}"
+        )
         return None
     if sampler_type in CRD_REFUSED_SAMPLERS:
-        problems.append(f"sampler_type {sampler_type} is a valid OTEL_TRACES_SAMPLER but the operator's "
-                        "Instrumentation CRD refuses it (not in its enum); leave sampler_type unset and give "
-                        "OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG in env instead")
+        problems.append(
+            f"sampler_type {sampler_type} is a valid OTEL_TRACES_SAMPLER but the operator's "
+            "Instrumentation CRD refuses it (not in its enum); leave sampler_type unset and give "
+            "OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG in env instead"
+        )
         return None
     sampler = {"type": sampler_type}
     if sampler_argument is not None:
         if not isinstance(sampler_argument, str):
-            problems.append(f"sampler_argument must be a string (quote it: \"{sampler_argument}\")")
+            problems.append(f'sampler_argument must be a string (quote it: "{sampler_argument}")')
             return None
         sampler["argument"] = sampler_argument
     if sampler_type in RATIO_SAMPLERS and sampler_argument is not None:
@@ -409,8 +475,10 @@ def _check_sampler(sampler_type, sampler_argument, problems: list, warnings: lis
         except ValueError:
             ratio = None
         if ratio is None or not 0.0 <= ratio <= 1.0:  # NaN fails the comparison too
-            problems.append(f"sampler_argument {sampler_argument!r}: {sampler_type} takes a ratio, a number from 0 to "
-                            "1 (\"0.1\" keeps one trace in ten)")
+            problems.append(
+                f"sampler_argument {sampler_argument!r}: {sampler_type} takes a ratio, a number from 0 to "
+                '1 ("0.1" keeps one trace in ten)'
+            )
     if sampler_type in NO_ARGUMENT_SAMPLERS and sampler_argument is not None:
         warnings.append(f"sampler_argument is ignored by the {sampler_type} sampler")
     return sampler
@@ -428,24 +496,38 @@ def _check_block(key: str, settings, problems: list) -> dict | None:
         if option in allowed:
             continue
         if option == "resources" and "resourceRequirements" in allowed:
-            problems.append(f"{where}.resources: the Instrumentation API calls it resourceRequirements for {where} "
-                            "(only java uses resources)")
+            problems.append(
+                f"{where}.resources: the Instrumentation API calls it resourceRequirements for {where} "
+                "(only java uses resources)"
+            )
         elif option == "resourceRequirements" and key == "java":
             problems.append("java.resourceRequirements: the Instrumentation API calls it resources for java")
         else:
-            problems.append(f"{where}.{option}: not a field of the Instrumentation's {key} block; it has "
-                            f"{', '.join(sorted(allowed))}")
+            problems.append(
+                f"{where}.{option}: not a field of the Instrumentation's {key} block; it has "
+                f"{', '.join(sorted(allowed))}"
+            )
     block = dict(settings)
     if "env" in block:
         block["env"] = _check_env(block["env"], f"{where}.env", problems)
     return block
 
 
-def render_instrumentation(name: str, namespace: str, exporter_endpoint: str | None = None,
-                           exporter_tls: dict | None = None, propagators=None, sampler_type: str | None = None,
-                           sampler_argument: str | None = None, resource_attributes: dict | None = None,
-                           env=None, languages: dict | None = None, agent_grpc_port: int = DEFAULT_GRPC_PORT,
-                           agent_http_port: int = DEFAULT_HTTP_PORT, warnings: list | None = None) -> dict:
+def render_instrumentation(
+    name: str,
+    namespace: str,
+    exporter_endpoint: str | None = None,
+    exporter_tls: dict | None = None,
+    propagators=None,
+    sampler_type: str | None = None,
+    sampler_argument: str | None = None,
+    resource_attributes: dict | None = None,
+    env=None,
+    languages: dict | None = None,
+    agent_grpc_port: int = DEFAULT_GRPC_PORT,
+    agent_http_port: int = DEFAULT_HTTP_PORT,
+    warnings: list | None = None,
+) -> dict:
     """The Instrumentation object. languages: {java|nodejs|python|dotnet|go|apacheHttpd|nginx: block}.
 
     Without exporter_endpoint the node-local agent is used (see the module docstring).
@@ -463,10 +545,15 @@ def render_instrumentation(name: str, namespace: str, exporter_endpoint: str | N
     node_local = exporter_endpoint is None
     endpoint = node_local_endpoint(agent_grpc_port) if node_local else exporter_endpoint
     if not node_local:
-        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(
-                endpoint).netloc:
-            problems.append(f"exporter_endpoint {endpoint!r}: give a URL with scheme, host and port, for example "
-                            "http://otel-agent-collector.observability:4317")
+        if (
+            not isinstance(endpoint, str)
+            or urlsplit(endpoint).scheme not in ("http", "https")
+            or not urlsplit(endpoint).netloc
+        ):
+            problems.append(
+                f"exporter_endpoint {endpoint!r}: give a URL with scheme, host and port, for example "
+                "http://otel-agent-collector.observability:4317"
+            )
         else:
             warnings.extend(endpoint_findings(endpoint))
     spec["exporter"] = {"endpoint": endpoint}
@@ -516,12 +603,17 @@ def render_instrumentation(name: str, namespace: str, exporter_endpoint: str | N
         if blocks.get(key):
             spec[key] = blocks[key]
     if problems:
-        raise OtelK8sError("the instrumentation options were refused, nothing was applied:\n- "
-                           + "\n- ".join(problems))
-    return {"apiVersion": API_VERSION, "kind": "Instrumentation",
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "otel.kubernetes"}},
-            "spec": spec}
+        raise OtelK8sError("the instrumentation options were refused, nothing was applied:\n- " + "\n- ".join(problems))
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Instrumentation",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "otel.kubernetes"},
+        },
+        "spec": spec,
+    }
 
 
 def plan(params: dict) -> tuple:
@@ -529,30 +621,54 @@ def plan(params: dict) -> tuple:
     is found before anything is applied (one OtelK8sError listing all of them)."""
     warnings = []
     problems = []
-    languages = {key: params.get(option) for key, option in (
-        ("java", "java"), ("nodejs", "nodejs"), ("python", "python"), ("dotnet", "dotnet"), ("go", "go"),
-        ("apacheHttpd", "apache_httpd"), ("nginx", "nginx")) if params.get(option) is not None}
+    languages = {
+        key: params.get(option)
+        for key, option in (
+            ("java", "java"),
+            ("nodejs", "nodejs"),
+            ("python", "python"),
+            ("dotnet", "dotnet"),
+            ("go", "go"),
+            ("apacheHttpd", "apache_httpd"),
+            ("nginx", "nginx"),
+        )
+        if params.get(option) is not None
+    }
     instrumentation = injections = None
     try:
         instrumentation = render_instrumentation(
-            params["name"], params["namespace"], exporter_endpoint=params.get("exporter_endpoint"),
-            exporter_tls=params.get("exporter_tls"), propagators=params.get("propagators"),
-            sampler_type=params.get("sampler_type"), sampler_argument=params.get("sampler_argument"),
-            resource_attributes=params.get("resource_attributes"), env=params.get("env"), languages=languages,
+            params["name"],
+            params["namespace"],
+            exporter_endpoint=params.get("exporter_endpoint"),
+            exporter_tls=params.get("exporter_tls"),
+            propagators=params.get("propagators"),
+            sampler_type=params.get("sampler_type"),
+            sampler_argument=params.get("sampler_argument"),
+            resource_attributes=params.get("resource_attributes"),
+            env=params.get("env"),
+            languages=languages,
             agent_grpc_port=params.get("agent_grpc_port", DEFAULT_GRPC_PORT),
-            agent_http_port=params.get("agent_http_port", DEFAULT_HTTP_PORT), warnings=warnings,
+            agent_http_port=params.get("agent_http_port", DEFAULT_HTTP_PORT),
+            warnings=warnings,
         )
     except OtelK8sError as error:
         problems.append(error.message.split(":\n- ", 1)[-1])
     try:
-        injections = render_injection(params["name"], params["namespace"], params.get("namespaces"),
-                                      params.get("workloads"), params.get("extra_annotations"))
+        injections = render_injection(
+            params["name"],
+            params["namespace"],
+            params.get("namespaces"),
+            params.get("workloads"),
+            params.get("extra_annotations"),
+        )
     except OtelK8sError as error:
         problems.append(error.message.split(":\n- ", 1)[-1])
     manager = params.get("annotation_field_manager", ANNOTATION_FIELD_MANAGER)
     if manager == params.get("field_manager"):
-        problems.append(f"annotation_field_manager {manager!r} is also field_manager: the annotations need a field "
-                        "manager of their own, or removing them would remove other fields that manager applied")
+        problems.append(
+            f"annotation_field_manager {manager!r} is also field_manager: the annotations need a field "
+            "manager of their own, or removing them would remove other fields that manager applied"
+        )
     if problems:
         raise OtelK8sError("the instrumentation options were refused, nothing was applied:\n- " + "\n- ".join(problems))
     go_env = _has_env((languages.get("go") or {}).get("env") or [], "OTEL_GO_AUTO_TARGET_EXE")

@@ -66,35 +66,72 @@ BUILTIN_GROUPS = frozenset(
 
 # Scope of the kinds this collection renders or users commonly apply, for render_only, where no
 # discovery tells it: (group, kind). Kinds in neither set keep the namespace they were given.
-NAMESPACED_KINDS = frozenset((
-    ("", "Pod"), ("", "Service"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"), ("", "Endpoints"),
-    ("", "PersistentVolumeClaim"), ("", "ReplicationController"), ("", "LimitRange"), ("", "ResourceQuota"),
-    ("", "Event"), ("", "PodTemplate"),
-    ("apps", "Deployment"), ("apps", "DaemonSet"), ("apps", "StatefulSet"), ("apps", "ReplicaSet"),
-    ("apps", "ControllerRevision"), ("batch", "Job"), ("batch", "CronJob"),
-    ("autoscaling", "HorizontalPodAutoscaler"), ("policy", "PodDisruptionBudget"),
-    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
-    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("coordination.k8s.io", "Lease"), ("discovery.k8s.io", "EndpointSlice"), ("events.k8s.io", "Event"),
-    ("opentelemetry.io", "OpenTelemetryCollector"), ("opentelemetry.io", "Instrumentation"),
-    ("opentelemetry.io", "OpAMPBridge"), ("opentelemetry.io", "TargetAllocator"),
-    ("cert-manager.io", "Issuer"), ("cert-manager.io", "Certificate"), ("cert-manager.io", "CertificateRequest"),
-    ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PodMonitor"),
-    ("monitoring.coreos.com", "PrometheusRule"),
-))
-CLUSTER_SCOPED_KINDS = frozenset((
-    ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"),
-    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("apiregistration.k8s.io", "APIService"), ("scheduling.k8s.io", "PriorityClass"),
-    ("storage.k8s.io", "StorageClass"), ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "CSINode"),
-    ("storage.k8s.io", "VolumeAttachment"), ("node.k8s.io", "RuntimeClass"),
-    ("certificates.k8s.io", "CertificateSigningRequest"), ("networking.k8s.io", "IngressClass"),
-    ("flowcontrol.apiserver.k8s.io", "FlowSchema"), ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-    ("cert-manager.io", "ClusterIssuer"),
-))
+NAMESPACED_KINDS = frozenset(
+    (
+        ("", "Pod"),
+        ("", "Service"),
+        ("", "ConfigMap"),
+        ("", "Secret"),
+        ("", "ServiceAccount"),
+        ("", "Endpoints"),
+        ("", "PersistentVolumeClaim"),
+        ("", "ReplicationController"),
+        ("", "LimitRange"),
+        ("", "ResourceQuota"),
+        ("", "Event"),
+        ("", "PodTemplate"),
+        ("apps", "Deployment"),
+        ("apps", "DaemonSet"),
+        ("apps", "StatefulSet"),
+        ("apps", "ReplicaSet"),
+        ("apps", "ControllerRevision"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("autoscaling", "HorizontalPodAutoscaler"),
+        ("policy", "PodDisruptionBudget"),
+        ("networking.k8s.io", "Ingress"),
+        ("networking.k8s.io", "NetworkPolicy"),
+        ("rbac.authorization.k8s.io", "Role"),
+        ("rbac.authorization.k8s.io", "RoleBinding"),
+        ("coordination.k8s.io", "Lease"),
+        ("discovery.k8s.io", "EndpointSlice"),
+        ("events.k8s.io", "Event"),
+        ("opentelemetry.io", "OpenTelemetryCollector"),
+        ("opentelemetry.io", "Instrumentation"),
+        ("opentelemetry.io", "OpAMPBridge"),
+        ("opentelemetry.io", "TargetAllocator"),
+        ("cert-manager.io", "Issuer"),
+        ("cert-manager.io", "Certificate"),
+        ("cert-manager.io", "CertificateRequest"),
+        ("monitoring.coreos.com", "ServiceMonitor"),
+        ("monitoring.coreos.com", "PodMonitor"),
+        ("monitoring.coreos.com", "PrometheusRule"),
+    )
+)
+CLUSTER_SCOPED_KINDS = frozenset(
+    (
+        ("", "Namespace"),
+        ("", "Node"),
+        ("", "PersistentVolume"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("apiregistration.k8s.io", "APIService"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("networking.k8s.io", "IngressClass"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("cert-manager.io", "ClusterIssuer"),
+    )
+)
 
 
 def group_of(api_version: str) -> str:
@@ -277,8 +314,10 @@ def known_scope(obj: dict, objects: list | None = None) -> str | None:
     if key in CLUSTER_SCOPED_KINDS:
         return "cluster"
     for crd in objects or []:
-        if (group_of(crd["apiVersion"]), crd["kind"]) == ("apiextensions.k8s.io", "CustomResourceDefinition") \
-                and crd_serves(crd, obj["apiVersion"], obj["kind"]):
+        if (group_of(crd["apiVersion"]), crd["kind"]) == (
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+        ) and crd_serves(crd, obj["apiVersion"], obj["kind"]):
             return "cluster" if (crd.get("spec") or {}).get("scope") == "Cluster" else "namespaced"
     return None
 

@@ -62,12 +62,19 @@ K8SOBJECTS = ("k8sobjects", "k8s_objects")
 
 # The processor's default extract.metadata (its README).
 K8SATTRIBUTES_DEFAULT_METADATA = (
-    "k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.pod.start_time", "k8s.deployment.name", "k8s.node.name",
+    "k8s.namespace.name",
+    "k8s.pod.name",
+    "k8s.pod.uid",
+    "k8s.pod.start_time",
+    "k8s.deployment.name",
+    "k8s.node.name",
 )
 # kubeletstats metrics that make the receiver read the kubelet's /pods endpoint.
 KUBELET_PODS_METRICS = tuple(
     f"k8s.{level}.{resource}_{kind}_utilization"
-    for level in ("pod", "container") for resource in ("cpu", "memory") for kind in ("limit", "request")
+    for level in ("pod", "container")
+    for resource in ("cpu", "memory")
+    for kind in ("limit", "request")
 )
 # ... and those that need the Node object (capacity) through k8s_api_config.
 KUBELET_NODE_METRICS = tuple(
@@ -77,8 +84,22 @@ KUBELET_NODE_METRICS = tuple(
 # The k8s_cluster receiver's README ClusterRole, minus group "extensions" (not served
 # since Kubernetes 1.16 for these kinds; the operator supports 1.25 and later).
 K8S_CLUSTER_RULES = (
-    ("", ("events", "namespaces", "namespaces/status", "nodes", "nodes/spec", "pods", "pods/status",
-          "replicationcontrollers", "replicationcontrollers/status", "resourcequotas", "services")),
+    (
+        "",
+        (
+            "events",
+            "namespaces",
+            "namespaces/status",
+            "nodes",
+            "nodes/spec",
+            "pods",
+            "pods/status",
+            "replicationcontrollers",
+            "replicationcontrollers/status",
+            "resourcequotas",
+            "services",
+        ),
+    ),
     ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
     ("batch", ("jobs", "cronjobs")),
     ("autoscaling", ("horizontalpodautoscalers",)),
@@ -87,9 +108,24 @@ K8S_CLUSTER_RULES = (
 # API group of the resources a k8sobjects receiver is commonly pointed at, when its
 # config names no group. "events" is in two groups: the receiver takes the core one.
 RESOURCE_GROUPS = {
-    **dict.fromkeys(("pods", "events", "namespaces", "nodes", "services", "endpoints", "configmaps",
-                     "persistentvolumes", "persistentvolumeclaims", "replicationcontrollers",
-                     "resourcequotas", "serviceaccounts", "limitranges"), ""),
+    **dict.fromkeys(
+        (
+            "pods",
+            "events",
+            "namespaces",
+            "nodes",
+            "services",
+            "endpoints",
+            "configmaps",
+            "persistentvolumes",
+            "persistentvolumeclaims",
+            "replicationcontrollers",
+            "resourcequotas",
+            "serviceaccounts",
+            "limitranges",
+        ),
+        "",
+    ),
     **dict.fromkeys(("deployments", "replicasets", "statefulsets", "daemonsets"), "apps"),
     **dict.fromkeys(("jobs", "cronjobs"), "batch"),
     "horizontalpodautoscalers": "autoscaling",
@@ -123,8 +159,7 @@ class Permissions:
     reasons: list = field(default_factory=list)  # "component: what and why", for the user
     warnings: list = field(default_factory=list)
 
-    def grant(self, component: str, group: str, resources, verbs, namespace: str | None = None,
-              why: str = "") -> None:
+    def grant(self, component: str, group: str, resources, verbs, namespace: str | None = None, why: str = "") -> None:
         table = self.cluster if namespace is None else self.namespaced.setdefault(namespace, {})
         for resource in resources:
             table.setdefault((group, resource), set()).update(verbs)
@@ -220,8 +255,12 @@ def _k8sattributes(perms: Permissions, cid: str, settings: dict, collector_names
     extract = settings.get("extract") or {}
     metadata = extract.get("metadata")
     metadata = set(K8SATTRIBUTES_DEFAULT_METADATA if metadata is None else metadata)
-    sources = {(rule or {}).get("from", "pod") for key in ("labels", "annotations") for rule in extract.get(key) or []
-               if isinstance(rule, dict)}
+    sources = {
+        (rule or {}).get("from", "pod")
+        for key in ("labels", "annotations")
+        for rule in extract.get(key) or []
+        if isinstance(rule, dict)
+    }
     filter_ns = (settings.get("filter") or {}).get("namespace")
     scope = None
     if filter_ns:
@@ -233,8 +272,11 @@ def _k8sattributes(perms: Permissions, cid: str, settings: dict, collector_names
     elif "namespace" in sources or "k8s.cluster.uid" in metadata:
         perms.grant(what, "", ["namespaces"], READ, None, "namespace labels/annotations or k8s.cluster.uid")
     from_replicaset = bool(extract.get("deployment_name_from_replicaset"))
-    if "k8s.deployment.uid" in metadata or "deployment" in sources or (
-            not from_replicaset and metadata & {"k8s.deployment.name", "service.name"}):
+    if (
+        "k8s.deployment.uid" in metadata
+        or "deployment" in sources
+        or (not from_replicaset and metadata & {"k8s.deployment.name", "service.name"})
+    ):
         perms.grant(what, "apps", ["replicasets"], READ, scope, "the Deployment that owns a pod's ReplicaSet")
     if "k8s.node.uid" in metadata or "node" in sources:
         perms.grant(what, "", ["nodes"], READ, None, "node uid or node labels/annotations")
@@ -267,8 +309,14 @@ def _kubeletstats(perms: Permissions, cid: str, settings: dict, fine_grained: bo
                     "Kubernetes 1.33); nodes/proxy also opens the kubelet's exec and attach endpoints"
                 )
     elif auth == "kubeConfig":
-        perms.grant(what, "", ["nodes/proxy"], ["get"], None, "auth_type kubeConfig reaches the kubelet through the "
-                    "API server's node proxy")
+        perms.grant(
+            what,
+            "",
+            ["nodes/proxy"],
+            ["get"],
+            None,
+            "auth_type kubeConfig reaches the kubelet through the API server's node proxy",
+        )
         perms.warnings.append(
             f"{what}: auth_type kubeConfig goes through the API server's node proxy and needs nodes/proxy, which also "
             "opens the kubelet's exec and attach endpoints; auth_type serviceAccount needs only nodes/stats"
@@ -278,8 +326,14 @@ def _kubeletstats(perms: Permissions, cid: str, settings: dict, fine_grained: bo
     api = settings.get("k8s_api_config")
     if isinstance(api, dict) and api.get("auth_type", "serviceAccount") == "serviceAccount":
         if "k8s.volume.type" in (settings.get("extra_metadata_labels") or []):
-            perms.grant(what, "", ["persistentvolumeclaims", "persistentvolumes"], ["get"], None,
-                        "volume metadata through k8s_api_config")
+            perms.grant(
+                what,
+                "",
+                ["persistentvolumeclaims", "persistentvolumes"],
+                ["get"],
+                None,
+                "volume metadata through k8s_api_config",
+            )
         if enabled & set(KUBELET_NODE_METRICS):
             perms.grant(what, "", ["nodes"], READ, None, "node capacity for the *.node.utilization metrics")
 
@@ -301,8 +355,9 @@ def _loadbalancing(perms: Permissions, cid: str, settings: dict, collector_names
     namespace = _namespace_name(namespace or collector_namespace, f"{what}.resolver.k8s.service namespace")
     why = f"the endpoints of Service {name}"
     perms.grant(what, "", ["endpoints"], READ, namespace, why + " (collectors that watch Endpoints)")
-    perms.grant(what, "discovery.k8s.io", ["endpointslices"], READ, namespace,
-                why + " (collectors that watch EndpointSlices)")
+    perms.grant(
+        what, "discovery.k8s.io", ["endpointslices"], READ, namespace, why + " (collectors that watch EndpointSlices)"
+    )
 
 
 def _namespaces_of(value, where: str) -> list:
@@ -345,13 +400,17 @@ def _k8sobjects(perms: Permissions, cid: str, settings: dict) -> None:
             raise OtelK8sError(f"{where}: every object needs a name (the resource, for example pods)")
         resource = obj["name"]
         if resource in SENSITIVE_RESOURCES:
-            raise OtelK8sError(f"{where}: reading {resource} would expose credentials in telemetry; this module does "
-                               "not grant it. Grant it yourself with extra_rules if you really mean it")
+            raise OtelK8sError(
+                f"{where}: reading {resource} would expose credentials in telemetry; this module does "
+                "not grant it. Grant it yourself with extra_rules if you really mean it"
+            )
         group = obj.get("group")
         if group is None:
             if resource not in RESOURCE_GROUPS:
-                raise OtelK8sError(f"{where}: cannot tell the API group of {resource!r}; set group in the object "
-                                   "(for example group: apps) so the right permission can be derived")
+                raise OtelK8sError(
+                    f"{where}: cannot tell the API group of {resource!r}; set group in the object "
+                    "(for example group: apps) so the right permission can be derived"
+                )
             group = RESOURCE_GROUPS[resource]
         mode = obj.get("mode", "pull")
         verbs = ["list", "watch"] if mode == "watch" else ["list"]
@@ -425,8 +484,10 @@ def check_extra_rules(extra_rules) -> list:
             continue
         unknown = set(rule) - {"apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"}
         if unknown:
-            problems.append(f"{where}: unknown keys {sorted(unknown)}; a PolicyRule has apiGroups, resources, verbs, "
-                            "resourceNames, nonResourceURLs")
+            problems.append(
+                f"{where}: unknown keys {sorted(unknown)}; a PolicyRule has apiGroups, resources, verbs, "
+                "resourceNames, nonResourceURLs"
+            )
         for key in ("apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"):
             value = rule.get(key)
             if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
@@ -436,7 +497,7 @@ def check_extra_rules(extra_rules) -> list:
         if not rule.get("resources") and not rule.get("nonResourceURLs"):
             problems.append(f"{where}: give resources (with apiGroups) or nonResourceURLs")
         if rule.get("resources") and rule.get("apiGroups") is None:
-            problems.append(f"{where}: apiGroups is required with resources ([\"\"] for the core group)")
+            problems.append(f'{where}: apiGroups is required with resources ([""] for the core group)')
         for key in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
             if any("*" in v for v in rule.get(key) or [] if isinstance(v, str)):
                 problems.append(f"{where}.{key}: wildcards grant more than any collector needs; list what is needed")
@@ -458,8 +519,10 @@ def extra_rules_findings(extra_rules: list, perms: Permissions) -> list:
         for group in rule.get("apiGroups") or []:
             for resource in rule.get("resources") or []:
                 if resource in SENSITIVE_RESOURCES:
-                    findings.append(f"extra_rules[{index}] grants {'/'.join(rule['verbs'])} on {resource}: "
-                                    "a collector reading credentials is rarely intended")
+                    findings.append(
+                        f"extra_rules[{index}] grants {'/'.join(rule['verbs'])} on {resource}: "
+                        "a collector reading credentials is rarely intended"
+                    )
                 missing = [v for v in rule.get("verbs") or [] if v not in needed.get((group, resource), set())]
                 if missing:
                     beyond.append(f"{'/'.join(missing)} {resource}{'.' + group if group else ''}")
@@ -483,9 +546,15 @@ def policy_rules(table: dict) -> list:
     ]
 
 
-def render_rbac(name: str, namespace: str, config=None, service_account: str | None = None,
-                extra_rules=None, kubelet_fine_grained_authz: bool = True,
-                permissions: Permissions | None = None) -> list:
+def render_rbac(
+    name: str,
+    namespace: str,
+    config=None,
+    service_account: str | None = None,
+    extra_rules=None,
+    kubelet_fine_grained_authz: bool = True,
+    permissions: Permissions | None = None,
+) -> list:
     """ServiceAccount, ClusterRole(+Binding) and namespaced Role(+Binding)s for a collector config.
 
     Only the ServiceAccount when the config needs no permission and no extra_rules are given.
@@ -493,8 +562,9 @@ def render_rbac(name: str, namespace: str, config=None, service_account: str | N
     service_account = service_account or name
     for option, value in (("name", name), ("service_account", service_account)):
         if not isinstance(value, str) or len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
-            raise OtelK8sError(f"{option}: {value!r} is not a valid Kubernetes object name "
-                               "(lowercase letters, digits, '-' and '.')")
+            raise OtelK8sError(
+                f"{option}: {value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' and '.')"
+            )
     perms = permissions or derive_permissions(config, namespace, kubelet_fine_grained_authz)
     extra = check_extra_rules(extra_rules)
 
@@ -504,26 +574,53 @@ def render_rbac(name: str, namespace: str, config=None, service_account: str | N
     def subjects():
         return [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]
 
-    objects = [{"apiVersion": "v1", "kind": "ServiceAccount",
-                "metadata": {"name": service_account, "namespace": namespace, "labels": labels()}}]
+    objects = [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": service_account, "namespace": namespace, "labels": labels()},
+        }
+    ]
     cluster_rules = policy_rules(perms.cluster) + extra
     if cluster_rules:
-        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                        "metadata": {"name": name, "labels": labels()}, "rules": cluster_rules})
-        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                        "metadata": {"name": name, "labels": labels()},
-                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-                        "subjects": subjects()})
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": name, "labels": labels()},
+                "rules": cluster_rules,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": name, "labels": labels()},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                "subjects": subjects(),
+            }
+        )
     for role_namespace in sorted(perms.namespaced):
         rules = policy_rules(perms.namespaced[role_namespace])
         if not rules:
             continue
-        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                        "metadata": {"name": name, "namespace": role_namespace, "labels": labels()}, "rules": rules})
-        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                        "metadata": {"name": name, "namespace": role_namespace, "labels": labels()},
-                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-                        "subjects": subjects()})
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": name, "namespace": role_namespace, "labels": labels()},
+                "rules": rules,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": name, "namespace": role_namespace, "labels": labels()},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": subjects(),
+            }
+        )
     return objects
 
 

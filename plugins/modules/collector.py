@@ -418,10 +418,33 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.connection import 
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 
 RENDER_OPTIONS = (
-    "namespace", "config", "mode", "image", "distribution", "replicas", "autoscaler", "resources", "env", "node_env",
-    "volumes", "volume_mounts", "ports", "service_account", "tolerations", "node_selector", "affinity",
-    "priority_class_name", "pod_disruption_budget", "upgrade_strategy", "self_monitoring", "labels", "annotations",
-    "security_context", "pod_security_context", "traces_routed_by_trace_id", "extra_objects",
+    "namespace",
+    "config",
+    "mode",
+    "image",
+    "distribution",
+    "replicas",
+    "autoscaler",
+    "resources",
+    "env",
+    "node_env",
+    "volumes",
+    "volume_mounts",
+    "ports",
+    "service_account",
+    "tolerations",
+    "node_selector",
+    "affinity",
+    "priority_class_name",
+    "pod_disruption_budget",
+    "upgrade_strategy",
+    "self_monitoring",
+    "labels",
+    "annotations",
+    "security_context",
+    "pod_security_context",
+    "traces_routed_by_trace_id",
+    "extra_objects",
 )
 INGRESS_API = "networking.k8s.io/v1"
 
@@ -445,13 +468,16 @@ def wait_for_collector(module, client, name: str, namespace: str, mode: str) -> 
     workload_path = resource_path(api_version, plural, namespace, workload_name)
     deadline = time.monotonic() + module.params["wait_timeout"]
     while True:
-        ready, why = collector_render.collector_ready(_get(client, collector_path), _get(client, workload_path),
-                                                      mode, name, namespace)
+        ready, why = collector_render.collector_ready(
+            _get(client, collector_path), _get(client, workload_path), mode, name, namespace
+        )
         if ready:
             return {"apiVersion": api_version, "kind": kind, "name": workload_name, "namespace": namespace}
         if time.monotonic() + module.params["wait_sleep"] > deadline:
-            raise OtelK8sError(f"timed out after {module.params['wait_timeout']}s waiting for collector "
-                               f"{namespace}/{name} to roll out: {why}. The collector itself was applied")
+            raise OtelK8sError(
+                f"timed out after {module.params['wait_timeout']}s waiting for collector "
+                f"{namespace}/{name} to roll out: {why}. The collector itself was applied"
+            )
         time.sleep(module.params["wait_sleep"])
 
 
@@ -460,8 +486,7 @@ def options_with_values(params: dict, values, notes: list) -> tuple:
     options = {key: params[key] for key in RENDER_OPTIONS}
     errors = []
     if values is not None:
-        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=params["mode"],
-                                                                             notes=notes)
+        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=params["mode"], notes=notes)
         for key, value in from_values.items():
             if options.get(key) is None:
                 options[key] = value
@@ -518,9 +543,13 @@ def main():
         if p["state"] == "absent":
             obj = collector_render.collector_ref(p["name"], p["namespace"])
             where = {"namespace": p["namespace"]} if p["namespace"] else {}
-            documents += [("helm_values.ingress", {"apiVersion": INGRESS_API, "kind": "Ingress",
-                                                   "metadata": {"name": n, **where}})
-                          for n in helm_values.ingress_names(values, p["name"])]
+            documents += [
+                (
+                    "helm_values.ingress",
+                    {"apiVersion": INGRESS_API, "kind": "Ingress", "metadata": {"name": n, **where}},
+                )
+                for n in helm_values.ingress_names(values, p["name"])
+            ]
             mode = p["mode"] or "deployment"
         else:
             notes = []
@@ -544,8 +573,12 @@ def main():
             if errors:
                 module.fail_json(
                     msg=f"collector {p['name']}: {len(errors)} error(s), nothing was applied:\n- "
-                        + "\n- ".join(errors),
-                    errors=errors, object=obj, invocation=invocation, **result)
+                    + "\n- ".join(errors),
+                    errors=errors,
+                    object=obj,
+                    invocation=invocation,
+                    **result,
+                )
         extras = manifests.check_objects(documents) if documents else []
         module.no_log_values.update(manifests.secret_values(extras))
         if rendering:
@@ -553,8 +586,9 @@ def main():
             module.exit_json(object=obj, invocation=invocation, **result)
         client = connect(module)
         result.update(apply_objects(module, [obj] + extras, p["namespace"], client=client))
-        namespace = next((r["namespace"] for r in result["results"] if r["kind"] == collector_render.KIND),
-                         p["namespace"])
+        namespace = next(
+            (r["namespace"] for r in result["results"] if r["kind"] == collector_render.KIND), p["namespace"]
+        )
         if p["wait"] and p["state"] == "present" and not module.check_mode:
             workload = wait_for_collector(module, client, p["name"], namespace, mode)
             if workload:

@@ -205,9 +205,16 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    report = lint(p["config"], distribution=p["distribution"], image=p["image"], memory_limit=p["memory_limit"],
-                  mode=p["mode"], replicas=p["replicas"], autoscaler=p["autoscaler"],
-                  traces_routed_by_trace_id=p["traces_routed_by_trace_id"])
+    report = lint(
+        p["config"],
+        distribution=p["distribution"],
+        image=p["image"],
+        memory_limit=p["memory_limit"],
+        mode=p["mode"],
+        replicas=p["replicas"],
+        autoscaler=p["autoscaler"],
+        traces_routed_by_trace_id=p["traces_routed_by_trace_id"],
+    )
     result = {
         "changed": False,
         "valid": report.valid,
@@ -221,11 +228,16 @@ def main():
     for warning in report.warnings:
         module.warn(warning)
     if report.errors:
-        module.fail_json(msg=f"the collector configuration has {len(report.errors)} error(s):\n- "
-                             + "\n- ".join(report.errors), **result)
+        module.fail_json(
+            msg=f"the collector configuration has {len(report.errors)} error(s):\n- " + "\n- ".join(report.errors),
+            **result,
+        )
     if p["fail_on_warnings"] and report.warnings:
-        module.fail_json(msg=f"the collector configuration has {len(report.warnings)} warning(s) and "
-                             f"fail_on_warnings is set:\n- " + "\n- ".join(report.warnings), **result)
+        module.fail_json(
+            msg=f"the collector configuration has {len(report.warnings)} warning(s) and "
+            f"fail_on_warnings is set:\n- " + "\n- ".join(report.warnings),
+            **result,
+        )
     module.exit_json(**result)
 
 

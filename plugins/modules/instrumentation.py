@@ -294,8 +294,12 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 
-PLURALS = {"Namespace": ("v1", "namespaces"), "Deployment": ("apps/v1", "deployments"),
-           "StatefulSet": ("apps/v1", "statefulsets"), "DaemonSet": ("apps/v1", "daemonsets")}
+PLURALS = {
+    "Namespace": ("v1", "namespaces"),
+    "Deployment": ("apps/v1", "deployments"),
+    "StatefulSet": ("apps/v1", "statefulsets"),
+    "DaemonSet": ("apps/v1", "daemonsets"),
+}
 
 
 def _existing(client, targets: list) -> tuple:
@@ -327,41 +331,53 @@ def _merge(total: dict, part: dict) -> dict:
 
 def main():
     target = {"type": "list", "elements": "str", "default": []}
-    module = module_with({
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str", "required": True},
-        "exporter_endpoint": {"type": "str"},
-        "exporter_tls": {"type": "dict"},
-        "propagators": {"type": "list", "elements": "str", "default": list(render.DEFAULT_PROPAGATORS)},
-        "sampler_type": {"type": "str"},
-        "sampler_argument": {"type": "str"},
-        "resource_attributes": {"type": "dict"},
-        "env": {"type": "list", "elements": "dict"},
-        "java": {"type": "dict"},
-        "nodejs": {"type": "dict"},
-        "python": {"type": "dict"},
-        "dotnet": {"type": "dict"},
-        "go": {"type": "dict"},
-        "apache_httpd": {"type": "dict", "aliases": ["apacheHttpd"]},
-        "nginx": {"type": "dict"},
-        "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
-        "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
-        "namespaces": {"type": "list", "elements": "dict", "default": [], "options": {
+    module = module_with(
+        {
             "name": {"type": "str", "required": True},
-            "languages": dict(target),
-            "annotations": {"type": "dict"},
-        }},
-        "workloads": {"type": "list", "elements": "dict", "default": [], "options": {
-            "kind": {"type": "str", "required": True, "choices": list(render.WORKLOAD_KINDS)},
-            "name": {"type": "str", "required": True},
-            "namespace": {"type": "str"},
-            "languages": dict(target),
-            "container_names": {"type": "list", "elements": "str"},
-            "annotations": {"type": "dict"},
-        }},
-        "extra_annotations": {"type": "dict"},
-        "annotation_field_manager": {"type": "str", "default": render.ANNOTATION_FIELD_MANAGER},
-    })
+            "namespace": {"type": "str", "required": True},
+            "exporter_endpoint": {"type": "str"},
+            "exporter_tls": {"type": "dict"},
+            "propagators": {"type": "list", "elements": "str", "default": list(render.DEFAULT_PROPAGATORS)},
+            "sampler_type": {"type": "str"},
+            "sampler_argument": {"type": "str"},
+            "resource_attributes": {"type": "dict"},
+            "env": {"type": "list", "elements": "dict"},
+            "java": {"type": "dict"},
+            "nodejs": {"type": "dict"},
+            "python": {"type": "dict"},
+            "dotnet": {"type": "dict"},
+            "go": {"type": "dict"},
+            "apache_httpd": {"type": "dict", "aliases": ["apacheHttpd"]},
+            "nginx": {"type": "dict"},
+            "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
+            "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
+            "namespaces": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "languages": dict(target),
+                    "annotations": {"type": "dict"},
+                },
+            },
+            "workloads": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "kind": {"type": "str", "required": True, "choices": list(render.WORKLOAD_KINDS)},
+                    "name": {"type": "str", "required": True},
+                    "namespace": {"type": "str"},
+                    "languages": dict(target),
+                    "container_names": {"type": "list", "elements": "str"},
+                    "annotations": {"type": "dict"},
+                },
+            },
+            "extra_annotations": {"type": "dict"},
+            "annotation_field_manager": {"type": "str", "default": render.ANNOTATION_FIELD_MANAGER},
+        }
+    )
     params = module.params
     objects = []
     result = {"changed": False, "results": []}
@@ -371,33 +387,68 @@ def main():
         for warning in warnings:
             module.warn(warning)
         if render_only(module):  # nothing is read: the targets are not checked for existence
-            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
-                                         namespace=params["namespace"]))
+            _merge(
+                result,
+                apply_objects(
+                    module,
+                    manifests.check_objects([("Instrumentation", instrumentation)]),
+                    namespace=params["namespace"],
+                ),
+            )
             if injections:
-                _merge(result, apply_objects(module, manifests.check_objects(
-                    [("annotations", obj) for obj in injections])))
+                _merge(
+                    result, apply_objects(module, manifests.check_objects([("annotations", obj) for obj in injections]))
+                )
             module.exit_json(**result)
         client = connect(module)
         found, missing = _existing(client, injections)
         if params["state"] == "present":
             if missing:
                 raise OtelK8sError(
-                    "these targets do not exist, nothing was applied: " + ", ".join(missing)
+                    "these targets do not exist, nothing was applied: "
+                    + ", ".join(missing)
                     + ". This module only annotates existing namespaces and workloads; create them first"
                 )
-            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
-                                         namespace=params["namespace"], client=client))
+            _merge(
+                result,
+                apply_objects(
+                    module,
+                    manifests.check_objects([("Instrumentation", instrumentation)]),
+                    namespace=params["namespace"],
+                    client=client,
+                ),
+            )
             if injections:
-                _merge(result, apply_objects(module, manifests.check_objects(
-                    [("annotations", obj) for obj in injections]), client=client,
-                    field_manager=params["annotation_field_manager"]))
+                _merge(
+                    result,
+                    apply_objects(
+                        module,
+                        manifests.check_objects([("annotations", obj) for obj in injections]),
+                        client=client,
+                        field_manager=params["annotation_field_manager"],
+                    ),
+                )
         else:
             if found:  # remove exactly our annotations first: no new pod asks for a deleted Instrumentation
-                _merge(result, apply_objects(module, manifests.check_objects(
-                    [("annotations", obj) for obj in render.removal_objects(found)]), client=client,
-                    state="present", field_manager=params["annotation_field_manager"]))
-            _merge(result, apply_objects(module, manifests.check_objects([("Instrumentation", instrumentation)]),
-                                         namespace=params["namespace"], client=client))
+                _merge(
+                    result,
+                    apply_objects(
+                        module,
+                        manifests.check_objects([("annotations", obj) for obj in render.removal_objects(found)]),
+                        client=client,
+                        state="present",
+                        field_manager=params["annotation_field_manager"],
+                    ),
+                )
+            _merge(
+                result,
+                apply_objects(
+                    module,
+                    manifests.check_objects([("Instrumentation", instrumentation)]),
+                    namespace=params["namespace"],
+                    client=client,
+                ),
+            )
         result["api_requests"] = client.requests
     except OtelK8sError as error:
         if result.get("results"):  # what an earlier step of this task applied

@@ -177,22 +177,28 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import Otel
 
 
 def main():
-    module = module_with({
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str", "required": True},
-        "config": {"type": "raw"},
-        "service_account": {"type": "str"},
-        "extra_rules": {"type": "list", "elements": "dict", "default": []},
-        "kubelet_fine_grained_authz": {"type": "bool", "default": True},
-    })
+    module = module_with(
+        {
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "config": {"type": "raw"},
+            "service_account": {"type": "str"},
+            "extra_rules": {"type": "list", "elements": "dict", "default": []},
+            "kubelet_fine_grained_authz": {"type": "bool", "default": True},
+        }
+    )
     params = module.params
     objects = []
     try:
-        permissions = rbac_render.derive_permissions(params["config"], params["namespace"],
-                                                     params["kubelet_fine_grained_authz"])
+        permissions = rbac_render.derive_permissions(
+            params["config"], params["namespace"], params["kubelet_fine_grained_authz"]
+        )
         objects = rbac_render.render_rbac(
-            params["name"], params["namespace"], service_account=params["service_account"],
-            extra_rules=params["extra_rules"], permissions=permissions,
+            params["name"],
+            params["namespace"],
+            service_account=params["service_account"],
+            extra_rules=params["extra_rules"],
+            permissions=permissions,
         )
         for warning in rbac_render.rbac_warnings(permissions, params["extra_rules"]):
             module.warn(warning)

@@ -9,19 +9,31 @@ from cryptography import x509
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 
 # base64 of a PEM private key begins with one of these, whatever the key.
-KEY_PEM_B64_PREFIXES = [base64.b64encode(f"-----BEGIN {kind}PRIVATE KEY-----".encode()).decode()[:32]
-                        for kind in ("", "EC ", "RSA ")]
+KEY_PEM_B64_PREFIXES = [
+    base64.b64encode(f"-----BEGIN {kind}PRIVATE KEY-----".encode()).decode()[:32] for kind in ("", "EC ", "RSA ")
+]
 
 
 def certs_task(namespace: str, certificates: list, **options) -> dict:
-    return {"name": "certs", "otel.kubernetes.certs": {
-        "namespace": namespace, "ca": {"common_name": "integration-ca"}, "certificates": certificates, **options}}
+    return {
+        "name": "certs",
+        "otel.kubernetes.certs": {
+            "namespace": namespace,
+            "ca": {"common_name": "integration-ca"},
+            "certificates": certificates,
+            **options,
+        },
+    }
 
 
 def mtls(namespace: str, agents: str, extra_dns: list | None = None) -> list:
     return [
-        {"secret_name": "gateway-tls", "usage": "server", "gateway": {"name": "otel-gateway"},
-         "dns_names": extra_dns or []},
+        {
+            "secret_name": "gateway-tls",
+            "usage": "server",
+            "gateway": {"name": "otel-gateway"},
+            "dns_names": extra_dns or [],
+        },
         {"secret_name": "agent-tls", "usage": "client", "common_name": "otel-agent", "namespace": agents},
     ]
 
@@ -77,8 +89,12 @@ def test_issue_keep_renew_and_remove(cluster, namespace):
     gateway = x509.load_pem_x509_certificate(pem(stored[(namespace, "gateway-tls")], "tls.crt"))
     assert pem(stored[(namespace, "gateway-tls")], "ca.crt") == pem(ca_obj, "tls.crt")
     assert pem(stored[(agents, "agent-tls")], "ca.crt") == pem(ca_obj, "tls.crt")
-    verifier = PolicyBuilder().store(Store([ca])).time(datetime.datetime.now(datetime.timezone.utc)) \
+    verifier = (
+        PolicyBuilder()
+        .store(Store([ca]))
+        .time(datetime.datetime.now(datetime.timezone.utc))
         .build_server_verifier(DNSName(f"otel-gateway-collector.{namespace}.svc.cluster.local"))
+    )
     assert verifier.verify(gateway, [])[-1] == ca
     gateway_summary = result["certificates"][0]
     assert f"DNS:otel-gateway-collector-headless.{namespace}.svc" in gateway_summary["sans"]
@@ -158,8 +174,9 @@ def test_renewal_in_check_mode_keeps_what_is_stored(cluster, namespace):
 
 def test_cert_manager_asked_but_not_installed(cluster, namespace):
     assert cluster.get("/apis/cert-manager.io/v1") is None, "precondition: cert-manager CRDs must not be installed"
-    run = cluster.run([certs_task(namespace, [{"secret_name": "gateway-tls", "gateway": {"name": "gw"}}],
-                                  backend="cert_manager")])
+    run = cluster.run(
+        [certs_task(namespace, [{"secret_name": "gateway-tls", "gateway": {"name": "gw"}}], backend="cert_manager")]
+    )
     assert run.rc != 0
     assert run.last["failed"] is True
     assert "does not serve cert-manager.io/v1 Issuer and Certificate" in run.last["msg"]

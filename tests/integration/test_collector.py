@@ -20,12 +20,13 @@ CRD_FIXTURE = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.ya
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 
 GATEWAY_CONFIG = {
-    "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"},
-                                         "http": {"endpoint": "0.0.0.0:4318"}}}},
+    "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}, "http": {"endpoint": "0.0.0.0:4318"}}}},
     "processors": {
         "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "tail_sampling": {"decision_wait": "10s", "policies": [
-            {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}]},
+        "tail_sampling": {
+            "decision_wait": "10s",
+            "policies": [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}],
+        },
         "batch": {},
     },
     "exporters": {
@@ -33,11 +34,16 @@ GATEWAY_CONFIG = {
         "otlphttp/loki": {"endpoint": "http://loki:3100/otlp"},
     },
     "connectors": {},
-    "service": {"pipelines": {
-        "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "tail_sampling", "batch"],
-                   "exporters": ["otlp/tempo"]},
-        "logs": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["otlphttp/loki"]},
-    }},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "tail_sampling", "batch"],
+                "exporters": ["otlp/tempo"],
+            },
+            "logs": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["otlphttp/loki"]},
+        }
+    },
 }
 
 # The same configuration as YAML text, the way the seed's v1alpha1 `config: |` carried it.
@@ -84,16 +90,27 @@ service:
 # The seed's gateway: prometheus and loki exporters, wrong processor order, 3 replicas.
 SEED_GATEWAY = {
     "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {"batch": {"timeout": "5s"}, "memory_limiter": {"limit_mib": 1024, "check_interval": "1s"},
-                   "tail_sampling": {"decision_wait": "10s"}},
-    "exporters": {"otlp/tempo": {"endpoint": "http://tempo:4317"}, "prometheus": {"endpoint": "0.0.0.0:8889"},
-                  "loki": {"endpoint": "http://loki:3100/otlp"}},
-    "service": {"pipelines": {
-        "traces": {"receivers": ["otlp"], "processors": ["tail_sampling", "batch", "memory_limiter"],
-                   "exporters": ["otlp/tempo"]},
-        "metrics": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["prometheus"]},
-        "logs": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["loki"]},
-    }},
+    "processors": {
+        "batch": {"timeout": "5s"},
+        "memory_limiter": {"limit_mib": 1024, "check_interval": "1s"},
+        "tail_sampling": {"decision_wait": "10s"},
+    },
+    "exporters": {
+        "otlp/tempo": {"endpoint": "http://tempo:4317"},
+        "prometheus": {"endpoint": "0.0.0.0:8889"},
+        "loki": {"endpoint": "http://loki:3100/otlp"},
+    },
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["tail_sampling", "batch", "memory_limiter"],
+                "exporters": ["otlp/tempo"],
+            },
+            "metrics": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["prometheus"]},
+            "logs": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["loki"]},
+        }
+    },
 }
 
 AGENT_CONFIG = {
@@ -104,8 +121,15 @@ AGENT_CONFIG = {
         "batch": {},
     },
     "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "k8sattributes",
-                                                                               "batch"], "exporters": ["otlp"]}}},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "k8sattributes", "batch"],
+                "exporters": ["otlp"],
+            }
+        }
+    },
 }
 
 
@@ -157,8 +181,14 @@ def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
     assert first.rc == 0, first.stdout[-3000:]
     result = first.last
     assert result["changed"] is True
-    assert result["results"][0] == {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
-                                    "name": "gateway", "namespace": namespace, "action": "created", "changed": True}
+    assert result["results"][0] == {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "name": "gateway",
+        "namespace": namespace,
+        "action": "created",
+        "changed": True,
+    }
     assert result["image"] == f"{GHCR}/opentelemetry-collector-k8s:0.159.0"  # tail_sampling: not core
     assert result["distribution"] == "k8s"
     assert result["lint_warnings"] == []
@@ -169,7 +199,8 @@ def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
     assert isinstance(spec["config"], dict)
     expected_config = copy.deepcopy(GATEWAY_CONFIG)
     expected_config["service"]["telemetry"] = {
-        "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}}
+        "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}
+    }
     assert spec["config"] == expected_config
     assert spec["config"]["processors"]["batch"] == {}  # empty maps are {}, not null
     assert spec["mode"] == "deployment"
@@ -178,11 +209,18 @@ def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
     assert spec["upgradeStrategy"] == "automatic"
     assert spec["observability"] == {"metrics": {"enableMetrics": True}}
     assert spec["podDisruptionBudget"] == {"maxUnavailable": 1}
-    assert spec["ports"] == [{"name": "otlp-grpc", "port": 4317, "protocol": "TCP"},
-                             {"name": "otlp-http", "port": 4318, "targetPort": 4318, "protocol": "TCP"}]
+    assert spec["ports"] == [
+        {"name": "otlp-grpc", "port": 4317, "protocol": "TCP"},
+        {"name": "otlp-http", "port": 4318, "targetPort": 4318, "protocol": "TCP"},
+    ]
     assert spec["securityContext"] == {
-        "runAsNonRoot": True, "runAsUser": 10001, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert spec["podSecurityContext"]["runAsNonRoot"] is True
     assert {"name": "GOMEMLIMIT", "value": "819MiB"} in spec["env"]
     assert result["object"]["spec"]["config"] == spec["config"]
@@ -219,15 +257,26 @@ def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
 
 
 def test_lint_errors_fail_before_anything_is_applied(cluster, crd, namespace):
-    run = cluster.run([collector("seed-gateway", namespace, SEED_GATEWAY, replicas=3, distribution="k8s",
-                                 resources={"limits": {"memory": "1Gi"}})])
+    run = cluster.run(
+        [
+            collector(
+                "seed-gateway",
+                namespace,
+                SEED_GATEWAY,
+                replicas=3,
+                distribution="k8s",
+                resources={"limits": {"memory": "1Gi"}},
+            )
+        ]
+    )
     assert run.rc != 0
     result = run.last
     assert result["failed"] is True
     assert "nothing was applied" in result["msg"]
     errors = result["errors"]
-    assert any(e.startswith("exporters.prometheus: the `prometheus` exporter is not in the k8s distribution")
-               for e in errors)
+    assert any(
+        e.startswith("exporters.prometheus: the `prometheus` exporter is not in the k8s distribution") for e in errors
+    )
     assert any(e.startswith("exporters.loki:") and "otlphttp" in e for e in errors)
     assert any(e.startswith("processors.memory_limiter.limit_mib: 1024 MiB") for e in errors)
     assert any("memory_limiter is at position 3" in w for w in result["lint_warnings"])
@@ -236,34 +285,59 @@ def test_lint_errors_fail_before_anything_is_applied(cluster, crd, namespace):
 
 
 def test_seed_autoscaler_and_separate_hpa_are_refused(cluster, crd, namespace):
-    hpa = {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler",
-           "metadata": {"name": "otel-gateway-hpa", "namespace": namespace},
-           "spec": {"scaleTargetRef": {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
-                                       "name": "gw"}, "minReplicas": 2, "maxReplicas": 10}}
+    hpa = {
+        "apiVersion": "autoscaling/v2beta2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "otel-gateway-hpa", "namespace": namespace},
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "opentelemetry.io/v1beta1",
+                "kind": "OpenTelemetryCollector",
+                "name": "gw",
+            },
+            "minReplicas": 2,
+            "maxReplicas": 10,
+        },
+    }
     seed_autoscaler = {"enabled": True, "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilizationPercentage": 60}
     run = cluster.run([gateway("gw", namespace, autoscaler=seed_autoscaler, extra_objects=[hpa])])
     assert run.rc != 0
     errors = run.last["errors"]
     assert any(e.startswith("autoscaler.enabled:") for e in errors)
-    assert any(e.startswith("autoscaler.targetCPUUtilizationPercentage:") and "`targetCPUUtilization`" in e
-               for e in errors)
+    assert any(
+        e.startswith("autoscaler.targetCPUUtilizationPercentage:") and "`targetCPUUtilization`" in e for e in errors
+    )
     assert any(e.startswith("extra_objects: HorizontalPodAutoscaler otel-gateway-hpa") for e in errors)
     assert cluster.get(collector_path(namespace, "gw")) is None
-    assert cluster.get(f"/apis/autoscaling/v2beta2/namespaces/{namespace}/horizontalpodautoscalers/otel-gateway-hpa") \
+    assert (
+        cluster.get(f"/apis/autoscaling/v2beta2/namespaces/{namespace}/horizontalpodautoscalers/otel-gateway-hpa")
         is None
+    )
 
     # With the operator's field names it is applied.
     operator_autoscaler = {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60}
     good = cluster.run([gateway("gw", namespace, autoscaler=operator_autoscaler)])
     assert good.rc == 0, good.stdout[-3000:]
     assert cluster.get(collector_path(namespace, "gw"))["spec"]["autoscaler"] == {
-        "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60}
+        "minReplicas": 2,
+        "maxReplicas": 10,
+        "targetCPUUtilization": 60,
+    }
 
 
 def test_agent_daemonset_host_ports_and_node_env(cluster, crd, namespace):
-    run = cluster.run([collector("agent", namespace, AGENT_CONFIG, mode="daemonset",
-                                 resources={"limits": {"memory": "512Mi"}},
-                                 ports=[{"name": "otlp-grpc", "port": 4317, "hostPort": 4317}])])
+    run = cluster.run(
+        [
+            collector(
+                "agent",
+                namespace,
+                AGENT_CONFIG,
+                mode="daemonset",
+                resources={"limits": {"memory": "512Mi"}},
+                ports=[{"name": "otlp-grpc", "port": 4317, "hostPort": 4317}],
+            )
+        ]
+    )
     assert run.rc == 0, run.stdout[-3000:]
     spec = cluster.get(collector_path(namespace, "agent"))["spec"]
     assert spec["mode"] == "daemonset"
@@ -295,21 +369,55 @@ def test_wait_for_the_operator_workload(cluster, crd, namespace):
     """
     labels = {"app.kubernetes.io/name": "agent-collector"}
     daemonset = {
-        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent-collector", "namespace": namespace},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
-            "containers": [{"name": "otc-container", "image": f"{GHCR}/opentelemetry-collector-k8s:0.159.0"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent-collector", "namespace": namespace},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [{"name": "otc-container", "image": f"{GHCR}/opentelemetry-collector-k8s:0.159.0"}]
+                },
+            },
+        },
     }
     cluster.request("POST", f"/apis/apps/v1/namespaces/{namespace}/daemonsets", daemonset)
-    run = cluster.run([collector("agent", namespace, AGENT_CONFIG, mode="daemonset", wait=True, wait_timeout=60,
-                                 resources={"limits": {"memory": "512Mi"}})])
+    run = cluster.run(
+        [
+            collector(
+                "agent",
+                namespace,
+                AGENT_CONFIG,
+                mode="daemonset",
+                wait=True,
+                wait_timeout=60,
+                resources={"limits": {"memory": "512Mi"}},
+            )
+        ]
+    )
     assert run.rc == 0, run.stdout[-3000:]
-    assert run.last["workload"] == {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent-collector",
-                                    "namespace": namespace}
+    assert run.last["workload"] == {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "name": "agent-collector",
+        "namespace": namespace,
+    }
 
 
 def test_collector_config_alone(cluster):
-    ok = cluster.run([{"name": "lint", "otel.kubernetes.collector_config": {
-        "config": AGENT_CONFIG, "mode": "daemonset", "memory_limit": "512Mi"}}])
+    ok = cluster.run(
+        [
+            {
+                "name": "lint",
+                "otel.kubernetes.collector_config": {
+                    "config": AGENT_CONFIG,
+                    "mode": "daemonset",
+                    "memory_limit": "512Mi",
+                },
+            }
+        ]
+    )
     assert ok.rc == 0, ok.stdout[-3000:]
     result = ok.last
     assert result["changed"] is False
@@ -318,8 +426,19 @@ def test_collector_config_alone(cluster):
     assert result["distribution"] == "k8s"
     assert result["image"] == f"{GHCR}/opentelemetry-collector-k8s:0.159.0"
 
-    seed = cluster.run([{"name": "lint", "otel.kubernetes.collector_config": {
-        "config": SEED_GATEWAY, "distribution": "k8s", "memory_limit": "1Gi", "replicas": 3}}])
+    seed = cluster.run(
+        [
+            {
+                "name": "lint",
+                "otel.kubernetes.collector_config": {
+                    "config": SEED_GATEWAY,
+                    "distribution": "k8s",
+                    "memory_limit": "1Gi",
+                    "replicas": 3,
+                },
+            }
+        ]
+    )
     assert seed.rc != 0
     result = seed.last
     assert result["valid"] is False
@@ -327,8 +446,14 @@ def test_collector_config_alone(cluster):
     assert any(w.startswith("processors.tail_sampling:") for w in result["lint_warnings"])
     assert "tail sampling with several collectors" in seed.stdout  # shown as a task warning too
 
-    strict = cluster.run([{"name": "lint", "otel.kubernetes.collector_config": {
-        "config": GATEWAY_CONFIG, "replicas": 3, "fail_on_warnings": True}}])
+    strict = cluster.run(
+        [
+            {
+                "name": "lint",
+                "otel.kubernetes.collector_config": {"config": GATEWAY_CONFIG, "replicas": 3, "fail_on_warnings": True},
+            }
+        ]
+    )
     assert strict.rc != 0
     assert "fail_on_warnings" in strict.last["msg"]
 
@@ -343,16 +468,17 @@ GATEWAY_HELM_VALUES = {
     "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
     "ports": {
         "otlp": {"enabled": True, "containerPort": 4317, "servicePort": 4317, "hostPort": 4317, "protocol": "TCP"},
-        "otlp-http": {"enabled": True, "containerPort": 4318, "servicePort": 4318, "hostPort": 4318,
-                      "protocol": "TCP"},
+        "otlp-http": {"enabled": True, "containerPort": 4318, "servicePort": 4318, "hostPort": 4318, "protocol": "TCP"},
         "jaeger-compact": {"enabled": False, "containerPort": 6831, "servicePort": 6831, "protocol": "UDP"},
     },
     "podLabels": {"team": "observability"},
     "ingress": {
-        "enabled": True, "ingressClassName": "nginx",
+        "enabled": True,
+        "ingressClassName": "nginx",
         "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
-        "hosts": [{"host": "otlp.observability.example.com",
-                   "paths": [{"path": "/", "pathType": "Prefix", "port": 4318}]}],
+        "hosts": [
+            {"host": "otlp.observability.example.com", "paths": [{"path": "/", "pathType": "Prefix", "port": 4318}]}
+        ],
         "tls": [{"secretName": "otel-gateway-tls", "hosts": ["otlp.observability.example.com"]}],
     },
 }
@@ -368,17 +494,32 @@ def test_helm_values_store_the_same_collector_as_the_options(cluster, crd, names
     assert run.rc == 0, run.stdout[-3000:]
     assert run.last["changed"] is True
     assert [(r["kind"], r["name"], r["action"]) for r in run.last["results"]] == [
-        ("Ingress", "from-helm-collector", "created"), ("OpenTelemetryCollector", "from-helm", "created")]
+        ("Ingress", "from-helm-collector", "created"),
+        ("OpenTelemetryCollector", "from-helm", "created"),
+    ]
     assert any("serviceAccount.create" in w for w in run.last["lint_warnings"])
 
     # The same collector written with the module's own options.
-    options = cluster.run([collector(
-        "from-options", namespace, copy.deepcopy(GATEWAY_CONFIG), mode="deployment", replicas=2,
-        resources=values["resources"], service_account="otel-collector",
-        pod_disruption_budget={"maxUnavailable": 1}, labels={"team": "observability"},
-        ports=[{"name": "otlp", "port": 4317, "protocol": "TCP"}, {"name": "otlp-http", "port": 4318,
-                                                                   "protocol": "TCP"}],
-        traces_routed_by_trace_id=True)])
+    options = cluster.run(
+        [
+            collector(
+                "from-options",
+                namespace,
+                copy.deepcopy(GATEWAY_CONFIG),
+                mode="deployment",
+                replicas=2,
+                resources=values["resources"],
+                service_account="otel-collector",
+                pod_disruption_budget={"maxUnavailable": 1},
+                labels={"team": "observability"},
+                ports=[
+                    {"name": "otlp", "port": 4317, "protocol": "TCP"},
+                    {"name": "otlp-http", "port": 4318, "protocol": "TCP"},
+                ],
+                traces_routed_by_trace_id=True,
+            )
+        ]
+    )
     assert options.rc == 0, options.stdout[-3000:]
     from_helm = cluster.get(collector_path(namespace, "from-helm"))
     from_options = cluster.get(collector_path(namespace, "from-options"))
@@ -389,48 +530,63 @@ def test_helm_values_store_the_same_collector_as_the_options(cluster, crd, names
     ingress = cluster.get(ingress_path(namespace, "from-helm-collector"))
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"] == {
-        "service": {"name": "from-helm-collector", "port": {"number": 4318}}}
+        "service": {"name": "from-helm-collector", "port": {"number": 4318}}
+    }
     assert ingress["spec"]["tls"] == [{"hosts": ["otlp.observability.example.com"], "secretName": "otel-gateway-tls"}]
     assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
 
     # The values as YAML text (a lookup of the values file) are the same values: nothing changes.
-    rerun = cluster.run([collector("from-helm", namespace, helm_values=yaml.safe_dump(values),
-                                   traces_routed_by_trace_id=True)])
+    rerun = cluster.run(
+        [collector("from-helm", namespace, helm_values=yaml.safe_dump(values), traces_routed_by_trace_id=True)]
+    )
     assert rerun.rc == 0, rerun.stdout[-3000:]
     assert rerun.last["changed"] is False
 
     # A module option wins over the values.
-    override = cluster.run([collector("from-helm", namespace, helm_values=values, traces_routed_by_trace_id=True,
-                                      replicas=4)])
+    override = cluster.run(
+        [collector("from-helm", namespace, helm_values=values, traces_routed_by_trace_id=True, replicas=4)]
+    )
     assert override.rc == 0, override.stdout[-3000:]
     assert cluster.get(collector_path(namespace, "from-helm"))["spec"]["replicas"] == 4
 
     # Removal takes the Ingress with it.
     gone = cluster.run([collector("from-helm", namespace, helm_values=values, state="absent")])
     assert gone.rc == 0, gone.stdout[-3000:]
-    assert {(r["kind"], r["action"]) for r in gone.last["results"]} == {("Ingress", "deleted"),
-                                                                        ("OpenTelemetryCollector", "deleted")}
+    assert {(r["kind"], r["action"]) for r in gone.last["results"]} == {
+        ("Ingress", "deleted"),
+        ("OpenTelemetryCollector", "deleted"),
+    }
     assert cluster.get(collector_path(namespace, "from-helm")) is None
     assert cluster.get(ingress_path(namespace, "from-helm-collector")) is None
 
 
 def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, crd, namespace):
     seed = {
-        "mode": "daemonset", "replicaCount": 1,
+        "mode": "daemonset",
+        "replicaCount": 1,
         "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "256Mi"}},
         "config": {
-            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"},
-                                                 "http": {"endpoint": "0.0.0.0:4318"}}}},
-            "processors": {"batch": {"timeout": "1s", "send_batch_size": 1024},
-                           "memory_limiter": {"limit_mib": 512, "spike_limit_mib": 128, "check_interval": "1s"},
-                           "k8sattributes": {"extract": {"metadata": ["k8s.namespace.name", "k8s.pod.name"]}}},
+            "receivers": {
+                "otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}, "http": {"endpoint": "0.0.0.0:4318"}}}
+            },
+            "processors": {
+                "batch": {"timeout": "1s", "send_batch_size": 1024},
+                "memory_limiter": {"limit_mib": 512, "spike_limit_mib": 128, "check_interval": "1s"},
+                "k8sattributes": {"extract": {"metadata": ["k8s.namespace.name", "k8s.pod.name"]}},
+            },
             "exporters": {"otlp": {"endpoint": "otel-gateway.observability:4317", "tls": {"insecure": True}}},
-            "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp"],
-                                                 "processors": ["k8sattributes", "batch", "memory_limiter"]}}},
+            "service": {
+                "pipelines": {
+                    "traces": {
+                        "receivers": ["otlp"],
+                        "exporters": ["otlp"],
+                        "processors": ["k8sattributes", "batch", "memory_limiter"],
+                    }
+                }
+            },
         },
         "serviceAccount": {"create": True, "name": "otel-collector"},
-        "ingress": {"enabled": True, "className": "nginx",
-                    "hosts": ["prometheus-gateway.observability.example.com"]},
+        "ingress": {"enabled": True, "className": "nginx", "hosts": ["prometheus-gateway.observability.example.com"]},
     }
     refused = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
     assert refused.rc != 0

@@ -35,17 +35,33 @@ def new_namespace(cluster, annotations: dict | None = None) -> str:
 def deployment(namespace: str, name: str = "web") -> dict:
     labels = {"app": name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels, "annotations": {"prometheus.io/scrape": "true"}},
-            "spec": {"containers": [{"name": "web", "image": "registry.example/web:1",
-                                     "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels, "annotations": {"prometheus.io/scrape": "true"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "registry.example/web:1",
+                            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                        }
+                    ]
+                },
+            },
+        },
     }
 
 
 def instrumentation(namespace: str, **options) -> dict:
-    return {"name": "instrumentation", "otel.kubernetes.instrumentation": {
-        "name": "default", "namespace": namespace, **options}}
+    return {
+        "name": "instrumentation",
+        "otel.kubernetes.instrumentation": {"name": "default", "namespace": namespace, **options},
+    }
 
 
 def namespace_annotations(cluster, name: str) -> dict:
@@ -63,12 +79,20 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
     assert created.rc == 0, created.stdout
     value = f"{namespace}/default"
     options = {
-        "sampler_type": "parentbased_traceidratio", "sampler_argument": "0.25",
+        "sampler_type": "parentbased_traceidratio",
+        "sampler_argument": "0.25",
         "resource_attributes": {"deployment.environment": "test"},
         "namespaces": [{"name": app, "languages": ["java", "python"]}],
-        "workloads": [{"kind": "Deployment", "name": "web", "namespace": app, "languages": ["nodejs"],
-                       "container_names": ["web"],
-                       "annotations": {"resource.opentelemetry.io/service.name": "web"}}],
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "namespace": app,
+                "languages": ["nodejs"],
+                "container_names": ["web"],
+                "annotations": {"resource.opentelemetry.io/service.name": "web"},
+            }
+        ],
     }
 
     run = cluster.run([instrumentation(namespace, **options)])
@@ -76,19 +100,27 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
     result = run.last
     assert result["changed"] is True
     assert [(r["kind"], r["action"]) for r in result["results"]] == [
-        ("Instrumentation", "created"), ("Namespace", "updated"), ("Deployment", "updated")]
+        ("Instrumentation", "created"),
+        ("Namespace", "updated"),
+        ("Deployment", "updated"),
+    ]
     stored = cluster.get(INSTRUMENTATIONS.format(ns=namespace, name="default"))["spec"]
     assert stored["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}
     assert stored["env"][0] == {"name": "OTEL_NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}
-    assert stored["python"]["env"] == [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
-                                        "value": "http://$(OTEL_NODE_IP):4318"}]
+    assert stored["python"]["env"] == [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://$(OTEL_NODE_IP):4318"}]
     assert stored["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.25"}
     assert stored["propagators"] == ["tracecontext", "baggage"]
-    assert namespace_annotations(cluster, app) == {"team": "payments", P + "inject-java": value,
-                                                   P + "inject-python": value}
+    assert namespace_annotations(cluster, app) == {
+        "team": "payments",
+        P + "inject-java": value,
+        P + "inject-python": value,
+    }
     assert template_annotations(cluster, app) == {
-        "prometheus.io/scrape": "true", P + "inject-nodejs": value, P + "container-names": "web",
-        "resource.opentelemetry.io/service.name": "web"}
+        "prometheus.io/scrape": "true",
+        P + "inject-nodejs": value,
+        P + "container-names": "web",
+        "resource.opentelemetry.io/service.name": "web",
+    }
 
     rerun = cluster.run([instrumentation(namespace, **options)])
     assert rerun.rc == 0, rerun.stdout
@@ -96,9 +128,16 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
     assert {r["action"] for r in rerun.last["results"]} == {"unchanged"}
 
     # Check mode with a change, and the seed's ClusterIP endpoint: warned, validated, nothing stored.
-    check = cluster.run([instrumentation(namespace, **{**options, "sampler_argument": "0.5",
-                                                       "exporter_endpoint": "http://otel-agent.default:4317"})],
-                        "--check", "--diff")
+    check = cluster.run(
+        [
+            instrumentation(
+                namespace,
+                **{**options, "sampler_argument": "0.5", "exporter_endpoint": "http://otel-agent.default:4317"},
+            )
+        ],
+        "--check",
+        "--diff",
+    )
     assert check.rc == 0, check.stdout
     assert check.last["changed"] is True
     assert [d["before_header"] for d in check.last["diff"]] == [f"Instrumentation {namespace}/default"]
@@ -108,17 +147,27 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
     assert stored["exporter"]["endpoint"] == "http://$(OTEL_NODE_IP):4317"
 
     # The user annotates the same objects after us; all of the user's annotations must survive removal.
-    cluster.request("PATCH", f"/api/v1/namespaces/{app}", {"metadata": {"annotations": {"owner": "alice"}}},
-                    content_type="application/merge-patch+json")
-    cluster.request("PATCH", f"/apis/apps/v1/namespaces/{app}/deployments/web",
-                    {"spec": {"template": {"metadata": {"annotations": {"owner": "alice"}}}}},
-                    content_type="application/merge-patch+json")
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{app}",
+        {"metadata": {"annotations": {"owner": "alice"}}},
+        content_type="application/merge-patch+json",
+    )
+    cluster.request(
+        "PATCH",
+        f"/apis/apps/v1/namespaces/{app}/deployments/web",
+        {"spec": {"template": {"metadata": {"annotations": {"owner": "alice"}}}}},
+        content_type="application/merge-patch+json",
+    )
 
     gone = cluster.run([instrumentation(namespace, **options, state="absent")])
     assert gone.rc == 0, gone.stdout
     assert gone.last["changed"] is True
     assert [(r["kind"], r["action"]) for r in gone.last["results"]] == [
-        ("Namespace", "updated"), ("Deployment", "updated"), ("Instrumentation", "deleted")]
+        ("Namespace", "updated"),
+        ("Deployment", "updated"),
+        ("Instrumentation", "deleted"),
+    ]
     assert cluster.get(INSTRUMENTATIONS.format(ns=namespace, name="default")) is None
     assert namespace_annotations(cluster, app) == {"team": "payments", "owner": "alice"}
     assert template_annotations(cluster, app) == {"prometheus.io/scrape": "true", "owner": "alice"}
@@ -141,17 +190,40 @@ def test_target_listed_without_language_loses_only_our_annotations(cluster, name
 
 def test_rejected_annotation_fails_with_nothing_applied(cluster, namespace, instrumentation_kind):
     app = new_namespace(cluster, annotations={"team": "payments"})
-    run = cluster.run([instrumentation(namespace, namespaces=[{"name": app, "languages": ["java"]}],
-                                       extra_annotations={P + "inject-javaagent": "true"})])
+    run = cluster.run(
+        [
+            instrumentation(
+                namespace,
+                namespaces=[{"name": app, "languages": ["java"]}],
+                extra_annotations={P + "inject-javaagent": "true"},
+            )
+        ]
+    )
     assert run.rc != 0
     assert "inject-javaagent" in run.last["msg"] and "inject-java" in run.last["msg"]
     assert "nothing was applied" in run.last["msg"]
     assert cluster.get(INSTRUMENTATIONS.format(ns=namespace, name="default")) is None
     assert namespace_annotations(cluster, app) == {"team": "payments"}
 
-    seed = cluster.run([instrumentation(namespace, workloads=[{
-        "kind": "Deployment", "name": "web", "namespace": app, "languages": ["sdk"],
-        "annotations": {P + "service-name": "my-service", P + "otel-traces-sampler": "parentbased_traceidratio"}}])])
+    seed = cluster.run(
+        [
+            instrumentation(
+                namespace,
+                workloads=[
+                    {
+                        "kind": "Deployment",
+                        "name": "web",
+                        "namespace": app,
+                        "languages": ["sdk"],
+                        "annotations": {
+                            P + "service-name": "my-service",
+                            P + "otel-traces-sampler": "parentbased_traceidratio",
+                        },
+                    }
+                ],
+            )
+        ]
+    )
     assert seed.rc != 0
     assert "resource.opentelemetry.io/service.name" in seed.last["msg"]
     assert "sampler_type" in seed.last["msg"]
@@ -159,9 +231,15 @@ def test_rejected_annotation_fails_with_nothing_applied(cluster, namespace, inst
 
 
 def test_missing_target_fails_before_applying(cluster, namespace, instrumentation_kind):
-    run = cluster.run([instrumentation(namespace, namespaces=[{"name": "no-such-namespace", "languages": ["java"]}],
-                                       workloads=[{"kind": "Deployment", "name": "nope", "namespace": namespace,
-                                                   "languages": ["java"]}])])
+    run = cluster.run(
+        [
+            instrumentation(
+                namespace,
+                namespaces=[{"name": "no-such-namespace", "languages": ["java"]}],
+                workloads=[{"kind": "Deployment", "name": "nope", "namespace": namespace, "languages": ["java"]}],
+            )
+        ]
+    )
     assert run.rc != 0
     assert "Namespace no-such-namespace" in run.last["msg"] and f"Deployment {namespace}/nope" in run.last["msg"]
     assert "create them first" in run.last["msg"]

@@ -30,12 +30,20 @@ def agent_config(gateway_namespace: str) -> dict:
                 "resolver": {"k8s": {"service": f"otel-gateway-collector-headless.{gateway_namespace}"}},
             },
         },
-        "service": {"pipelines": {
-            "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "k8sattributes", "batch"],
-                       "exporters": ["loadbalancing"]},
-            "metrics": {"receivers": ["kubeletstats"], "processors": ["memory_limiter", "batch"],
-                        "exporters": ["loadbalancing"]},
-        }},
+        "service": {
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "k8sattributes", "batch"],
+                    "exporters": ["loadbalancing"],
+                },
+                "metrics": {
+                    "receivers": ["kubeletstats"],
+                    "processors": ["memory_limiter", "batch"],
+                    "exporters": ["loadbalancing"],
+                },
+            }
+        },
     }
 
 
@@ -70,12 +78,19 @@ def test_apply_rerun_check_mode_proofs_and_absent(cluster, namespace):
     assert result["changed"] is True
     kinds = [(r["kind"], r["namespace"], r["action"]) for r in result["results"]]
     assert kinds == [
-        ("ServiceAccount", namespace, "created"), ("ClusterRole", None, "created"),
-        ("ClusterRoleBinding", None, "created"), ("Role", gateway_ns, "created"),
+        ("ServiceAccount", namespace, "created"),
+        ("ClusterRole", None, "created"),
+        ("ClusterRoleBinding", None, "created"),
+        ("Role", gateway_ns, "created"),
         ("RoleBinding", gateway_ns, "created"),
     ]
-    assert [o["kind"] for o in result["objects"]] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
-                                                      "RoleBinding"]
+    assert [o["kind"] for o in result["objects"]] == [
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+    ]
     assert any("kubeletstats" in line and "nodes/stats" in line for line in result["permissions"])
     role = cluster.get(f"{RBAC}/clusterroles/{name}")
     granted = {r for rule in role["rules"] for r in rule["resources"]}
@@ -132,23 +147,38 @@ def test_apply_rerun_check_mode_proofs_and_absent(cluster, namespace):
 
 
 def test_config_without_api_access_gets_only_a_service_account(cluster, namespace):
-    config = "receivers:\n  otlp:\n    protocols:\n      grpc: {}\nexporters:\n  debug: {}\nservice:\n  pipelines:\n" \
-             "    traces:\n      receivers: [otlp]\n      exporters: [debug]\n"
+    config = (
+        "receivers:\n  otlp:\n    protocols:\n      grpc: {}\nexporters:\n  debug: {}\nservice:\n  pipelines:\n"
+        "    traces:\n      receivers: [otlp]\n      exporters: [debug]\n"
+    )
     run = cluster.run([rbac("plain", namespace, config, service_account="plain-sa")])
     assert run.rc == 0, run.stdout
     assert [(r["kind"], r["name"]) for r in run.last["results"]] == [("ServiceAccount", "plain-sa")]
     assert cluster.get(f"{RBAC}/clusterroles/plain") is None
-    assert not cluster.can(f"system:serviceaccount:{namespace}:plain-sa", "list", "pods",
-                           groups=["system:serviceaccounts", f"system:serviceaccounts:{namespace}"])
+    assert not cluster.can(
+        f"system:serviceaccount:{namespace}:plain-sa",
+        "list",
+        "pods",
+        groups=["system:serviceaccounts", f"system:serviceaccounts:{namespace}"],
+    )
 
 
 def test_seed_rules_in_extra_rules_are_applied_with_a_warning(cluster, namespace):
-    seed_rules = [{"apiGroups": [""], "resources": ["pods", "namespaces", "nodes", "nodes/metrics", "nodes/proxy"],
-                   "verbs": ["get", "list", "watch"]}]
-    config = {"processors": {"k8sattributes": {"passthrough": True}}, "receivers": {"otlp": {}},
-              "exporters": {"debug": {}},
-              "service": {"pipelines": {"logs": {"receivers": ["otlp"], "processors": ["k8sattributes"],
-                                                 "exporters": ["debug"]}}}}
+    seed_rules = [
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "namespaces", "nodes", "nodes/metrics", "nodes/proxy"],
+            "verbs": ["get", "list", "watch"],
+        }
+    ]
+    config = {
+        "processors": {"k8sattributes": {"passthrough": True}},
+        "receivers": {"otlp": {}},
+        "exporters": {"debug": {}},
+        "service": {
+            "pipelines": {"logs": {"receivers": ["otlp"], "processors": ["k8sattributes"], "exporters": ["debug"]}}
+        },
+    }
     name = f"{namespace}-seed"
     run = cluster.run([rbac(name, namespace, config, extra_rules=seed_rules)])
     assert run.rc == 0, run.stdout
@@ -167,8 +197,9 @@ def test_refused_config_fails_before_anything_is_applied(cluster, namespace):
     assert run.rc != 0
     assert "'gw.obs'" in run.last["msg"]
     assert cluster.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/refused") is None
-    wildcard = cluster.run([rbac("refused", namespace, None, extra_rules=[
-        {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])])
+    wildcard = cluster.run(
+        [rbac("refused", namespace, None, extra_rules=[{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])]
+    )
     assert wildcard.rc != 0
     assert "wildcards" in wildcard.last["msg"]
     assert cluster.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/refused") is None

@@ -27,8 +27,15 @@ AGENT_CONFIG = {
         "batch": {},
     },
     "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "k8sattributes",
-                                                                               "batch"], "exporters": ["otlp"]}}},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "k8sattributes", "batch"],
+                "exporters": ["otlp"],
+            }
+        }
+    },
 }
 
 HELM_VALUES = {
@@ -37,15 +44,23 @@ HELM_VALUES = {
     "resources": {"limits": {"memory": "1Gi"}},
     "config": {
         "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-        "processors": {"memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
-                                          "spike_limit_percentage": 25}, "batch": {}},
+        "processors": {
+            "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
+            "batch": {},
+        },
         "exporters": {"debug": {}},
-        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
-                                             "exporters": ["debug"]}}},
+        "service": {
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["debug"]}
+            }
+        },
     },
     "serviceAccount": {"create": True, "name": "otel-collector"},
-    "ingress": {"enabled": True, "ingressClassName": "nginx", "hosts": [
-        {"host": "otlp.example.com", "paths": [{"path": "/", "pathType": "Prefix", "port": 4318}]}]},
+    "ingress": {
+        "enabled": True,
+        "ingressClassName": "nginx",
+        "hosts": [{"host": "otlp.example.com", "paths": [{"path": "/", "pathType": "Prefix", "port": 4318}]}],
+    },
 }
 
 
@@ -93,8 +108,14 @@ def no_kubeconfig(tmp_path, monkeypatch):
     """An environment without any kubeconfig: empty HOME, no KUBECONFIG, no K8S_AUTH_* of the caller."""
     home = tmp_path / "home"
     home.mkdir()
-    for name in ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "K8S_AUTH_CONTEXT",
-                 "KUBERNETES_SERVICE_HOST"):
+    for name in (
+        "KUBECONFIG",
+        "K8S_AUTH_KUBECONFIG",
+        "K8S_AUTH_HOST",
+        "K8S_AUTH_API_KEY",
+        "K8S_AUTH_CONTEXT",
+        "KUBERNETES_SERVICE_HOST",
+    ):
         monkeypatch.delenv(name, raising=False)
     return {"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
 
@@ -108,21 +129,41 @@ def tasks() -> list:
     definition = [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"level": "info"}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token"}, "data": {"token": SECRET_VALUE}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"},
-         "rules": []},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "reader"},
+            "rules": [],
+        },
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}},
     ]
     return [
         task("apply", definition=definition, namespace="observability", render_only=True),
-        task("collector", name="gateway", namespace="observability", helm_values=copy.deepcopy(HELM_VALUES),
-             render_only=True, wait=True),
+        task(
+            "collector",
+            name="gateway",
+            namespace="observability",
+            helm_values=copy.deepcopy(HELM_VALUES),
+            render_only=True,
+            wait=True,
+        ),
         task("rbac", name="otel-agent", namespace="observability", config=AGENT_CONFIG, render_only=True),
-        task("certs", namespace="observability", certificates=[
-            {"secret_name": "gateway-tls", "gateway": {"name": "gateway"}}], render_only=True),
-        task("instrumentation", name="default", namespace="observability", sampler_type="parentbased_traceidratio",
-             sampler_argument="0.1", namespaces=[{"name": "shop", "languages": ["java"]}],
-             workloads=[{"kind": "Deployment", "name": "web", "namespace": "shop", "languages": ["python"]}],
-             render_only=True),
+        task(
+            "certs",
+            namespace="observability",
+            certificates=[{"secret_name": "gateway-tls", "gateway": {"name": "gateway"}}],
+            render_only=True,
+        ),
+        task(
+            "instrumentation",
+            name="default",
+            namespace="observability",
+            sampler_type="parentbased_traceidratio",
+            sampler_argument="0.1",
+            namespaces=[{"name": "shop", "languages": ["java"]}],
+            workloads=[{"kind": "Deployment", "name": "web", "namespace": "shop", "languages": ["python"]}],
+            render_only=True,
+        ),
     ]
 
 
@@ -140,13 +181,19 @@ def test_every_module_renders_without_contacting_a_cluster(listener, no_kubeconf
         assert result["api_requests"] == 0 and result["results"] == [], result["task"]
 
     applied = run.task("apply")
-    assert kinds(applied) == [("Namespace", "observability", None), ("Secret", "token", "observability"),
-                              ("ConfigMap", "settings", "observability"), ("ClusterRole", "reader", None)]
+    assert kinds(applied) == [
+        ("Namespace", "observability", None),
+        ("Secret", "token", "observability"),
+        ("ConfigMap", "settings", "observability"),
+        ("ClusterRole", "reader", None),
+    ]
     assert SECRET_VALUE not in run.stdout  # Secret values stay masked in the output
 
     collector = run.task("collector")
-    assert kinds(collector) == [("Ingress", "gateway-collector", "observability"),
-                                ("OpenTelemetryCollector", "gateway", "observability")]
+    assert kinds(collector) == [
+        ("Ingress", "gateway-collector", "observability"),
+        ("OpenTelemetryCollector", "gateway", "observability"),
+    ]
     spec = collector["objects"][1]["spec"]
     assert spec["replicas"] == 2 and spec["serviceAccount"] == "otel-collector" and spec["mode"] == "deployment"
     assert "workload" not in collector  # wait is ignored
@@ -164,8 +211,11 @@ def test_every_module_renders_without_contacting_a_cluster(listener, no_kubeconf
     assert [c["action"] for c in certs["certificates"]] == ["rendered"]
 
     instrumentation = run.task("instrumentation")
-    assert kinds(instrumentation) == [("Instrumentation", "default", "observability"), ("Namespace", "shop", None),
-                                      ("Deployment", "web", "shop")]
+    assert kinds(instrumentation) == [
+        ("Instrumentation", "default", "observability"),
+        ("Namespace", "shop", None),
+        ("Deployment", "web", "shop"),
+    ]
     stored = instrumentation["objects"][0]["spec"]
     assert stored["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
     assert stored["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}
@@ -179,9 +229,16 @@ def test_every_module_renders_without_contacting_a_cluster(listener, no_kubeconf
     assert listener.connections == 0 and not any(t["changed"] for t in check.tasks)
 
     # Without render_only the same task does go to the API server (the listener counts it).
-    real = run_tasks([task("apply", definition={"apiVersion": "v1", "kind": "ConfigMap",
-                                                "metadata": {"name": "c", "namespace": "d"}}, retry_timeout=1)],
-                     env=env)
+    real = run_tasks(
+        [
+            task(
+                "apply",
+                definition={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}},
+                retry_timeout=1,
+            )
+        ],
+        env=env,
+    )
     assert real.rc != 0
     assert listener.connections > 0
 
@@ -192,23 +249,31 @@ def test_render_only_needs_no_credentials_at_all(no_kubeconfig):
     assert all(len(t["objects"]) > 0 for t in run.tasks)
 
     # The environment really has none: without render_only the task fails before any request.
-    real = run_tasks([task("rbac", name="otel-agent", namespace="observability", config=AGENT_CONFIG)],
-                     env=no_kubeconfig)
+    real = run_tasks(
+        [task("rbac", name="otel-agent", namespace="observability", config=AGENT_CONFIG)], env=no_kubeconfig
+    )
     assert real.rc != 0
     assert "no Kubernetes credentials found" in real.last["msg"]
 
 
 def test_render_only_refuses_state_absent_and_still_validates(no_kubeconfig):
-    seed_ingress = {**HELM_VALUES, "ingress": {"enabled": True, "className": "nginx",
-                                               "hosts": ["prometheus-gateway.observability.example.com"]}}
+    seed_ingress = {
+        **HELM_VALUES,
+        "ingress": {"enabled": True, "className": "nginx", "hosts": ["prometheus-gateway.observability.example.com"]},
+    }
     failing = [
-        task("rbac", name="otel-agent", namespace="observability", config=AGENT_CONFIG, render_only=True,
-             state="absent"),
+        task(
+            "rbac", name="otel-agent", namespace="observability", config=AGENT_CONFIG, render_only=True, state="absent"
+        ),
         # The seed's ingress fails the collector task, naming the chart's schema.
         task("collector", name="gateway", helm_values=seed_ingress, render_only=True),
         # Certificates in another namespace cannot be rendered as cert-manager objects.
-        task("certs", namespace="observability", render_only=True, certificates=[
-            {"secret_name": "agent-tls", "usage": "client", "namespace": "agents"}]),
+        task(
+            "certs",
+            namespace="observability",
+            render_only=True,
+            certificates=[{"secret_name": "agent-tls", "usage": "client", "namespace": "agents"}],
+        ),
         task("certs", render_only=True, certificates=[]),
     ]
     for entry in failing:

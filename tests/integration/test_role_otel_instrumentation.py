@@ -91,20 +91,29 @@ def test_converge_rerun_check_mode_render_and_absent(cluster, instrumentation_ki
     assert cluster.get(path)["spec"]["sampler"]["argument"] == "0.1"
 
     # Render only: the objects land in otel_rendered_objects, appended to what was there; nothing changes.
-    render = cluster.run(role(**settings, otel_render_only=True) + [
-        {"name": "show", "ansible.builtin.debug": {"var": "otel_rendered_objects"}}],
+    render = cluster.run(
+        role(**settings, otel_render_only=True)
+        + [{"name": "show", "ansible.builtin.debug": {"var": "otel_rendered_objects"}}],
         env={"K8S_AUTH_KUBECONFIG": "/nonexistent/kubeconfig"},
-        vars={"otel_rendered_objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": home}}]})
+        vars={"otel_rendered_objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": home}}]},
+    )
     assert render.rc == 0, render.stdout[-3000:]
     assert not any(t["changed"] for t in role_tasks(render))
     rendered = render.task("show")["otel_rendered_objects"]
     assert [(o["kind"], o["metadata"]["name"]) for o in rendered] == [
-        ("Namespace", home), ("Instrumentation", "otel-instrumentation"), ("Namespace", app)]
+        ("Namespace", home),
+        ("Instrumentation", "otel-instrumentation"),
+        ("Namespace", app),
+    ]
     assert rendered[1]["spec"]["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
 
     # The user annotates the namespace after us; removal must keep that.
-    cluster.request("PATCH", f"/api/v1/namespaces/{app}", {"metadata": {"annotations": {"owner": "alice"}}},
-                    content_type="application/merge-patch+json")
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{app}",
+        {"metadata": {"annotations": {"owner": "alice"}}},
+        content_type="application/merge-patch+json",
+    )
     gone = cluster.run(role(**settings, otel_instrumentation_state="absent"))
     assert gone.rc == 0, gone.stdout[-3000:]
     assert cluster.get(path) is None
@@ -120,26 +129,43 @@ def test_workloads_and_refused_settings(cluster, instrumentation_kind):
     app = new_namespace(cluster)
     labels = {"app": "web"}
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": app},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "web", "image": "registry.example/web:1"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": app},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "registry.example/web:1"}]},
+            },
+        },
     }
     created = cluster.run([{"name": "app", "otel.kubernetes.apply": {"definition": deployment}}])
     assert created.rc == 0, created.stdout[-3000:]
-    settings = {"otel_instrumentation_namespace": home,
-                "otel_instrumentation_workloads": [{"kind": "Deployment", "name": "web", "namespace": app,
-                                                    "languages": ["nodejs"], "container_names": ["web"]}]}
+    settings = {
+        "otel_instrumentation_namespace": home,
+        "otel_instrumentation_workloads": [
+            {"kind": "Deployment", "name": "web", "namespace": app, "languages": ["nodejs"], "container_names": ["web"]}
+        ],
+    }
     run = cluster.run(role(**settings))
     assert run.rc == 0, run.stdout[-3000:]
     live = cluster.get(f"/apis/apps/v1/namespaces/{app}/deployments/web")
     assert live["spec"]["template"]["metadata"]["annotations"] == {
-        P + "inject-nodejs": f"{home}/otel-instrumentation", P + "container-names": "web"}
+        P + "inject-nodejs": f"{home}/otel-instrumentation",
+        P + "container-names": "web",
+    }
 
     # The seed's annotation is refused, with nothing applied.
-    refused = cluster.run(role(otel_instrumentation_namespace=home, otel_instrumentation_name="other",
-                               otel_instrumentation_extra_annotations={P + "inject-javaagent": "true"},
-                               otel_instrumentation_namespaces=[{"name": app, "languages": ["java"]}]))
+    refused = cluster.run(
+        role(
+            otel_instrumentation_namespace=home,
+            otel_instrumentation_name="other",
+            otel_instrumentation_extra_annotations={P + "inject-javaagent": "true"},
+            otel_instrumentation_namespaces=[{"name": app, "languages": ["java"]}],
+        )
+    )
     assert refused.rc != 0
     assert "inject-javaagent" in refused.last["msg"] and "nothing was applied" in refused.last["msg"]
     assert cluster.get(f"/apis/opentelemetry.io/v1alpha1/namespaces/{home}/instrumentations/other") is None

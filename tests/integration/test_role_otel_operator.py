@@ -44,8 +44,9 @@ SERVICE = "opentelemetry-operator-webhook-service"
 SECRET = "opentelemetry-operator-controller-manager-service-cert"
 CA_SECRET = "opentelemetry-operator-ca"
 INJECT = "cert-manager.io/inject-ca-from"
-UPSTREAM_URL = ("https://github.com/open-telemetry/opentelemetry-operator/releases/download/"
-                "v0.158.0/opentelemetry-operator.yaml")
+UPSTREAM_URL = (
+    "https://github.com/open-telemetry/opentelemetry-operator/releases/download/v0.158.0/opentelemetry-operator.yaml"
+)
 
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 WEBHOOK_CONFIGS = [
@@ -115,8 +116,9 @@ def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
         elif isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
-                              cert.signature_hash_algorithm)
+            public_key.verify(
+                cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm
+            )
         else:
             return False
     except Exception:  # noqa: BLE001 - any verification failure means "not signed by"
@@ -155,8 +157,12 @@ def wait_gone(cluster, paths: list, timeout: float = 120) -> None:
 
 def remove_everything(cluster) -> None:
     """Direct API clean-up (not the role): what this module and the fixture manifest make."""
-    paths = [*WEBHOOK_CONFIGS, *CLUSTER_SCOPED, *(f"{CRD_PATH}/{n}" for n in CRDS + CERT_MANAGER_CRDS),
-             f"/api/v1/namespaces/{NS}"]
+    paths = [
+        *WEBHOOK_CONFIGS,
+        *CLUSTER_SCOPED,
+        *(f"{CRD_PATH}/{n}" for n in CRDS + CERT_MANAGER_CRDS),
+        f"/api/v1/namespaces/{NS}",
+    ]
     for path in paths:
         delete(cluster, path)
     wait_gone(cluster, paths)
@@ -192,15 +198,30 @@ class KubeletDouble:
                 continue
             status = {
                 "phase": "Running",
-                "conditions": [{"type": kind, "status": "True", "lastTransitionTime": now}
-                               for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
-                "containerStatuses": [{"name": c["name"], "image": c["image"], "imageID": "", "ready": True,
-                                       "started": True, "restartCount": 0, "state": {"running": {"startedAt": now}}}
-                                      for c in pod["spec"]["containers"]],
+                "conditions": [
+                    {"type": kind, "status": "True", "lastTransitionTime": now}
+                    for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                ],
+                "containerStatuses": [
+                    {
+                        "name": c["name"],
+                        "image": c["image"],
+                        "imageID": "",
+                        "ready": True,
+                        "started": True,
+                        "restartCount": 0,
+                        "state": {"running": {"startedAt": now}},
+                    }
+                    for c in pod["spec"]["containers"]
+                ],
             }
             try:
-                self.cluster.request("PATCH", f"/api/v1/namespaces/{self.namespace}/pods/{name}/status",
-                                     {"status": status}, "application/merge-patch+json")
+                self.cluster.request(
+                    "PATCH",
+                    f"/api/v1/namespaces/{self.namespace}/pods/{name}/status",
+                    {"status": status},
+                    "application/merge-patch+json",
+                )
                 self.marked.add(name)
             except ApiError:
                 pass  # the pod went away meanwhile; the next round sees the new one
@@ -222,15 +243,28 @@ class KubeletDouble:
 # ---------------------------------------------------------------------------- tests
 def test_defaults_install_the_pinned_upstream_release(cluster):
     # The role's defaults, loaded (import_role exposes them to the play) without running it.
-    show = {"name": "show", "ansible.builtin.debug": {"msg": {
-        "url": "{{ otel_operator_manifest_url }}", "version": "{{ otel_operator_version }}",
-        "src": "{{ otel_operator_manifest_src }}", "backend": "{{ otel_operator_cert_backend }}",
-        "wait": "{{ otel_operator_wait }}"}}}
+    show = {
+        "name": "show",
+        "ansible.builtin.debug": {
+            "msg": {
+                "url": "{{ otel_operator_manifest_url }}",
+                "version": "{{ otel_operator_version }}",
+                "src": "{{ otel_operator_manifest_src }}",
+                "backend": "{{ otel_operator_cert_backend }}",
+                "wait": "{{ otel_operator_wait }}",
+            }
+        },
+    }
     load = {"name": "load the role", "ansible.builtin.import_role": {"name": ROLE}, "when": False}
     run = cluster.run([load, show])
     ok(run)
-    assert run.task("show")["msg"] == {"url": UPSTREAM_URL, "version": "0.158.0", "src": "", "backend": "auto",
-                                       "wait": True}
+    assert run.task("show")["msg"] == {
+        "url": UPSTREAM_URL,
+        "version": "0.158.0",
+        "src": "",
+        "backend": "auto",
+        "wait": True,
+    }
     # The URL follows the pinned version.
     bumped = cluster.run([load, show], "-e", "otel_operator_version=0.159.0")
     ok(bumped)
@@ -242,8 +276,15 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
     # a file:// URL since nothing can be downloaded here; the checksum is verified.
     checksum = "sha256:" + hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
     cache = tmp_path / "cache"
-    run = cluster.run(role(otel_operator_manifest_src="", otel_operator_manifest_url=FIXTURE.as_uri(),
-                           otel_operator_manifest_checksum=checksum, otel_operator_cache_dir=str(cache)), "--check")
+    run = cluster.run(
+        role(
+            otel_operator_manifest_src="",
+            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_checksum=checksum,
+            otel_operator_cache_dir=str(cache),
+        ),
+        "--check",
+    )
     ok(run)
     download = task_starting(run, "Download the release manifest")
     assert download["changed"] is True and Path(download["dest"]).parent == cache
@@ -252,8 +293,14 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
     results = applied(run)
     assert {r["action"] for r in results} == {"created"}
     kinds = {r["kind"] for r in results}
-    assert {"Namespace", "CustomResourceDefinition", "Deployment", "Service", "MutatingWebhookConfiguration",
-            "ValidatingWebhookConfiguration"} <= kinds
+    assert {
+        "Namespace",
+        "CustomResourceDefinition",
+        "Deployment",
+        "Service",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    } <= kinds
     assert not kinds & {"Issuer", "Certificate"}  # cert-manager is not installed: left out
     # The server validated (dry run) what it could: cluster-scoped objects have no note.
     notes = {r["kind"]: r.get("note") for r in results}
@@ -265,16 +312,29 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
         assert cluster.get(path) is None, path
 
     # The cached download is used again: not downloaded twice.
-    again = cluster.run(role(otel_operator_manifest_src="", otel_operator_manifest_url=FIXTURE.as_uri(),
-                             otel_operator_manifest_checksum=checksum, otel_operator_cache_dir=str(cache)), "--check")
+    again = cluster.run(
+        role(
+            otel_operator_manifest_src="",
+            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_checksum=checksum,
+            otel_operator_cache_dir=str(cache),
+        ),
+        "--check",
+    )
     ok(again)
     assert task_starting(again, "Download the release manifest")["changed"] is False
 
 
 def test_bad_manifest_or_missing_cert_manager_fail_before_anything_is_applied(cluster, tmp_path):
     wrong = tmp_path / "wrong-checksum"
-    run = cluster.run(role(otel_operator_manifest_src="", otel_operator_manifest_url=FIXTURE.as_uri(),
-                           otel_operator_manifest_checksum="sha256:" + "0" * 64, otel_operator_cache_dir=str(wrong)))
+    run = cluster.run(
+        role(
+            otel_operator_manifest_src="",
+            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_checksum="sha256:" + "0" * 64,
+            otel_operator_cache_dir=str(wrong),
+        )
+    )
     assert run.rc != 0
     assert "checksum" in run.tasks[-1]["msg"].lower()
 
@@ -392,14 +452,21 @@ def test_upgrade_to_a_new_pinned_version(cluster, tmp_path):
             del container["env"]  # a field the new release no longer sets
             container["args"].append("--feature-gates=+operator.example")
         if doc["kind"] == "ClusterRole":
-            doc["rules"].append({"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"],
-                                 "verbs": ["get", "list", "watch"]})
+            doc["rules"].append(
+                {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]}
+            )
     manifest = tmp_path / "opentelemetry-operator-0.159.0.yaml"
     manifest.write_text(yaml.safe_dump_all(newer, sort_keys=False))
 
     with KubeletDouble(cluster):
-        run = cluster.run(role(otel_operator_version="0.159.0", otel_operator_manifest_src=str(manifest),
-                               otel_operator_wait=True, otel_operator_wait_timeout=120))
+        run = cluster.run(
+            role(
+                otel_operator_version="0.159.0",
+                otel_operator_manifest_src=str(manifest),
+                otel_operator_wait=True,
+                otel_operator_wait_timeout=120,
+            )
+        )
     ok(run)
     updated = {(r["kind"], r["name"]) for r in applied(run) if r["action"] == "updated"}
     assert updated == {("Deployment", DEPLOYMENT), ("ClusterRole", "opentelemetry-operator-manager-role")}
@@ -444,8 +511,12 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
     # A CA valid for 20 days: the default window renews it, which re-issues the certificate
     # and writes the new CA into every caBundle in the same run.
     delete(cluster, CA_SECRET_PATH)
-    install(cluster, otel_operator_ca_validity_days=20, otel_operator_cert_validity_days=10,
-            otel_operator_cert_renew_before_days=5)
+    install(
+        cluster,
+        otel_operator_ca_validity_days=20,
+        otel_operator_cert_validity_days=10,
+        otel_operator_cert_renew_before_days=5,
+    )
     short_ca = cluster.get(CA_SECRET_PATH)["data"]["tls.crt"]
     assert set(ca_bundles(cluster).values()) == {short_ca}
 
@@ -457,8 +528,11 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
     assert new_ca != short_ca
     assert set(ca_bundles(cluster).values()) == {new_ca}
     apply_changes = {(r["kind"], r["action"]) for r in applied(renewed) if r["changed"]}
-    assert apply_changes == {("MutatingWebhookConfiguration", "updated"), ("ValidatingWebhookConfiguration", "updated"),
-                             ("CustomResourceDefinition", "updated")}
+    assert apply_changes == {
+        ("MutatingWebhookConfiguration", "updated"),
+        ("ValidatingWebhookConfiguration", "updated"),
+        ("CustomResourceDefinition", "updated"),
+    }
     leaf = x509.load_pem_x509_certificate(pem(cluster.get(SECRET_PATH)))
     assert signed_by(leaf, x509.load_pem_x509_certificate(base64.b64decode(new_ca)))
 
@@ -471,13 +545,23 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
 def cert_manager_crd(kind: str, plural: str) -> dict:
     """A test double of a cert-manager CRD (no cert-manager controller runs here)."""
     return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": f"{plural}.cert-manager.io"},
-        "spec": {"group": "cert-manager.io", "scope": "Namespaced",
-                 "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                               "schema": {"openAPIV3Schema": {"type": "object",
-                                                              "x-kubernetes-preserve-unknown-fields": True}}}]},
+        "spec": {
+            "group": "cert-manager.io",
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                }
+            ],
+        },
     }
 
 
@@ -490,28 +574,38 @@ def test_with_cert_manager_the_manifest_is_applied_as_released(cluster):
         run = install(cluster)  # otel_operator_cert_backend: auto
         assert task(run, "Make the webhook certificate without cert-manager")["skipped"] is True
         kinds = {(r["kind"], r["name"]) for r in applied(run)}
-        assert {("Issuer", "opentelemetry-operator-selfsigned-issuer"),
-                ("Certificate", "opentelemetry-operator-serving-cert")} <= kinds
-        certificate = cluster.get(f"/apis/cert-manager.io/v1/namespaces/{NS}/certificates/"
-                                  "opentelemetry-operator-serving-cert")
+        assert {
+            ("Issuer", "opentelemetry-operator-selfsigned-issuer"),
+            ("Certificate", "opentelemetry-operator-serving-cert"),
+        } <= kinds
+        certificate = cluster.get(
+            f"/apis/cert-manager.io/v1/namespaces/{NS}/certificates/opentelemetry-operator-serving-cert"
+        )
         assert certificate["spec"]["secretName"] == SECRET
         for name, found in annotations(cluster).items():
             assert found.get(INJECT) == f"{NS}/opentelemetry-operator-serving-cert", name
         # The role no longer owns the caBundle fields: cert-manager's CA injector fills them in.
         assert set(ca_bundles(cluster).values()) == {None}
         # Its own CA (and private key) is removed; the serving Secret is cert-manager's now.
-        assert task(run, "Remove the role's own webhook CA, now that cert-manager signs the webhook "
-                         "certificate")["results"][0]["action"] == "deleted"
+        assert (
+            task(run, "Remove the role's own webhook CA, now that cert-manager signs the webhook certificate")[
+                "results"
+            ][0]["action"]
+            == "deleted"
+        )
         assert cluster.get(CA_SECRET_PATH) is None
 
         # Back to self-signed while cert-manager is still installed: its objects are removed
         # (cert-manager would overwrite the Secret), and the role's CA is back in every caBundle.
         back = install(cluster, otel_operator_cert_backend="self_signed")
-        removed = task(back, "Remove the manifest's cert-manager Issuer and Certificate "
-                             "(they would overwrite the webhook Secret)")
+        removed = task(
+            back, "Remove the manifest's cert-manager Issuer and Certificate (they would overwrite the webhook Secret)"
+        )
         assert {r["action"] for r in removed["results"]} == {"deleted"}
-        assert cluster.get(f"/apis/cert-manager.io/v1/namespaces/{NS}/issuers/"
-                           "opentelemetry-operator-selfsigned-issuer") is None
+        assert (
+            cluster.get(f"/apis/cert-manager.io/v1/namespaces/{NS}/issuers/opentelemetry-operator-selfsigned-issuer")
+            is None
+        )
         certs = task(back, "Issue, keep or renew the admission webhook certificate")
         assert certs["ca"]["action"] == "issued" and certs["certificates"][0]["action"] == "renewed"
         ca = cluster.get(CA_SECRET_PATH)["data"]["tls.crt"]
@@ -534,17 +628,24 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
     ensure_installed(cluster)
     finalizer = "otel.kubernetes.test/operator-double"
     collector = {
-        "apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
         "metadata": {"name": "gateway", "namespace": namespace, "finalizers": [finalizer]},
-        "spec": {"mode": "deployment", "config": {
-            "receivers": {"otlp": {"protocols": {"grpc": {}}}},
-            "exporters": {"debug": {}},
-            "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["debug"]}}},
-        }},
+        "spec": {
+            "mode": "deployment",
+            "config": {
+                "receivers": {"otlp": {"protocols": {"grpc": {}}}},
+                "exporters": {"debug": {}},
+                "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["debug"]}}},
+            },
+        },
     }
-    instrumentation = {"apiVersion": "opentelemetry.io/v1alpha1", "kind": "Instrumentation",
-                       "metadata": {"name": "default", "namespace": namespace},
-                       "spec": {"exporter": {"endpoint": "http://gateway-collector:4318"}}}
+    instrumentation = {
+        "apiVersion": "opentelemetry.io/v1alpha1",
+        "kind": "Instrumentation",
+        "metadata": {"name": "default", "namespace": namespace},
+        "spec": {"exporter": {"endpoint": "http://gateway-collector:4318"}},
+    }
     collector_path = f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/gateway"
     objects = [collector, instrumentation]
     made = cluster.run([{"name": "custom resources", "otel.kubernetes.apply": {"definition": objects}}])
@@ -564,8 +665,9 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
                 seen["crd"] = cluster.get(f"{CRD_PATH}/{CRDS[0]}") is not None
                 seen["deployment"] = cluster.get(DEPLOYMENT_PATH) is not None
                 seen["webhooks"] = all(cluster.get(p) is not None for p in WEBHOOK_CONFIGS)
-                cluster.request("PATCH", collector_path, {"metadata": {"finalizers": None}},
-                                "application/merge-patch+json")
+                cluster.request(
+                    "PATCH", collector_path, {"metadata": {"finalizers": None}}, "application/merge-patch+json"
+                )
                 return
             time.sleep(0.2)
 
@@ -579,13 +681,18 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
     # Custom resources first, and waited for; then the manifest in reverse order.
     names = [t["task"] for t in run.tasks if t.get("changed")]
     assert names.index(f"{PREFIX}Delete the custom resources and wait until they are gone") < names.index(
-        f"{PREFIX}Delete the objects of OpenTelemetry Operator v0.158.0")
+        f"{PREFIX}Delete the objects of OpenTelemetry Operator v0.158.0"
+    )
     crs = task(run, "Delete the custom resources and wait until they are gone")["results"]
-    assert {(r["kind"], r["action"]) for r in crs} == {("OpenTelemetryCollector", "deleted"),
-                                                       ("Instrumentation", "deleted")}
+    assert {(r["kind"], r["action"]) for r in crs} == {
+        ("OpenTelemetryCollector", "deleted"),
+        ("Instrumentation", "deleted"),
+    }
     order = [r["kind"] for r in task_starting(run, "Delete the objects of OpenTelemetry Operator")["results"]]
     assert order[:2] == ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] or order[:2] == [
-        "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ]
     assert order[-1] == "Namespace"
     assert order.index("Deployment") < order.index("CustomResourceDefinition")
     assert {"Issuer", "Certificate"} <= set(order)  # not served: reported absent, not an error

@@ -32,11 +32,17 @@ def test_apply_objects_render_only_contacts_nothing(monkeypatch):
     ]
     result = ansible_module.apply_objects(fake_module(render_only=True), objects, "observability")
     assert result == {
-        "changed": False, "results": [], "api_requests": 0,
+        "changed": False,
+        "results": [],
+        "api_requests": 0,
         "objects": [
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}},
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "observability"},
-             "data": {"a": "b"}},
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "settings", "namespace": "observability"},
+                "data": {"a": "b"},
+            },
         ],
     }
     assert "namespace" not in objects[0]["metadata"]  # the caller's objects are not changed

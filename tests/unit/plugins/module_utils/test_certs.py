@@ -71,10 +71,17 @@ def test_gateway_sans_has_every_form_of_both_services():
 
 
 def test_gateway_option_adds_sans_in_gateway_namespace_and_cluster_domain():
-    opts = options(cluster_domain="k8s.example", certificates=[
-        {"secret_name": "gw", "dns_names": ["Otel.Example.com."], "ip_addresses": ["10.0.0.1", "2001:DB8::0001"],
-         "gateway": {"name": "otel-gateway", "namespace": "gateways"}},
-    ])
+    opts = options(
+        cluster_domain="k8s.example",
+        certificates=[
+            {
+                "secret_name": "gw",
+                "dns_names": ["Otel.Example.com."],
+                "ip_addresses": ["10.0.0.1", "2001:DB8::0001"],
+                "gateway": {"name": "otel-gateway", "namespace": "gateways"},
+            },
+        ],
+    )
     request = opts.certificates[0]
     assert request.dns_names[0] == "otel.example.com"
     assert "otel-gateway-collector.gateways.svc.k8s.example" in request.dns_names
@@ -84,20 +91,31 @@ def test_gateway_option_adds_sans_in_gateway_namespace_and_cluster_domain():
 
 
 def test_services_option_gives_webhook_sans():
-    opts = options(certificates=[{"secret_name": "webhook-cert", "namespace": "otel-operator",
-                                  "services": ["opentelemetry-operator-webhook-service"]}])
-    assert opts.certificates[0].dns_names == tuple(certs.service_sans(
-        "opentelemetry-operator-webhook-service", "otel-operator"))
+    opts = options(
+        certificates=[
+            {
+                "secret_name": "webhook-cert",
+                "namespace": "otel-operator",
+                "services": ["opentelemetry-operator-webhook-service"],
+            }
+        ]
+    )
+    assert opts.certificates[0].dns_names == tuple(
+        certs.service_sans("opentelemetry-operator-webhook-service", "otel-operator")
+    )
     assert opts.ca.secret_name == "otel-ca"
 
 
 def test_options_refuse_every_problem_at_once():
     with pytest.raises(OtelK8sError) as caught:
-        options(renew_before_days=400, certificates=[
-            {"secret_name": "no-sans", "usage": "server"},
-            {"secret_name": "bad", "usage": "client", "ip_addresses": ["300.1.1.1"], "dns_names": ["a_b.example"]},
-            {"secret_name": "otel-ca", "usage": "client"},
-        ])
+        options(
+            renew_before_days=400,
+            certificates=[
+                {"secret_name": "no-sans", "usage": "server"},
+                {"secret_name": "bad", "usage": "client", "ip_addresses": ["300.1.1.1"], "dns_names": ["a_b.example"]},
+                {"secret_name": "otel-ca", "usage": "client"},
+            ],
+        )
     message = caught.value.message
     assert "nothing was applied" in message
     assert "needs dns_names, services, gateway or ip_addresses" in message
@@ -120,8 +138,12 @@ def test_ca_server_and_client_generation():
         assert certs.issued_by(leaf, ca)
         assert not certs.is_ca_cert(leaf)
     # A real path validation, the way a TLS client checks the gateway.
-    verifier = PolicyBuilder().store(Store([ca])).time(NOW).build_server_verifier(
-        DNSName("otel-gateway-collector-headless.observability.svc"))
+    verifier = (
+        PolicyBuilder()
+        .store(Store([ca]))
+        .time(NOW)
+        .build_server_verifier(DNSName("otel-gateway-collector-headless.observability.svc"))
+    )
     chain = verifier.verify(server, [])
     assert chain[-1] == ca
 
@@ -170,8 +192,9 @@ def test_missing_leaf_is_issued_others_kept():
 
 
 def backend_for(request, stored_secret, issuer, **kwargs) -> certs.CertificateBackend:
-    return certs.CertificateBackend(request, certs.Stored.from_secret(stored_secret), issuer=issuer,
-                                    renew_before_days=30, **kwargs)
+    return certs.CertificateBackend(
+        request, certs.Stored.from_secret(stored_secret), issuer=issuer, renew_before_days=30, **kwargs
+    )
 
 
 def test_needs_regeneration_reasons():
@@ -187,7 +210,8 @@ def test_needs_regeneration_reasons():
     # Expiring within the window, and expired.
     soon = NOW + datetime.timedelta(days=340)
     assert backend_for(gateway, stored, ca, now=soon).needs_regeneration() == (
-        "it expires on 2027-06-01T12:00:00Z, within renew_before_days (30)")
+        "it expires on 2027-06-01T12:00:00Z, within renew_before_days (30)"
+    )
     late = NOW + datetime.timedelta(days=400)
     assert backend_for(gateway, stored, ca, now=late).needs_regeneration() == "it expired on 2027-06-01T12:00:00Z"
     assert backend_for(gateway, stored, ca, now=NOW + datetime.timedelta(days=334)).needs_regeneration() is None
@@ -195,7 +219,8 @@ def test_needs_regeneration_reasons():
     # SANs changed.
     more = certs.CertRequest(**{**gateway.__dict__, "dns_names": (*gateway.dns_names, "otel.example.com")})
     assert backend_for(more, stored, ca, now=NOW).needs_regeneration() == (
-        "subject alternative names changed: adds DNS:otel.example.com")
+        "subject alternative names changed: adds DNS:otel.example.com"
+    )
     fewer = certs.CertRequest(**{**gateway.__dict__, "dns_names": gateway.dns_names[:4]})
     assert "drops DNS:otel-gateway-collector-headless" in backend_for(fewer, stored, ca, now=NOW).needs_regeneration()
     # Same SANs in another order: kept.
@@ -209,17 +234,20 @@ def test_needs_regeneration_reasons():
     assert backend_for(both, stored, ca, now=NOW).needs_regeneration() == "its usage is server, asked both"
     renamed = certs.CertRequest(**{**gateway.__dict__, "common_name": "gw"})
     assert backend_for(renamed, stored, ca, now=NOW).needs_regeneration() == (
-        "its common name is 'gateway-tls', asked 'gw'")
+        "its common name is 'gateway-tls', asked 'gw'"
+    )
 
     # Signed by a different CA.
     other_ca = first_plan().ca.material
     assert backend_for(gateway, stored, other_ca, now=NOW).needs_regeneration() == (
-        "it is not signed by the current CA")
+        "it is not signed by the current CA"
+    )
 
     # Private key of another certificate.
     mismatched = {**stored, "data": {**stored["data"], "tls.key": store[("agents", "agent-tls")]["data"]["tls.key"]}}
     assert backend_for(gateway, mismatched, ca, now=NOW).needs_regeneration() == (
-        "its private key does not match the certificate")
+        "its private key does not match the certificate"
+    )
 
     # Unreadable material.
     broken = {**stored, "data": {**stored["data"], "tls.crt": base64.b64encode(b"not a cert").decode()}}
@@ -229,7 +257,8 @@ def test_needs_regeneration_reasons():
 
     # The CA was regenerated: re-issue whatever the leaf holds.
     assert backend_for(gateway, stored, ca, now=NOW, issuer_renewed=True).needs_regeneration() == (
-        "the CA was regenerated")
+        "the CA was regenerated"
+    )
 
 
 def test_ca_needs_regeneration_when_not_a_ca():
@@ -296,21 +325,39 @@ def test_private_keys_are_not_in_the_result_structure():
     assert ca["ca_bundle"] == plan.ca_bundle
     assert "BEGIN CERTIFICATE" in ca["certificate"]
     entry = plan.summary()["certificates"][0]
-    assert set(entry) == {"secret_name", "namespace", "usage", "action", "reason", "common_name", "not_before",
-                          "not_after", "serial", "sans", "key_type", "fingerprint_sha256"}
+    assert set(entry) == {
+        "secret_name",
+        "namespace",
+        "usage",
+        "action",
+        "reason",
+        "common_name",
+        "not_before",
+        "not_after",
+        "serial",
+        "sans",
+        "key_type",
+        "fingerprint_sha256",
+    }
     assert entry["serial"] == format(plan.certificates[0].material.cert.serial_number, "x")
 
 
 # ------------------------------------------------------------------ cert-manager and backends
 def test_render_cert_manager():
-    opts = options(certificates=[
-        {"secret_name": "gateway-tls", "usage": "server", "gateway": {"name": "otel-gateway"}},
-        {"secret_name": "agent-tls", "usage": "client", "common_name": "otel-agent"},
-    ])
+    opts = options(
+        certificates=[
+            {"secret_name": "gateway-tls", "usage": "server", "gateway": {"name": "otel-gateway"}},
+            {"secret_name": "agent-tls", "usage": "client", "common_name": "otel-agent"},
+        ]
+    )
     objects = certs.render_cert_manager(opts)
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
-        ("Issuer", "otel-selfsigned"), ("Certificate", "otel-ca"), ("Issuer", "otel-ca-issuer"),
-        ("Certificate", "gateway-tls"), ("Certificate", "agent-tls")]
+        ("Issuer", "otel-selfsigned"),
+        ("Certificate", "otel-ca"),
+        ("Issuer", "otel-ca-issuer"),
+        ("Certificate", "gateway-tls"),
+        ("Certificate", "agent-tls"),
+    ]
     ca_cert, gateway, agent = objects[1]["spec"], objects[3]["spec"], objects[4]["spec"]
     assert ca_cert["isCA"] is True and ca_cert["secretName"] == "otel-ca"
     assert ca_cert["issuerRef"]["name"] == "otel-selfsigned"
@@ -377,8 +424,9 @@ def test_execute_masks_keys_before_applying_and_returns_none():
     stored = {f"/api/v1/namespaces/{o['metadata']['namespace']}/secrets/{o['metadata']['name']}": o for o in applied}
     protected.clear()
     again = []
-    result = certs.execute(options(), FakeClient(stored), lambda objs, _: again.extend(objs) or {"results": []},
-                           protected.update)
+    result = certs.execute(
+        options(), FakeClient(stored), lambda objs, _: again.extend(objs) or {"results": []}, protected.update
+    )
     assert [c["action"] for c in [result["ca"], *result["certificates"]]] == ["kept"] * 3
     assert again == applied
 
@@ -403,23 +451,33 @@ def test_execute_cert_manager_served():
     def apply(objects, condition):
         seen["kinds"] = [o["kind"] for o in objects]
         seen["condition"] = condition
-        return {"changed": True, "results": [
-            {"kind": "Certificate", "name": "gw", "namespace": NS, "action": "created", "changed": True}]}
+        return {
+            "changed": True,
+            "results": [{"kind": "Certificate", "name": "gw", "namespace": NS, "action": "created", "changed": True}],
+        }
 
     result = certs.execute(opts, client, apply, set().update)
     assert result["backend"] == "cert_manager"
-    assert seen == {"kinds": ["Issuer", "Certificate", "Issuer", "Certificate"],
-                    "condition": {"type": "Ready", "status": "True"}}
+    assert seen == {
+        "kinds": ["Issuer", "Certificate", "Issuer", "Certificate"],
+        "condition": {"type": "Ready", "status": "True"},
+    }
     assert result["certificates"][0]["action"] == "issued"
     assert result["ca"]["ca_bundle"] is None  # cert-manager has not written the CA yet
 
 
 def test_execute_absent_removes_secrets_and_cert_manager_objects():
     captured = []
-    certs.execute(options(backend="auto"), FakeClient({}), lambda objs, _: captured.extend(objs) or {},
-                  set().update, state="absent")
-    assert ("Secret", "agents", "agent-tls") in [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
-                                                 for o in captured]
+    certs.execute(
+        options(backend="auto"),
+        FakeClient({}),
+        lambda objs, _: captured.extend(objs) or {},
+        set().update,
+        state="absent",
+    )
+    assert ("Secret", "agents", "agent-tls") in [
+        (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in captured
+    ]
     assert {o["kind"] for o in captured} == {"Secret", "Certificate", "Issuer"}
     captured.clear()
     certs.execute(options(), FakeClient({}), lambda objs, _: captured.extend(objs) or {}, set().update, state="absent")
@@ -431,8 +489,11 @@ def test_render_only_renders_cert_manager_objects_and_no_key():
     opts = options(certificates=[{"secret_name": "gateway-tls", "gateway": {"name": "otel-gateway"}}])
     objects, summary, warnings = certs.render_only_result(opts)
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
-        ("Issuer", "otel-selfsigned"), ("Certificate", "otel-ca"), ("Issuer", "otel-ca-issuer"),
-        ("Certificate", "gateway-tls")]
+        ("Issuer", "otel-selfsigned"),
+        ("Certificate", "otel-ca"),
+        ("Issuer", "otel-ca-issuer"),
+        ("Certificate", "gateway-tls"),
+    ]
     assert objects == certs.render_cert_manager(opts)
     text = json.dumps([objects, summary])
     assert "PRIVATE KEY" not in text and '"kind": "Secret"' not in text

@@ -224,11 +224,16 @@ def minimal(**sections) -> dict:
     """A valid config to bend: otlp in, memory_limiter+batch, debug out."""
     config = {
         "receivers": {"otlp": {"protocols": {"grpc": {}}}},
-        "processors": {"memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
-                                          "spike_limit_percentage": 25}, "batch": {}},
+        "processors": {
+            "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
+            "batch": {},
+        },
         "exporters": {"debug": {}},
-        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
-                                             "exporters": ["debug"]}}},
+        "service": {
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["debug"]}
+            }
+        },
     }
     config.update(sections)
     return config
@@ -248,8 +253,11 @@ def matching(messages: list, *needles: str) -> list:
 # ---------------------------------------------------------------- distributions (data)
 def test_distribution_component_facts():
     core, k8s, contrib = (dist.DISTRIBUTIONS[n] for n in ("core", "k8s", "contrib"))
-    for kind, name in (("processors", "k8sattributes"), ("processors", "tail_sampling"),
-                       ("exporters", "loadbalancing")):
+    for kind, name in (
+        ("processors", "k8sattributes"),
+        ("processors", "tail_sampling"),
+        ("exporters", "loadbalancing"),
+    ):
         assert not core.has(kind, name)
         assert k8s.has(kind, name)
         assert contrib.has(kind, name)
@@ -277,24 +285,36 @@ def test_aliases_resolve_to_names_the_distributions_hold():
             assert any(new in d.components[kind] for d in dist.DISTRIBUTIONS.values()), (kind, old, new)
 
 
-@pytest.mark.parametrize("image, expected", [
-    ("otel/opentelemetry-collector:0.159.0", "core"),
-    ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0", "k8s"),
-    ("docker.io/otel/opentelemetry-collector-contrib:0.130.0", "contrib"),
-    ("registry.example:5000/mirror/otel/opentelemetry-collector-k8s@sha256:" + "a" * 64, "k8s"),
-    ("otel/opentelemetry-collector-contrib", "contrib"),
-    ("registry.example/team/my-collector:1.0", None),
-])
+@pytest.mark.parametrize(
+    "image, expected",
+    [
+        ("otel/opentelemetry-collector:0.159.0", "core"),
+        ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0", "k8s"),
+        ("docker.io/otel/opentelemetry-collector-contrib:0.130.0", "contrib"),
+        ("registry.example:5000/mirror/otel/opentelemetry-collector-k8s@sha256:" + "a" * 64, "k8s"),
+        ("otel/opentelemetry-collector-contrib", "contrib"),
+        ("registry.example/team/my-collector:1.0", None),
+    ],
+)
 def test_distribution_is_derived_from_the_image_repository(image, expected):
     assert dist.distribution_of_image(image) == expected
 
 
 # ---------------------------------------------------------------- quantities
-@pytest.mark.parametrize("value, expected", [
-    ("512Mi", 512 * 1024 ** 2), ("1Gi", 1024 ** 3), ("1G", 10 ** 9), ("500M", 500 * 10 ** 6),
-    ("64Ki", 64 * 1024), ("1073741824", 1024 ** 3), (1073741824, 1024 ** 3), ("1e9", 10 ** 9),
-    ("0.5Gi", 512 * 1024 ** 2),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("512Mi", 512 * 1024**2),
+        ("1Gi", 1024**3),
+        ("1G", 10**9),
+        ("500M", 500 * 10**6),
+        ("64Ki", 64 * 1024),
+        ("1073741824", 1024**3),
+        (1073741824, 1024**3),
+        ("1e9", 10**9),
+        ("0.5Gi", 512 * 1024**2),
+    ],
+)
 def test_parse_quantity(value, expected):
     assert parse_quantity(value) == expected
 
@@ -372,22 +392,28 @@ def test_seed_prometheus_exporter_with_the_k8s_distribution():
 
 
 def test_prometheus_exporter_from_a_k8s_image_is_an_error():
-    report = lint(minimal(exporters={"debug": {}, "prometheus": {"endpoint": "0.0.0.0:8889"}}),
-                  image="otel/opentelemetry-collector-k8s:0.159.0")
+    report = lint(
+        minimal(exporters={"debug": {}, "prometheus": {"endpoint": "0.0.0.0:8889"}}),
+        image="otel/opentelemetry-collector-k8s:0.159.0",
+    )
     assert report.distribution == "k8s"
     assert matching(report.errors, "exporters.prometheus", "not in the k8s distribution")
 
 
 def test_tail_sampling_in_core_is_an_error():
-    report = with_pipeline(["memory_limiter", "tail_sampling", "batch"], {"tail_sampling": {"policies": []}},
-                           distribution="core")
+    report = with_pipeline(
+        ["memory_limiter", "tail_sampling", "batch"], {"tail_sampling": {"policies": []}}, distribution="core"
+    )
     found = matching(report.errors, "processors.tail_sampling", "not in the core distribution")
     assert found and "k8s" in found[0]
 
 
 def test_k8sattributes_in_core_image_is_an_error():
-    report = with_pipeline(["memory_limiter", "k8sattributes", "batch"], {"k8sattributes": {}},
-                           image="ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector:0.158.0")
+    report = with_pipeline(
+        ["memory_limiter", "k8sattributes", "batch"],
+        {"k8sattributes": {}},
+        image="ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector:0.158.0",
+    )
     assert report.distribution == "core"
     assert matching(report.errors, "processors.k8sattributes", "not in the core distribution")
 
@@ -395,8 +421,11 @@ def test_k8sattributes_in_core_image_is_an_error():
 @pytest.mark.parametrize("distribution", [None, "core", "k8s", "contrib"])
 def test_seed_loki_exporter_is_an_error_everywhere_with_the_replacement(distribution):
     config = minimal(exporters={"debug": {}, "loki": {"endpoint": "http://loki:3100/loki/api/v1/push"}})
-    config["service"]["pipelines"]["logs"] = {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
-                                              "exporters": ["loki"]}
+    config["service"]["pipelines"]["logs"] = {
+        "receivers": ["otlp"],
+        "processors": ["memory_limiter", "batch"],
+        "exporters": ["loki"],
+    }
     report = lint(config, distribution=distribution)
     found = matching(report.errors, "exporters.loki", "no collector distribution has the `loki` exporter")
     assert len(found) == 1
@@ -445,21 +474,32 @@ def test_custom_image_skips_the_component_check_with_a_warning():
 # ---------------------------------------------------------------- errors: memory
 def test_seed_memory_limiter_above_the_container_limit():
     config = minimal()
-    config["processors"]["memory_limiter"] = dict(yaml.safe_load(SEED_MEMORY_LIMITER)["memory_limiter"],
-                                                  check_interval="1s")
+    config["processors"]["memory_limiter"] = dict(
+        yaml.safe_load(SEED_MEMORY_LIMITER)["memory_limiter"], check_interval="1s"
+    )
     report = lint(config, memory_limit="512Mi")
     found = matching(report.errors, "processors.memory_limiter.limit_mib", "768 MiB", "512Mi")
     assert len(found) == 1
     assert "limit_mib: 409" in found[0] and "limit_percentage: 80" in found[0]
 
 
-@pytest.mark.parametrize("limit_mib, memory_limit, is_error", [
-    (1024, "1Gi", True), (1100, "1Gi", True), (1000, "1G", True), (819, "1Gi", False), (400, "512Mi", False),
-])
+@pytest.mark.parametrize(
+    "limit_mib, memory_limit, is_error",
+    [
+        (1024, "1Gi", True),
+        (1100, "1Gi", True),
+        (1000, "1G", True),
+        (819, "1Gi", False),
+        (400, "512Mi", False),
+    ],
+)
 def test_memory_limiter_at_or_above_the_limit(limit_mib, memory_limit, is_error):
     config = minimal()
-    config["processors"]["memory_limiter"] = {"check_interval": "1s", "limit_mib": limit_mib,
-                                              "spike_limit_mib": limit_mib // 4}
+    config["processors"]["memory_limiter"] = {
+        "check_interval": "1s",
+        "limit_mib": limit_mib,
+        "spike_limit_mib": limit_mib // 4,
+    }
     report = lint(config, memory_limit=memory_limit)
     assert bool(matching(report.errors, "processors.memory_limiter.limit_mib", "at or above")) is is_error
 
@@ -492,8 +532,11 @@ def test_limit_mib_as_a_quantity_string_is_a_type_error():
 
 def test_environment_references_are_not_type_errors():
     config = minimal()
-    config["processors"]["memory_limiter"] = {"check_interval": "1s", "limit_mib": "${env:LIMIT_MIB}",
-                                              "spike_limit_mib": 100}
+    config["processors"]["memory_limiter"] = {
+        "check_interval": "1s",
+        "limit_mib": "${env:LIMIT_MIB}",
+        "spike_limit_mib": 100,
+    }
     assert lint(config, memory_limit="512Mi").valid
 
 
@@ -516,22 +559,28 @@ def test_section_and_component_settings_must_be_mappings():
     assert matching(lint(config).errors, "exporters.debug", "settings must be a mapping")
 
 
-@pytest.mark.parametrize("config, where", [
-    ({"receivers": {"otlp": {}}}, "service: missing"),
-    ({"receivers": {"otlp": {}}, "service": {"extensions": []}}, "service.pipelines: missing"),
-    ({"receivers": {"otlp": {}}, "service": {"pipelines": {}}}, "service.pipelines: missing or empty"),
-])
+@pytest.mark.parametrize(
+    "config, where",
+    [
+        ({"receivers": {"otlp": {}}}, "service: missing"),
+        ({"receivers": {"otlp": {}}, "service": {"extensions": []}}, "service.pipelines: missing"),
+        ({"receivers": {"otlp": {}}, "service": {"pipelines": {}}}, "service.pipelines: missing or empty"),
+    ],
+)
 def test_a_config_without_pipelines_is_an_error(config, where):
     report = lint(config)
     assert not report.valid
     assert matching(report.errors, where)
 
 
-@pytest.mark.parametrize("config, needle", [
-    ("receivers: [unclosed", "config: not valid YAML"),
-    ("- a\n- b\n", "config: expected a mapping"),
-    ("", "config: empty"),
-])
+@pytest.mark.parametrize(
+    "config, needle",
+    [
+        ("receivers: [unclosed", "config: not valid YAML"),
+        ("- a\n- b\n", "config: expected a mapping"),
+        ("", "config: empty"),
+    ],
+)
 def test_config_that_is_not_a_mapping(config, needle):
     report = lint(config)
     assert not report.valid
@@ -539,10 +588,12 @@ def test_config_that_is_not_a_mapping(config, needle):
 
 
 def test_yaml_text_is_parsed_and_empty_sections_normalised():
-    report = lint("receivers:\n  otlp:\nprocessors:\n  batch:\n  memory_limiter: {check_interval: 1s, "
-                  "limit_percentage: 80, spike_limit_percentage: 25}\nexporters:\n  debug:\nconnectors:\n"
-                  "service:\n  pipelines:\n    logs: {receivers: [otlp], processors: [memory_limiter, batch], "
-                  "exporters: [debug]}\n")
+    report = lint(
+        "receivers:\n  otlp:\nprocessors:\n  batch:\n  memory_limiter: {check_interval: 1s, "
+        "limit_percentage: 80, spike_limit_percentage: 25}\nexporters:\n  debug:\nconnectors:\n"
+        "service:\n  pipelines:\n    logs: {receivers: [otlp], processors: [memory_limiter, batch], "
+        "exporters: [debug]}\n"
+    )
     assert report.valid, report.errors
     assert report.config["receivers"] == {"otlp": {}}
     assert report.config["processors"]["batch"] == {}
@@ -579,15 +630,17 @@ def test_k8sattributes_after_batch():
 
 
 def test_good_order_has_no_order_warnings():
-    report = with_pipeline(["memory_limiter", "k8sattributes", "attributes", "batch"],
-                           {"k8sattributes": {}, "attributes": {"actions": []}})
+    report = with_pipeline(
+        ["memory_limiter", "k8sattributes", "attributes", "batch"], {"k8sattributes": {}, "attributes": {"actions": []}}
+    )
     assert not matching(report.warnings, "service.pipelines")
 
 
 def test_named_instances_count_by_type():
-    report = with_pipeline(["batch/big", "memory_limiter/gw"],
-                           {"batch/big": {}, "memory_limiter/gw": {"check_interval": "1s", "limit_mib": 100,
-                                                                   "spike_limit_mib": 20}})
+    report = with_pipeline(
+        ["batch/big", "memory_limiter/gw"],
+        {"batch/big": {}, "memory_limiter/gw": {"check_interval": "1s", "limit_mib": 100, "spike_limit_mib": 20}},
+    )
     assert matching(report.warnings, "memory_limiter is at position 2")
     assert matching(report.warnings, "batch is not last")
 
@@ -615,12 +668,15 @@ def test_daemonset_k8sattributes_without_node_filter():
     assert found and "node_from_env_var: K8S_NODE_NAME" in found[0]
 
 
-@pytest.mark.parametrize("settings, mode", [
-    ({"filter": {"node_from_env_var": "K8S_NODE_NAME"}}, "daemonset"),
-    ({"filter": {"node": "worker-1"}}, "daemonset"),
-    ({"passthrough": True}, "daemonset"),
-    ({}, "deployment"),
-])
+@pytest.mark.parametrize(
+    "settings, mode",
+    [
+        ({"filter": {"node_from_env_var": "K8S_NODE_NAME"}}, "daemonset"),
+        ({"filter": {"node": "worker-1"}}, "daemonset"),
+        ({"passthrough": True}, "daemonset"),
+        ({}, "deployment"),
+    ],
+)
 def test_no_node_filter_warning_when_not_needed(settings, mode):
     report = with_pipeline(["memory_limiter", "k8s_attributes", "batch"], {"k8s_attributes": settings}, mode=mode)
     assert not matching(report.warnings, "filter")
@@ -642,12 +698,15 @@ def test_tail_sampling_with_autoscaler():
     assert matching(report.warnings, "processors.tail_sampling", "autoscaler maxReplicas: 10")
 
 
-@pytest.mark.parametrize("args", [
-    {"replicas": 3, "traces_routed_by_trace_id": True},
-    {"replicas": 1},
-    {"autoscaler": {"maxReplicas": 1}},
-    {},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"replicas": 3, "traces_routed_by_trace_id": True},
+        {"replicas": 1},
+        {"autoscaler": {"maxReplicas": 1}},
+        {},
+    ],
+)
 def test_no_tail_sampling_warning_for_a_single_or_routed_collector(args):
     assert not matching(lint(CORRECTED_GATEWAY, **args).warnings, "tail_sampling")
 
@@ -656,8 +715,9 @@ def test_no_tail_sampling_warning_for_a_single_or_routed_collector(args):
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
 def test_internal_metrics_reader_on_localhost(host):
     config = minimal()
-    config["service"]["telemetry"] = {"metrics": {"readers": [
-        {"pull": {"exporter": {"prometheus": {"host": host, "port": 8888}}}}]}}
+    config["service"]["telemetry"] = {
+        "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": host, "port": 8888}}}}]}
+    }
     found = matching(lint(config).warnings, "service.telemetry.metrics.readers[0].pull.exporter.prometheus.host")
     assert found and "0.0.0.0" in found[0]
 
@@ -671,8 +731,9 @@ def test_legacy_metrics_address_on_localhost():
 
 def test_metrics_reader_on_all_interfaces_is_fine():
     config = minimal()
-    config["service"]["telemetry"] = {"metrics": {"readers": [
-        {"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}}
+    config["service"]["telemetry"] = {
+        "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}
+    }
     assert not matching(lint(config).warnings, "telemetry")
 
 

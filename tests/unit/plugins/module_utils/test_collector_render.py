@@ -52,28 +52,50 @@ spec:
 """
 
 # The seed's gateway scaling block.
-SEED_AUTOSCALER = {"enabled": True, "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilizationPercentage": 60,
-                   "targetMemoryUtilizationPercentage": 60}
+SEED_AUTOSCALER = {
+    "enabled": True,
+    "minReplicas": 2,
+    "maxReplicas": 10,
+    "targetCPUUtilizationPercentage": 60,
+    "targetMemoryUtilizationPercentage": 60,
+}
 
 # The seed's separate HPA for the gateway.
 SEED_HPA = {
-    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "otel-gateway-hpa"},
-    "spec": {"scaleTargetRef": {"apiVersion": "opentelemetry.io/v1alpha1", "kind": "OpenTelemetryCollector",
-                                "name": "otel-gateway"}, "minReplicas": 2, "maxReplicas": 10},
+    "apiVersion": "autoscaling/v2",
+    "kind": "HorizontalPodAutoscaler",
+    "metadata": {"name": "otel-gateway-hpa"},
+    "spec": {
+        "scaleTargetRef": {
+            "apiVersion": "opentelemetry.io/v1alpha1",
+            "kind": "OpenTelemetryCollector",
+            "name": "otel-gateway",
+        },
+        "minReplicas": 2,
+        "maxReplicas": 10,
+    },
 }
 
 GATEWAY_CONFIG = {
     "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
     "processors": {
         "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "tail_sampling": {"decision_wait": "10s", "policies": [
-            {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}]},
+        "tail_sampling": {
+            "decision_wait": "10s",
+            "policies": [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}],
+        },
         "batch": {},
     },
     "exporters": {"otlp/tempo": {"endpoint": "tempo:4317", "tls": {"insecure": True}}},
-    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "tail_sampling",
-                                                                               "batch"],
-                                         "exporters": ["otlp/tempo"]}}},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "tail_sampling", "batch"],
+                "exporters": ["otlp/tempo"],
+            }
+        }
+    },
 }
 
 AGENT_CONFIG = {
@@ -84,8 +106,15 @@ AGENT_CONFIG = {
         "batch": {},
     },
     "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "k8sattributes",
-                                                                               "batch"], "exporters": ["otlp"]}}},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "k8sattributes", "batch"],
+                "exporters": ["otlp"],
+            }
+        }
+    },
 }
 
 MEMORY = {"limits": {"memory": "1Gi"}, "requests": {"memory": "512Mi"}}
@@ -122,8 +151,9 @@ def test_v1beta1_object_with_structured_config():
 def test_seed_v1alpha1_string_config_renders_as_v1beta1_structured():
     seed = yaml.safe_load(SEED_V1ALPHA1_AGENT)
     assert isinstance(seed["spec"]["config"], str)
-    rendered = cr.render("otel-agent", config=seed["spec"]["config"], mode="daemonset",
-                         resources={"limits": {"memory": "1Gi"}})
+    rendered = cr.render(
+        "otel-agent", config=seed["spec"]["config"], mode="daemonset", resources={"limits": {"memory": "1Gi"}}
+    )
     obj = rendered.object
     assert obj["apiVersion"] == "opentelemetry.io/v1beta1"
     config = obj["spec"]["config"]
@@ -209,20 +239,30 @@ def test_seed_autoscaler_enabled_and_percentage_names_are_refused():
 
 
 def test_operator_autoscaler_is_rendered():
-    scaler = {"minReplicas": 3, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 80,
-              "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}
+    scaler = {
+        "minReplicas": 3,
+        "maxReplicas": 10,
+        "targetCPUUtilization": 60,
+        "targetMemoryUtilization": 80,
+        "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+    }
     rendered = render(replicas=3, autoscaler=scaler, traces_routed_by_trace_id=True)
     assert rendered.valid, rendered.errors
     assert rendered.object["spec"]["autoscaler"] == scaler
 
 
 def test_autoscaler_needs_max_replicas_and_a_scalable_mode():
-    assert matching(render(autoscaler={"minReplicas": 2}).errors, "autoscaler.maxReplicas: missing",
-                    "turns autoscaling on")
-    assert matching(render(autoscaler={"maxReplicas": 3}, mode="daemonset", config=AGENT_CONFIG).errors,
-                    "autoscaler:", "cannot be autoscaled")
-    assert matching(render(autoscaler={"minReplicas": 5, "maxReplicas": 3}).errors, "autoscaler.minReplicas",
-                    "above maxReplicas")
+    assert matching(
+        render(autoscaler={"minReplicas": 2}).errors, "autoscaler.maxReplicas: missing", "turns autoscaling on"
+    )
+    assert matching(
+        render(autoscaler={"maxReplicas": 3}, mode="daemonset", config=AGENT_CONFIG).errors,
+        "autoscaler:",
+        "cannot be autoscaled",
+    )
+    assert matching(
+        render(autoscaler={"minReplicas": 5, "maxReplicas": 3}).errors, "autoscaler.minReplicas", "above maxReplicas"
+    )
 
 
 def test_separate_hpa_for_the_collector_is_refused():
@@ -246,16 +286,20 @@ def test_replicas_for_a_daemonset_is_an_error():
 
 
 def test_sidecar_refuses_tolerations_affinity_priority():
-    rendered = render(mode="sidecar", config=AGENT_CONFIG, tolerations=[{"operator": "Exists"}],
-                      priority_class_name="high", affinity={"nodeAffinity": {}})
+    rendered = render(
+        mode="sidecar",
+        config=AGENT_CONFIG,
+        tolerations=[{"operator": "Exists"}],
+        priority_class_name="high",
+        affinity={"nodeAffinity": {}},
+    )
     for option in ("tolerations", "priority_class_name", "affinity"):
         assert matching(rendered.errors, f"{option}:", "sidecar")
 
 
 # ---------------------------------------------------------------- ports
 def test_ports_always_carry_a_protocol():
-    rendered = render(ports=[{"name": "otlp-grpc", "port": 4317},
-                             {"name": "statsd", "port": 8125, "protocol": "UDP"}])
+    rendered = render(ports=[{"name": "otlp-grpc", "port": 4317}, {"name": "statsd", "port": 8125, "protocol": "UDP"}])
     assert rendered.valid, rendered.errors
     assert rendered.object["spec"]["ports"] == [
         {"name": "otlp-grpc", "port": 4317, "protocol": "TCP"},
@@ -272,12 +316,15 @@ def test_host_port_for_agents_and_a_warning_elsewhere():
     assert matching(render(ports=[dict(port)]).warnings, "ports[0].hostPort", "daemonset")
 
 
-@pytest.mark.parametrize("port, needle", [
-    ({"port": 4317}, "ports[0].name: required"),
-    ({"name": "x", "port": 70000}, "ports[0].port"),
-    ({"name": "x", "port": 4317, "protocol": "HTTP"}, "ports[0].protocol"),
-    ({"name": "x", "port": 4317, "containerPort": 4317}, "unknown field(s) containerPort"),
-])
+@pytest.mark.parametrize(
+    "port, needle",
+    [
+        ({"port": 4317}, "ports[0].name: required"),
+        ({"name": "x", "port": 70000}, "ports[0].port"),
+        ({"name": "x", "port": 4317, "protocol": "HTTP"}, "ports[0].protocol"),
+        ({"name": "x", "port": 4317, "containerPort": 4317}, "unknown field(s) containerPort"),
+    ],
+)
 def test_bad_ports(port, needle):
     assert matching(render(ports=[port]).errors, needle)
 
@@ -325,15 +372,21 @@ def test_memory_limiter_without_limits_gets_80_and_25_percent():
     rendered = render(config=config)
     assert rendered.valid, rendered.errors
     assert rendered.object["spec"]["config"]["processors"]["memory_limiter"] == {
-        "limit_percentage": 80, "spike_limit_percentage": 25, "check_interval": "1s"}
-    assert matching(rendered.warnings, "processors.memory_limiter", "limit_percentage: 80",
-                    "spike_limit_percentage: 25")
+        "limit_percentage": 80,
+        "spike_limit_percentage": 25,
+        "check_interval": "1s",
+    }
+    assert matching(
+        rendered.warnings, "processors.memory_limiter", "limit_percentage: 80", "spike_limit_percentage: 25"
+    )
 
 
 def test_memory_limiter_with_limits_is_left_alone():
     rendered = render()
-    assert rendered.object["spec"]["config"]["processors"]["memory_limiter"] == \
-        GATEWAY_CONFIG["processors"]["memory_limiter"]
+    assert (
+        rendered.object["spec"]["config"]["processors"]["memory_limiter"]
+        == GATEWAY_CONFIG["processors"]["memory_limiter"]
+    )
     assert not matching(rendered.warnings, "processors.memory_limiter")
 
 
@@ -341,8 +394,13 @@ def test_memory_limiter_with_limits_is_left_alone():
 def test_secure_defaults():
     spec = render().object["spec"]
     assert spec["securityContext"] == {
-        "runAsNonRoot": True, "runAsUser": 10001, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert spec["podSecurityContext"]["runAsNonRoot"] is True
     assert spec["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
 
@@ -371,8 +429,12 @@ def test_self_monitoring_serves_internal_metrics_on_all_interfaces():
 
 def test_self_monitoring_moves_a_localhost_reader():
     config = copy.deepcopy(GATEWAY_CONFIG)
-    config["service"]["telemetry"] = {"metrics": {"level": "detailed", "readers": [
-        {"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": 8888}}}}]}}
+    config["service"]["telemetry"] = {
+        "metrics": {
+            "level": "detailed",
+            "readers": [{"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": 8888}}}}],
+        }
+    }
     rendered = render(config=config, self_monitoring=True)
     metrics = rendered.object["spec"]["config"]["service"]["telemetry"]["metrics"]
     assert metrics["readers"][0]["pull"]["exporter"]["prometheus"]["host"] == "0.0.0.0"
@@ -391,8 +453,9 @@ def test_self_monitoring_replaces_the_ignored_address():
 
 def test_without_self_monitoring_the_localhost_reader_is_a_warning_only():
     config = copy.deepcopy(GATEWAY_CONFIG)
-    config["service"]["telemetry"] = {"metrics": {"readers": [
-        {"pull": {"exporter": {"prometheus": {"host": "localhost", "port": 8888}}}}]}}
+    config["service"]["telemetry"] = {
+        "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "localhost", "port": 8888}}}}]}
+    }
     rendered = render(config=config)
     assert "observability" not in rendered.object["spec"]
     assert matching(rendered.warnings, "readers[0].pull.exporter.prometheus.host")
@@ -402,9 +465,16 @@ def test_without_self_monitoring_the_localhost_reader_is_a_warning_only():
 def test_pass_through_fields():
     volumes = [{"name": "otel-certs", "secret": {"secretName": "otel-certs"}}]
     mounts = [{"name": "otel-certs", "mountPath": "/etc/otel/certs", "readOnly": True}]
-    spec = render(service_account="otel-collector", volumes=volumes, volume_mounts=mounts, node_selector={"a": "b"},
-                  priority_class_name="system-cluster-critical", tolerations=[{"operator": "Exists"}],
-                  pod_disruption_budget={"maxUnavailable": 1}, upgrade_strategy="none").object["spec"]
+    spec = render(
+        service_account="otel-collector",
+        volumes=volumes,
+        volume_mounts=mounts,
+        node_selector={"a": "b"},
+        priority_class_name="system-cluster-critical",
+        tolerations=[{"operator": "Exists"}],
+        pod_disruption_budget={"maxUnavailable": 1},
+        upgrade_strategy="none",
+    ).object["spec"]
     assert spec["serviceAccount"] == "otel-collector"
     assert spec["volumes"] == volumes and spec["volumeMounts"] == mounts
     assert spec["nodeSelector"] == {"a": "b"}
@@ -420,10 +490,13 @@ def test_mount_of_a_missing_volume_warns():
     assert matching(rendered.warnings, "volume_mounts[0]", "`certs`")
 
 
-@pytest.mark.parametrize("pdb, needle", [
-    ({"maxUnavailable": 1, "minAvailable": 1}, "not both"),
-    ({"maxUnavailble": 1}, "unknown field(s) maxUnavailble"),
-])
+@pytest.mark.parametrize(
+    "pdb, needle",
+    [
+        ({"maxUnavailable": 1, "minAvailable": 1}, "not both"),
+        ({"maxUnavailble": 1}, "unknown field(s) maxUnavailble"),
+    ],
+)
 def test_bad_pod_disruption_budget(pdb, needle):
     assert matching(render(pod_disruption_budget=pdb).errors, "pod_disruption_budget", needle)
 
@@ -434,9 +507,11 @@ def test_upgrade_strategy_choices():
 
 # ---------------------------------------------------------------- identity and readiness
 def test_collector_ref_and_workload():
-    assert cr.collector_ref("gw", "obs") == {"apiVersion": "opentelemetry.io/v1beta1",
-                                             "kind": "OpenTelemetryCollector",
-                                             "metadata": {"name": "gw", "namespace": "obs"}}
+    assert cr.collector_ref("gw", "obs") == {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "metadata": {"name": "gw", "namespace": "obs"},
+    }
     assert cr.workload("gw", "deployment") == ("apps/v1", "Deployment", "deployments", "gw-collector")
     assert cr.workload("agent", "daemonset")[1:] == ("DaemonSet", "daemonsets", "agent-collector")
     assert cr.workload("gw", "statefulset")[1] == "StatefulSet"
@@ -450,8 +525,12 @@ def test_not_ready_without_the_operator_workload():
 
 
 def test_ready_when_the_workload_has_rolled_out():
-    deployment = {"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
-                  "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}}
+    deployment = {
+        "kind": "Deployment",
+        "metadata": {"generation": 2},
+        "spec": {"replicas": 2},
+        "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2},
+    }
     assert cr.collector_ready(None, deployment, "deployment", "gw", "obs") == (True, "")
     deployment["status"]["availableReplicas"] = 1
     ready, why = cr.collector_ready(None, deployment, "deployment", "gw", "obs")
@@ -471,17 +550,26 @@ def test_sidecars_are_always_ready():
 
 # ---------------------------------------------------------------- the corrected seed renders clean
 def test_corrected_gateway_renders_without_errors_or_warnings():
-    rendered = render(replicas=3, autoscaler={"minReplicas": 3, "maxReplicas": 10, "targetCPUUtilization": 60},
-                      traces_routed_by_trace_id=True, self_monitoring=True,
-                      ports=[{"name": "otlp-grpc", "port": 4317}], pod_disruption_budget={"maxUnavailable": 1})
+    rendered = render(
+        replicas=3,
+        autoscaler={"minReplicas": 3, "maxReplicas": 10, "targetCPUUtilization": 60},
+        traces_routed_by_trace_id=True,
+        self_monitoring=True,
+        ports=[{"name": "otlp-grpc", "port": 4317}],
+        pod_disruption_budget={"maxUnavailable": 1},
+    )
     assert rendered.valid, rendered.errors
     assert rendered.warnings == []
 
 
 def test_corrected_agent_renders_without_errors_or_warnings():
-    rendered = render(name="otel-agent", mode="daemonset", config=AGENT_CONFIG,
-                      resources={"limits": {"memory": "512Mi"}},
-                      ports=[{"name": "otlp-grpc", "port": 4317, "hostPort": 4317}])
+    rendered = render(
+        name="otel-agent",
+        mode="daemonset",
+        config=AGENT_CONFIG,
+        resources={"limits": {"memory": "512Mi"}},
+        ports=[{"name": "otlp-grpc", "port": 4317, "hostPort": 4317}],
+    )
     assert rendered.valid, rendered.errors
     assert rendered.warnings == []
     assert rendered.distribution == "k8s"

@@ -191,8 +191,9 @@ def test_seed_values_map_and_the_lint_then_catches_the_seed_mistakes():
     spec = rendered.object["spec"]
     assert spec["mode"] == "daemonset" and spec["serviceAccount"] == "otel-collector"
     assert spec["resources"] == SEED_VALUES["resources"]
-    assert any("memory_limiter is at position 3 of [k8sattributes, batch, memory_limiter]" in w
-               for w in rendered.warnings)
+    assert any(
+        "memory_limiter is at position 3 of [k8sattributes, batch, memory_limiter]" in w for w in rendered.warnings
+    )
     assert any("without a node filter" in w for w in rendered.warnings)
 
 
@@ -207,25 +208,50 @@ def test_ingress_renders_networking_v1_objects_routed_to_the_operator_service():
     values = copy.deepcopy(SEED_VALUES)
     ingress = values["ingress"]
     ingress["ingressClassName"] = ingress.pop("className")
-    ingress["hosts"] = [{"host": "prometheus-gateway.observability.example.com",
-                         "paths": [{"path": "/", "pathType": "Prefix", "port": 8889}]}]
-    ingress["additionalIngresses"] = [{"name": "otlp", "hosts": [
-        {"host": "otlp.example.com", "paths": [{"path": "/v1", "pathType": "Prefix", "port": 4318}]}]}]
+    ingress["hosts"] = [
+        {
+            "host": "prometheus-gateway.observability.example.com",
+            "paths": [{"path": "/", "pathType": "Prefix", "port": 8889}],
+        }
+    ]
+    ingress["additionalIngresses"] = [
+        {
+            "name": "otlp",
+            "hosts": [{"host": "otlp.example.com", "paths": [{"path": "/v1", "pathType": "Prefix", "port": 4318}]}],
+        }
+    ]
     objects, errors = hv.ingress_from_helm_values(values, "otel-agent", "observability")
     assert errors == []
     main, extra = objects
     assert main == {
-        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-        "metadata": {"name": "otel-agent-collector", "namespace": "observability",
-                     "labels": {"app.kubernetes.io/managed-by": "otel.kubernetes",
-                                "app.kubernetes.io/component": "opentelemetry-collector"},
-                     "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}},
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": "otel-agent-collector",
+            "namespace": "observability",
+            "labels": {
+                "app.kubernetes.io/managed-by": "otel.kubernetes",
+                "app.kubernetes.io/component": "opentelemetry-collector",
+            },
+            "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
+        },
         "spec": {
             "ingressClassName": "nginx",
             "tls": [{"hosts": ["prometheus-gateway.observability.example.com"], "secretName": "otel-gateway-tls"}],
-            "rules": [{"host": "prometheus-gateway.observability.example.com", "http": {"paths": [
-                {"path": "/", "pathType": "Prefix",
-                 "backend": {"service": {"name": "otel-agent-collector", "port": {"number": 8889}}}}]}}],
+            "rules": [
+                {
+                    "host": "prometheus-gateway.observability.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "otel-agent-collector", "port": {"number": 8889}}},
+                            }
+                        ]
+                    },
+                }
+            ],
         },
     }
     assert extra["metadata"]["name"] == "otel-agent-collector-otlp"
@@ -235,8 +261,12 @@ def test_ingress_renders_networking_v1_objects_routed_to_the_operator_service():
 
 
 def test_ingress_path_problems():
-    values = {"ingress": {"enabled": True, "hosts": [
-        {"host": "a.example.com", "paths": [{"path": "v1", "pathType": "Glob", "port": "http"}]}]}}
+    values = {
+        "ingress": {
+            "enabled": True,
+            "hosts": [{"host": "a.example.com", "paths": [{"path": "v1", "pathType": "Glob", "port": "http"}]}],
+        }
+    }
     _objects, errors = hv.ingress_from_helm_values(values, "gw")
     assert any(".port:" in e for e in errors)
     assert any(".pathType:" in e for e in errors)
@@ -253,13 +283,23 @@ def test_gateway_replicas_and_autoscaling_like_the_chart():
     options, errors, notes = mapped({"mode": "deployment", "replicaCount": 3})
     assert errors == [] and options == {"mode": "deployment", "replicas": 3}
 
-    scaled = {"mode": "deployment", "replicaCount": 3, "autoscaling": {
-        "enabled": True, "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilizationPercentage": 60,
-        "targetMemoryUtilizationPercentage": 60}}
+    scaled = {
+        "mode": "deployment",
+        "replicaCount": 3,
+        "autoscaling": {
+            "enabled": True,
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "targetCPUUtilizationPercentage": 60,
+            "targetMemoryUtilizationPercentage": 60,
+        },
+    }
     options, errors, notes = mapped(scaled)
     assert errors == []
-    assert options == {"mode": "deployment", "autoscaler": {
-        "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 60}}
+    assert options == {
+        "mode": "deployment",
+        "autoscaler": {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 60},
+    }
     assert any("replicaCount: ignored while autoscaling" in n for n in notes)
     assert cr.render("gw", config={}, **options).object["spec"]["autoscaler"] == options["autoscaler"]
 
@@ -271,8 +311,11 @@ def test_gateway_replicas_and_autoscaling_like_the_chart():
 
 
 def test_mode_given_by_the_caller_decides_replicas_and_host_ports():
-    values = {"mode": "deployment", "replicaCount": 2,
-              "ports": {"otlp": {"enabled": True, "containerPort": 4317, "servicePort": 4317, "hostPort": 4317}}}
+    values = {
+        "mode": "deployment",
+        "replicaCount": 2,
+        "ports": {"otlp": {"enabled": True, "containerPort": 4317, "servicePort": 4317, "hostPort": 4317}},
+    }
     options, _errors, _notes = mapped(values)
     assert options["replicas"] == 2 and "hostPort" not in options["ports"][0]
     options, _errors, _notes = mapped(values, mode="daemonset")
@@ -280,13 +323,22 @@ def test_mode_given_by_the_caller_decides_replicas_and_host_ports():
 
 
 def test_ports_map_to_the_list_form_with_protocol():
-    values = {"mode": "daemonset", "ports": {
-        "otlp": {"enabled": True, "containerPort": 4317, "servicePort": 4317, "hostPort": 4317, "protocol": "TCP",
-                 "appProtocol": "grpc"},
-        "otlp-http": {"enabled": True, "containerPort": 4318, "servicePort": 14318},
-        "jaeger-compact": {"enabled": False, "containerPort": 6831, "protocol": "UDP"},
-        "metrics": {"containerPort": 8888},
-    }}
+    values = {
+        "mode": "daemonset",
+        "ports": {
+            "otlp": {
+                "enabled": True,
+                "containerPort": 4317,
+                "servicePort": 4317,
+                "hostPort": 4317,
+                "protocol": "TCP",
+                "appProtocol": "grpc",
+            },
+            "otlp-http": {"enabled": True, "containerPort": 4318, "servicePort": 14318},
+            "jaeger-compact": {"enabled": False, "containerPort": 6831, "protocol": "UDP"},
+            "metrics": {"containerPort": 8888},
+        },
+    }
     options, errors, notes = mapped(values)
     assert errors == []
     assert options["ports"] == [
@@ -298,9 +350,11 @@ def test_ports_map_to_the_list_form_with_protocol():
 
 def test_image_forms():
     assert mapped({"image": {"repository": "otel/opentelemetry-collector-k8s", "tag": "0.158.0"}})[0] == {
-        "image": "otel/opentelemetry-collector-k8s:0.158.0"}
+        "image": "otel/opentelemetry-collector-k8s:0.158.0"
+    }
     assert mapped({"image": {"repository": "r/c", "tag": "1", "digest": "sha256:abc"}})[0] == {
-        "image": "r/c@sha256:abc"}
+        "image": "r/c@sha256:abc"
+    }
     options, errors, notes = mapped({"image": {"repository": "r/c", "tag": ""}})
     assert options == {"image": f"r/c:{dist.COLLECTOR_VERSION}"} and errors == []
     assert any(n.startswith("image.tag: empty") for n in notes)
@@ -308,15 +362,21 @@ def test_image_forms():
 
 def test_environment_volumes_labels_and_security():
     values = {
-        "config": {"receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "${env:MY_POD_IP}:4317"}}}},
-                   "service": {"telemetry": {"resource": {"k8s.node.name": "${env:OTEL_K8S_NODE_NAME}"}}}},
+        "config": {
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "${env:MY_POD_IP}:4317"}}}},
+            "service": {"telemetry": {"resource": {"k8s.node.name": "${env:OTEL_K8S_NODE_NAME}"}}},
+        },
         "extraEnvs": [{"name": "GOGC", "value": "80"}],
         "extraVolumes": [{"name": "certs", "secret": {"secretName": "otel-certs"}}],
         "extraVolumeMounts": [{"name": "certs", "mountPath": "/etc/otel/certs"}],
-        "podLabels": {"team": "obs"}, "additionalLabels": {"app.kubernetes.io/part-of": "otel"},
-        "podAnnotations": {"sidecar.istio.io/inject": False}, "annotations": {"owner": "sre"},
-        "securityContext": {"runAsUser": 1000}, "podSecurityContext": {"fsGroup": 1000},
-        "tolerations": [{"operator": "Exists"}], "nodeSelector": {"kubernetes.io/os": "linux"},
+        "podLabels": {"team": "obs"},
+        "additionalLabels": {"app.kubernetes.io/part-of": "otel"},
+        "podAnnotations": {"sidecar.istio.io/inject": False},
+        "annotations": {"owner": "sre"},
+        "securityContext": {"runAsUser": 1000},
+        "podSecurityContext": {"fsGroup": 1000},
+        "tolerations": [{"operator": "Exists"}],
+        "nodeSelector": {"kubernetes.io/os": "linux"},
         "priorityClassName": "system-node-critical",
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
     }
@@ -352,13 +412,17 @@ def test_alternate_config_is_the_config():
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"env": [{"name": "A", "value": "1"}]}, "env: not a value of the opentelemetry-collector chart (did you "
-                                                 "mean extraEnvs?)"),
+        (
+            {"env": [{"name": "A", "value": "1"}]},
+            "env: not a value of the opentelemetry-collector chart (did you mean extraEnvs?)",
+        ),
         ({"replicas": 3}, "did you mean replicaCount?"),
         ({"tolerationz": []}, "did you mean tolerations?"),
         ({"presets": {"logsCollection": {"enabled": True}}}, "presets.logsCollection.enabled: presets add"),
-        ({"presets": {"annotationDiscovery": {"metrics": {"enabled": True}}}},
-         "presets.annotationDiscovery.metrics.enabled"),
+        (
+            {"presets": {"annotationDiscovery": {"metrics": {"enabled": True}}}},
+            "presets.annotationDiscovery.metrics.enabled",
+        ),
         ({"configMap": {"create": False}}, "configMap: "),
         ({"configMap": {"existingName": "my-config"}}, "an existing ConfigMap cannot be used"),
         ({"command": {"name": "otelcol"}}, "choose the image instead of command.name"),
@@ -381,11 +445,15 @@ def test_alternate_config_is_the_config():
         ({"namespaceOverride": "obs"}, "set the module's namespace"),
         ({"topologySpreadConstraints": [{"maxSkew": 1}]}, "topology spread"),
         ({"statefulset": {"volumeClaimTemplates": [{"metadata": {"name": "data"}}]}}, "volume claim templates"),
-        ({"serviceAccount": {"name": "sa", "annotations": {"eks.amazonaws.com/role-arn": "x"}}},
-         "serviceAccount.annotations"),
+        (
+            {"serviceAccount": {"name": "sa", "annotations": {"eks.amazonaws.com/role-arn": "x"}}},
+            "serviceAccount.annotations",
+        ),
         ({"serviceAccount": {"automountServiceAccountToken": False}}, "automountServiceAccountToken"),
-        ({"autoscaling": {"enabled": True, "additionalMetrics": [{"type": "External"}]}},
-         "autoscaling.additionalMetrics"),
+        (
+            {"autoscaling": {"enabled": True, "additionalMetrics": [{"type": "External"}]}},
+            "autoscaling.additionalMetrics",
+        ),
         ({"autoscaling": {"enabled": True, "targetCPU": 50}}, "autoscaling.targetCPU: not a value"),
         ({"podDisruptionBudget": {"enabled": True, "minAvaliable": 1}}, "podDisruptionBudget.minAvaliable"),
         ({"image": {"repository": "r/c", "tag": "1", "pullPolicy": "Always"}}, "image.pullPolicy: Always"),
@@ -411,7 +479,8 @@ def test_refusals_name_the_key_and_the_way_out(values, expected):
 
 def test_not_a_mapping():
     assert hv.collector_options_from_helm_values(["mode", "daemonset"])[1] == [
-        "helm_values: expected the chart's values as a mapping, got list"]
+        "helm_values: expected the chart's values as a mapping, got list"
+    ]
     assert hv.collector_options_from_helm_values(None) == ({}, [])
 
 

@@ -16,10 +16,15 @@ def config(processors=None, receivers=None, exporters=None, pipelines=None, exte
     processors = processors or {}
     exporters = exporters or {"debug": {}}
     if pipelines is None:
-        pipelines = {"traces": {"receivers": list(receivers), "processors": list(processors),
-                                "exporters": list(exporters)}}
-    result = {"receivers": receivers, "processors": processors, "exporters": exporters,
-              "service": {"pipelines": pipelines}}
+        pipelines = {
+            "traces": {"receivers": list(receivers), "processors": list(processors), "exporters": list(exporters)}
+        }
+    result = {
+        "receivers": receivers,
+        "processors": processors,
+        "exporters": exporters,
+        "service": {"pipelines": pipelines},
+    }
     if extensions is not None:
         result["extensions"] = extensions
         result["service"]["extensions"] = service_extensions or list(extensions)
@@ -58,11 +63,17 @@ def test_k8sattributes_node_name_needs_no_node_access():
 def test_k8sattributes_deployment_name_needs_replicasets_unless_from_replicaset_name():
     with_rs = config(processors={"k8sattributes": {"extract": {"metadata": ["k8s.deployment.name"]}}})
     assert ("apps", "replicasets") in cluster(with_rs)
-    from_name = config(processors={"k8sattributes": {"extract": {
-        "metadata": ["k8s.deployment.name"], "deployment_name_from_replicaset": True}}})
+    from_name = config(
+        processors={
+            "k8sattributes": {"extract": {"metadata": ["k8s.deployment.name"], "deployment_name_from_replicaset": True}}
+        }
+    )
     assert ("apps", "replicasets") not in cluster(from_name)
-    uid = config(processors={"k8sattributes": {"extract": {
-        "metadata": ["k8s.deployment.uid"], "deployment_name_from_replicaset": True}}})
+    uid = config(
+        processors={
+            "k8sattributes": {"extract": {"metadata": ["k8s.deployment.uid"], "deployment_name_from_replicaset": True}}
+        }
+    )
     assert ("apps", "replicasets") in cluster(uid)
     service_name = config(processors={"k8sattributes": {"extract": {"metadata": ["service.name"]}}})
     assert ("apps", "replicasets") in cluster(service_name)
@@ -71,15 +82,34 @@ def test_k8sattributes_deployment_name_needs_replicasets_unless_from_replicaset_
 def test_k8sattributes_node_uid_or_node_labels_need_nodes():
     uid = config(processors={"k8sattributes": {"extract": {"metadata": ["k8s.node.uid"]}}})
     assert cluster(uid)[("", "nodes")] == READ
-    labels = config(processors={"k8sattributes": {"extract": {
-        "metadata": ["k8s.pod.name"], "labels": [{"tag_name": "zone", "key": "topology.kubernetes.io/zone",
-                                                  "from": "node"}]}}})
+    labels = config(
+        processors={
+            "k8sattributes": {
+                "extract": {
+                    "metadata": ["k8s.pod.name"],
+                    "labels": [{"tag_name": "zone", "key": "topology.kubernetes.io/zone", "from": "node"}],
+                }
+            }
+        }
+    )
     assert ("", "nodes") in cluster(labels)
 
 
 def test_k8sattributes_workload_labels_need_their_kinds_only():
-    cfg = config(processors={"k8sattributes": {"extract": {"metadata": ["k8s.pod.name"], "annotations": [
-        {"key": "team", "from": "statefulset"}, {"key": "owner", "from": "job"}, {"key": "app", "from": "pod"}]}}})
+    cfg = config(
+        processors={
+            "k8sattributes": {
+                "extract": {
+                    "metadata": ["k8s.pod.name"],
+                    "annotations": [
+                        {"key": "team", "from": "statefulset"},
+                        {"key": "owner", "from": "job"},
+                        {"key": "app", "from": "pod"},
+                    ],
+                }
+            }
+        }
+    )
     perms = cluster(cfg)
     assert perms[("apps", "statefulsets")] == READ
     assert perms[("batch", "jobs")] == READ
@@ -101,8 +131,14 @@ def test_k8sattributes_namespace_filter_gives_a_role_in_that_namespace():
     perms = rbac_render.derive_permissions(cfg, NS)
     assert perms.cluster == {}
     assert perms.namespaced == {"shop": {("", "pods"): READ, ("apps", "replicasets"): READ}}
-    labels = config(processors={"k8sattributes": {"filter": {"namespace": "shop"}, "extract": {
-        "labels": [{"key": "team", "from": "namespace"}]}}})
+    labels = config(
+        processors={
+            "k8sattributes": {
+                "filter": {"namespace": "shop"},
+                "extract": {"labels": [{"key": "team", "from": "namespace"}]},
+            }
+        }
+    )
     assert cluster(labels) == {("", "namespaces"): READ}
 
 
@@ -129,8 +165,9 @@ def test_kubeletstats_service_account_needs_nodes_stats_only(spelling):
 def test_kubeletstats_pods_endpoint_needs_nodes_pods_or_proxy():
     extra = {"auth_type": "serviceAccount", "extra_metadata_labels": ["container.id"]}
     assert cluster(config(receivers={"kubeletstats": extra}))[("", "nodes/pods")] == {"get"}
-    legacy = rbac_render.derive_permissions(config(receivers={"kubeletstats": extra}), NS,
-                                            kubelet_fine_grained_authz=False)
+    legacy = rbac_render.derive_permissions(
+        config(receivers={"kubeletstats": extra}), NS, kubelet_fine_grained_authz=False
+    )
     assert legacy.cluster[("", "nodes/proxy")] == {"get"}
     assert ("", "nodes/pods") not in legacy.cluster
     assert "exec" in legacy.warnings[0]
@@ -145,10 +182,16 @@ def test_kubeletstats_kubeconfig_auth_needs_the_node_proxy():
 
 
 def test_kubeletstats_k8s_api_config_needs_volumes_and_nodes_when_used():
-    cfg = config(receivers={"kubeletstats": {
-        "auth_type": "serviceAccount", "extra_metadata_labels": ["k8s.volume.type"],
-        "k8s_api_config": {"auth_type": "serviceAccount"},
-        "metrics": {"k8s.pod.cpu.node.utilization": {"enabled": True}}}})
+    cfg = config(
+        receivers={
+            "kubeletstats": {
+                "auth_type": "serviceAccount",
+                "extra_metadata_labels": ["k8s.volume.type"],
+                "k8s_api_config": {"auth_type": "serviceAccount"},
+                "metrics": {"k8s.pod.cpu.node.utilization": {"enabled": True}},
+            }
+        }
+    )
     perms = cluster(cfg)
     assert perms[("", "persistentvolumeclaims")] == {"get"}
     assert perms[("", "persistentvolumes")] == {"get"}
@@ -160,8 +203,14 @@ def test_kubeletstats_k8s_api_config_needs_volumes_and_nodes_when_used():
 
 @pytest.mark.parametrize("spelling", ["loadbalancing", "load_balancing", "loadbalancing/traces"])
 def test_loadbalancing_k8s_resolver_reads_endpoints_in_the_gateway_namespace_only(spelling):
-    cfg = config(exporters={spelling: {"routing_key": "traceID", "resolver": {
-        "k8s": {"service": "gateway-collector-headless.gateways"}}}})
+    cfg = config(
+        exporters={
+            spelling: {
+                "routing_key": "traceID",
+                "resolver": {"k8s": {"service": "gateway-collector-headless.gateways"}},
+            }
+        }
+    )
     perms = rbac_render.derive_permissions(cfg, NS)
     assert perms.cluster == {}
     assert perms.namespaced == {"gateways": {("", "endpoints"): READ, ("discovery.k8s.io", "endpointslices"): READ}}
@@ -202,10 +251,17 @@ def test_k8s_events_cluster_wide_or_per_namespace():
 
 
 def test_k8sobjects_pull_lists_watch_lists_and_watches():
-    cfg = config(receivers={"k8sobjects": {"objects": [
-        {"name": "pods", "mode": "pull"},
-        {"name": "events", "mode": "watch", "group": "events.k8s.io", "namespaces": ["shop"]},
-        {"name": "deployments", "mode": "watch"}]}})
+    cfg = config(
+        receivers={
+            "k8sobjects": {
+                "objects": [
+                    {"name": "pods", "mode": "pull"},
+                    {"name": "events", "mode": "watch", "group": "events.k8s.io", "namespaces": ["shop"]},
+                    {"name": "deployments", "mode": "watch"},
+                ]
+            }
+        }
+    )
     perms = rbac_render.derive_permissions(cfg, NS)
     assert perms.cluster == {("", "pods"): {"list"}, ("apps", "deployments"): {"list", "watch"}}
     assert perms.namespaced == {"shop": {("events.k8s.io", "events"): {"list", "watch"}}}
@@ -221,8 +277,7 @@ def test_k8sobjects_unknown_group_and_secrets_are_refused():
 
 
 def test_components_whose_needs_are_not_derived_are_reported():
-    cfg = config(processors={"resourcedetection": {"detectors": ["env", "k8snode"]}},
-                 extensions={"k8s_observer": {}})
+    cfg = config(processors={"resourcedetection": {"detectors": ["env", "k8snode"]}}, extensions={"k8s_observer": {}})
     perms = rbac_render.derive_permissions(cfg, NS)
     assert perms.empty
     assert any("resourcedetection" in w and "extra_rules" in w for w in perms.warnings)
@@ -233,8 +288,10 @@ def test_components_whose_needs_are_not_derived_are_reported():
 
 
 def test_only_components_in_pipelines_count():
-    cfg = config(processors={"k8sattributes": {}}, pipelines={
-        "traces": {"receivers": ["otlp"], "processors": [], "exporters": ["debug"]}})
+    cfg = config(
+        processors={"k8sattributes": {}},
+        pipelines={"traces": {"receivers": ["otlp"], "processors": [], "exporters": ["debug"]}},
+    )
     assert rbac_render.derive_permissions(cfg, NS).empty
 
 
@@ -252,19 +309,41 @@ def test_config_as_yaml_text_and_without_service_section():
 def test_no_permission_renders_only_the_service_account():
     objects = rbac_render.render_rbac("otel", NS, config(receivers={"kubeletstats": {"auth_type": "tls"}}))
     assert [o["kind"] for o in objects] == ["ServiceAccount"]
-    assert objects[0]["metadata"] == {"name": "otel", "namespace": NS,
-                                      "labels": {"app.kubernetes.io/managed-by": "otel.kubernetes"}}
+    assert objects[0]["metadata"] == {
+        "name": "otel",
+        "namespace": NS,
+        "labels": {"app.kubernetes.io/managed-by": "otel.kubernetes"},
+    }
 
 
 SEED_AGENT = {
     "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_mib": 512},
-                   "k8sattributes": {"extract": {"metadata": [
-                       "k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name", "k8s.node.name",
-                       "k8s.container.name"]}}},
+    "processors": {
+        "batch": {},
+        "memory_limiter": {"check_interval": "1s", "limit_mib": 512},
+        "k8sattributes": {
+            "extract": {
+                "metadata": [
+                    "k8s.namespace.name",
+                    "k8s.pod.name",
+                    "k8s.pod.uid",
+                    "k8s.deployment.name",
+                    "k8s.node.name",
+                    "k8s.container.name",
+                ]
+            }
+        },
+    },
     "exporters": {"otlp": {"endpoint": "otel-gateway:4317"}},
-    "service": {"pipelines": {"traces": {
-        "receivers": ["otlp"], "processors": ["memory_limiter", "k8sattributes", "batch"], "exporters": ["otlp"]}}},
+    "service": {
+        "pipelines": {
+            "traces": {
+                "receivers": ["otlp"],
+                "processors": ["memory_limiter", "k8sattributes", "batch"],
+                "exporters": ["otlp"],
+            }
+        }
+    },
 }
 
 
@@ -277,11 +356,15 @@ def test_seed_agent_renders_exact_objects():
         {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
     ]
     binding = objects[2]
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                  "name": "otel-collector"}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "otel-collector",
+    }
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "otel-agent", "namespace": NS}]
-    flat = [(g, r, v) for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"]
-            for v in rule["verbs"]]
+    flat = [
+        (g, r, v) for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]
+    ]
     assert not any("*" in part for item in flat for part in item)
     assert not any(item[1] == "secrets" for item in flat)
 
@@ -290,17 +373,26 @@ def test_loadbalancing_renders_a_role_and_binding_in_the_gateway_namespace():
     cfg = config(exporters={"loadbalancing": {"resolver": {"k8s": {"service": "gw.gateways"}}}})
     objects = rbac_render.render_rbac("agent", NS, cfg)
     assert [(o["kind"], o["metadata"].get("namespace")) for o in objects] == [
-        ("ServiceAccount", NS), ("Role", "gateways"), ("RoleBinding", "gateways")]
+        ("ServiceAccount", NS),
+        ("Role", "gateways"),
+        ("RoleBinding", "gateways"),
+    ]
     assert objects[2]["roleRef"]["kind"] == "Role"
     assert objects[2]["subjects"][0]["namespace"] == NS
 
 
 def test_extra_rules_are_added_checked_and_reported_when_broader():
     seed_rules = [
-        {"apiGroups": [""], "resources": ["pods", "namespaces", "nodes", "nodes/metrics", "nodes/proxy"],
-         "verbs": ["get", "list", "watch"]},
-        {"apiGroups": ["apps"], "resources": ["replicasets", "deployments", "daemonsets", "statefulsets"],
-         "verbs": ["get", "list", "watch"]},
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "namespaces", "nodes", "nodes/metrics", "nodes/proxy"],
+            "verbs": ["get", "list", "watch"],
+        },
+        {
+            "apiGroups": ["apps"],
+            "resources": ["replicasets", "deployments", "daemonsets", "statefulsets"],
+            "verbs": ["get", "list", "watch"],
+        },
         {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["get", "list", "watch"]},
     ]
     objects = rbac_render.render_rbac("otel", NS, SEED_AGENT, extra_rules=seed_rules)
@@ -312,14 +404,17 @@ def test_extra_rules_are_added_checked_and_reported_when_broader():
     assert "cronjobs.batch" in findings[2]
 
 
-@pytest.mark.parametrize("rule, message", [
-    ({"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}, "wildcards"),
-    ({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}, "wildcards"),
-    ({"apiGroups": [""], "resources": ["pods"]}, "verbs is required"),
-    ({"resources": ["pods"], "verbs": ["get"]}, "apiGroups is required"),
-    ({"apiGroups": [""], "resources": "pods", "verbs": ["get"]}, "list of strings"),
-    ({"apiGroups": [""], "resource": ["pods"], "verbs": ["get"]}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ({"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}, "wildcards"),
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}, "wildcards"),
+        ({"apiGroups": [""], "resources": ["pods"]}, "verbs is required"),
+        ({"resources": ["pods"], "verbs": ["get"]}, "apiGroups is required"),
+        ({"apiGroups": [""], "resources": "pods", "verbs": ["get"]}, "list of strings"),
+        ({"apiGroups": [""], "resource": ["pods"], "verbs": ["get"]}, "unknown keys"),
+    ],
+)
 def test_bad_extra_rules_are_refused(rule, message):
     with pytest.raises(OtelK8sError, match=message):
         rbac_render.render_rbac("otel", NS, None, extra_rules=[rule])
