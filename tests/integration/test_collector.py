@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from collector_configs import AGENT_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FIXTURE = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
@@ -109,25 +110,6 @@ SEED_GATEWAY = {
             },
             "metrics": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["prometheus"]},
             "logs": {"receivers": ["otlp"], "processors": ["batch", "memory_limiter"], "exporters": ["loki"]},
-        }
-    },
-}
-
-AGENT_CONFIG = {
-    "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "k8sattributes": {"filter": {"node_from_env_var": "K8S_NODE_NAME"}},
-        "batch": {},
-    },
-    "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {
-        "pipelines": {
-            "traces": {
-                "receivers": ["otlp"],
-                "processors": ["memory_limiter", "k8sattributes", "batch"],
-                "exporters": ["otlp"],
-            }
         }
     },
 }

@@ -15,28 +15,11 @@ import threading
 
 import pytest
 import yaml
+from collector_configs import AGENT_CONFIG
 from playbook import run_tasks
 
 SECRET_VALUE = "c3VwZXItc2VjcmV0LXBhc3N3b3Jk"  # base64 of a made-up password
 
-AGENT_CONFIG = {
-    "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "k8sattributes": {"filter": {"node_from_env_var": "K8S_NODE_NAME"}},
-        "batch": {},
-    },
-    "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {
-        "pipelines": {
-            "traces": {
-                "receivers": ["otlp"],
-                "processors": ["memory_limiter", "k8sattributes", "batch"],
-                "exporters": ["otlp"],
-            }
-        }
-    },
-}
 
 HELM_VALUES = {
     "mode": "deployment",

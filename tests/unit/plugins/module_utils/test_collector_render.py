@@ -6,6 +6,7 @@ import copy
 
 import pytest
 import yaml
+from collector_configs import AGENT_CONFIG
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render as cr
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
@@ -98,24 +99,6 @@ GATEWAY_CONFIG = {
     },
 }
 
-AGENT_CONFIG = {
-    "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "k8sattributes": {"filter": {"node_from_env_var": "K8S_NODE_NAME"}},
-        "batch": {},
-    },
-    "exporters": {"otlp": {"endpoint": "otel-gateway-collector:4317", "tls": {"insecure": True}}},
-    "service": {
-        "pipelines": {
-            "traces": {
-                "receivers": ["otlp"],
-                "processors": ["memory_limiter", "k8sattributes", "batch"],
-                "exporters": ["otlp"],
-            }
-        }
-    },
-}
 
 MEMORY = {"limits": {"memory": "1Gi"}, "requests": {"memory": "512Mi"}}
 
