@@ -106,11 +106,20 @@ def apply_objects(
     return result
 
 
+# Larger inputs (a release manifest of megabytes) are not echoed back in 'invocation':
+# the results list every object already.
+ECHO_LIMIT = 20
+
+
 def redacted_params(module: AnsibleModule, objects_key: str = "definition") -> dict:
     """Module arguments as echoed back in 'invocation', with Secret values replaced."""
     params = dict(module.params)
     value = params.get(objects_key)
-    if isinstance(value, dict):
+    if isinstance(value, list) and len(value) > ECHO_LIMIT:
+        params[objects_key] = f"({len(value)} objects; see results)"
+    elif isinstance(value, str) and value.count("\n---") >= ECHO_LIMIT:
+        params[objects_key] = "(YAML text of many documents; see results)"
+    elif isinstance(value, dict):
         params[objects_key] = manifests.redact(value)
     elif isinstance(value, list):
         params[objects_key] = [manifests.redact(v) if isinstance(v, dict) else v for v in value]

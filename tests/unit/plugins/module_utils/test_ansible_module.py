@@ -58,3 +58,17 @@ def test_apply_objects_without_render_only_connects(monkeypatch):
     monkeypatch.setattr(ansible_module, "connect", connect)
     with pytest.raises(Connected):
         ansible_module.apply_objects(fake_module(), [])
+
+
+def test_invocation_redacts_secrets_and_does_not_echo_large_inputs():
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "c2VjcmV0"}}
+    echoed = ansible_module.redacted_params(fake_module(definition=[secret]))
+    assert echoed["definition"][0]["data"] == {"k": "VALUE_REDACTED"}
+    assert "Secret" in ansible_module.redacted_params(fake_module(definition="kind: Secret\n"))["definition"]
+    assert "not echoed" in ansible_module.redacted_params(fake_module(definition="kind: Secret\n"))["definition"]
+    many = [{"kind": "ConfigMap", "metadata": {"name": str(i)}} for i in range(ansible_module.ECHO_LIMIT + 1)]
+    assert ansible_module.redacted_params(fake_module(definition=many))["definition"] == "(21 objects; see results)"
+    text = "\n---\n".join("kind: ConfigMap" for _ in range(ansible_module.ECHO_LIMIT + 1))
+    assert "see results" in ansible_module.redacted_params(fake_module(definition=text))["definition"]
+    few = many[:2]
+    assert ansible_module.redacted_params(fake_module(definition=few))["definition"] == few
