@@ -282,6 +282,15 @@ class ApplyEngine:
                 # The namespace does not exist yet: an earlier task of this run creates it.
                 note = f"not validated by the server: namespace {meta.get('namespace')} does not exist yet"
                 return "created", True, None, obj, note
+            if error.status == 404 and missing_kind != "namespaces":
+                # Server-side apply creates missing objects: a 404 means the kind itself is gone
+                # (a CRD deleted since discovery was cached). Say that, not a bare "not found".
+                self.discovery.invalidate(obj["apiVersion"])
+                if self.discovery.find(obj["apiVersion"], obj["kind"]) is None:
+                    raise OtelK8sError(
+                        f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is no "
+                        "longer served by this API server (its CustomResourceDefinition was removed); install it again"
+                    ) from None
             raise OtelK8sError(describe_api_error(error, f"applying {manifests.identity(obj)}")) from None
         after = answer.data
         if answer.status == 201 or (marker is None and before is None):

@@ -176,3 +176,25 @@ def test_server_error_names_the_object_and_what_was_applied():
     msg = caught.value.message
     assert "ConfigMap a/bad" in msg and "422" in msg and "Namespace a (created)" in msg
     assert [r["action"] for r in caught.value.details["results"]] == ["created"]
+
+
+class GoneKindClient(RecordingClient):
+    def request(self, method, path, query=None, body=None, content_type=None):
+        if method == "PATCH":
+            self.calls.append((method, path))
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return super().request(method, path, query, body, content_type)
+
+
+class ForgettingDiscovery(FakeDiscovery):
+    """Serves the kind from its (stale) cache until invalidated."""
+
+    def invalidate(self, api_version):
+        self.served = {key: value for key, value in self.served.items() if key[0] != api_version}
+
+
+def test_a_kind_removed_since_discovery_was_cached_is_named():
+    served = {**SERVED, ("example.com/v1", "Gadget"): ("gadgets", True)}
+    eng = engine.ApplyEngine(GoneKindClient(), ForgettingDiscovery(served), engine.ApplyOptions())
+    with pytest.raises(OtelK8sError, match="Gadget of apiVersion example.com/v1 is no longer served"):
+        eng.run([{"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": "a"}}])
