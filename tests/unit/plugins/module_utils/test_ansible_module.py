@@ -68,7 +68,7 @@ def test_invocation_redacts_secrets_and_does_not_echo_large_inputs():
     assert "not echoed" in ansible_module.redacted_params(fake_module(definition="kind: Secret\n"))["definition"]
     many = [{"kind": "ConfigMap", "metadata": {"name": str(i)}} for i in range(ansible_module.ECHO_LIMIT + 1)]
     assert ansible_module.redacted_params(fake_module(definition=many))["definition"] == "(21 objects; see results)"
-    text = "\n---\n".join("kind: ConfigMap" for _ in range(ansible_module.ECHO_LIMIT + 1))
+    text = "\n---\n".join("kind: ConfigMap" for _index in range(ansible_module.ECHO_LIMIT + 1))
     assert "see results" in ansible_module.redacted_params(fake_module(definition=text))["definition"]
     few = many[:2]
     assert ansible_module.redacted_params(fake_module(definition=few))["definition"] == few
