@@ -73,12 +73,16 @@ def test_render_output_applies_with_kubectl_server_dry_run(fresh, tmp_path):
     assert kubectl, "kubectl is needed for this test (Debian: kubernetes-client)"
     # cert-manager is not installed here: its objects are checked by the modules, not by this server.
     applicable = [f for f in files if not yaml.safe_load(f.read_text())["apiVersion"].startswith("cert-manager.io/")]
+    # --force-conflicts: after the converge test, site.yml's field manager owns these objects with the
+    # values of a real install (CA bundles injected); this test checks that the server accepts the
+    # rendered objects, not who owns their fields.
     base = [
         kubectl,
         "--kubeconfig",
         str(fresh.admin_kubeconfig),
         "apply",
         "--server-side",
+        "--force-conflicts",
         "--field-manager",
         "render-check",
     ]
