@@ -71,6 +71,11 @@ def _parse_time(value: str | None) -> float | None:
         return None
 
 
+def _object_path(resource, obj: dict) -> str:
+    meta = obj["metadata"]
+    return resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
+
+
 def _batches(plan: list) -> list:
     """Consecutive objects of the same kind; Namespaces and CRDs one at a time."""
     batches = []
@@ -216,8 +221,7 @@ class ApplyEngine:
                     pending_namespaces.add(obj["metadata"]["name"])
                 if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND and not opts.check_mode:
                     self._wait_for([item], None, "CustomResourceDefinition Established")
-                    for version in (obj.get("spec") or {}).get("versions") or []:
-                        self.discovery.invalidate(f"{obj['spec'].get('group')}/{version.get('name')}")
+                    self._forget_crd_versions(obj)
         if opts.wait and not opts.check_mode:
             self._wait_for(
                 [
@@ -267,7 +271,7 @@ class ApplyEngine:
                 f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and "
                 "Established, but the API server still does not serve this kind and version"
             )
-        path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
+        path = _object_path(resource, obj)
         query = {"fieldManager": opts.field_manager}
         if opts.force_conflicts:
             query["force"] = "true"
@@ -324,6 +328,12 @@ class ApplyEngine:
         stamped = _parse_time(ours[0].get("time"))
         return stamped is None or stamped >= marker.server_second
 
+    def _forget_crd_versions(self, crd: dict) -> None:
+        """A CRD was applied or deleted: its group-versions must be discovered again."""
+        spec = crd.get("spec") or {}
+        for version in spec.get("versions") or []:
+            self.discovery.invalidate(f"{spec.get('group')}/{version.get('name')}")
+
     def _get(self, path: str) -> dict | None:
         try:
             return self.client.request("GET", path).data
@@ -345,7 +355,7 @@ class ApplyEngine:
                 meta.setdefault("namespace", self.default_namespace)
             else:
                 meta.pop("namespace", None)
-            path = resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
+            path = _object_path(resource, obj)
             what = f"deleting {manifests.identity(obj)}"
             try:
                 before = self._get(path)
@@ -365,8 +375,7 @@ class ApplyEngine:
                 ) from None
             self._record(item, "deleted", True, before, None)
             if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND:
-                for version in (obj.get("spec") or {}).get("versions") or []:
-                    self.discovery.invalidate(f"{(obj.get('spec') or {}).get('group')}/{version.get('name')}")
+                self._forget_crd_versions(obj)
         if self.options.wait and not self.options.check_mode:
             self._wait_gone(
                 [
@@ -384,11 +393,7 @@ class ApplyEngine:
         while True:
             still = []
             for item in waiting:
-                meta = item.obj["metadata"]
-                path = resource_path(
-                    item.resource.api_version, item.resource.plural, meta.get("namespace"), meta["name"]
-                )
-                live = self._get(path)
+                live = self._get(_object_path(item.resource, item.obj))
                 ok, why = (
                     (False, "not found")
                     if live is None
@@ -412,19 +417,7 @@ class ApplyEngine:
     def _wait_gone(self, items: list) -> None:
         deadline = time.monotonic() + self.options.wait_timeout
         while items:
-            items = [
-                i
-                for i in items
-                if i.resource is not None
-                and self._get(
-                    resource_path(
-                        i.resource.api_version,
-                        i.resource.plural,
-                        i.obj["metadata"].get("namespace"),
-                        i.obj["metadata"]["name"],
-                    )
-                )
-            ]
+            items = [i for i in items if i.resource is not None and self._get(_object_path(i.resource, i.obj))]
             if not items:
                 return
             if time.monotonic() + self.options.wait_sleep > deadline:
