@@ -1,4 +1,4 @@
-"""Apply 41 objects three ways on the local control plane and print the figures.
+"""Apply 41 objects three ways on the local node and print the figures.
 
 The set (from docs: 1 Namespace, 10 ConfigMaps, 10 Services, 10 Deployments, 10
 ClusterRoles) is applied, then re-applied unchanged, with:
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import yaml  # noqa: E402
-from local_control_plane import LocalControlPlane  # noqa: E402
+from localnode.node import LocalNode  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 
@@ -160,7 +160,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="re-apply runs per tool (median is printed)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="otel-bench-"))
-    plane = LocalControlPlane(work / "plane", audit=True)
+    plane = LocalNode(work / "node", audit=True)
     try:
         plane.start()
         env = {
@@ -197,7 +197,7 @@ def main() -> int:
             if tool == "kubectl":
                 started = time.monotonic()
                 done = subprocess.run(
-                    [shutil.which("kubectl") or "kubectl", "apply", "--server-side", "-f", str(files["kubectl"])],
+                    [plane.kubectl, "apply", "--server-side", "-f", str(files["kubectl"])],
                     env=dict(os.environ, **env),
                     capture_output=True,
                     text=True,
@@ -232,7 +232,7 @@ def main() -> int:
             "kcore": "kubernetes.core.k8s (ssa)",
             "kubectl": "kubectl apply --server-side",
         }
-        print(f"41 objects on kube-apiserver 1.20.2 (local control plane), re-apply median of {args.repeat}\n")
+        print(f"41 objects on the local node (Kubernetes 1.34), re-apply median of {args.repeat}\n")
         print(f"{'tool':30} {'first':>8} {'re-apply':>9} {'req/obj':>8}  re-apply requests        changed")
         for tool, fig in figures.items():
             total = sum(fig["reapply_requests"].values())

@@ -1,21 +1,24 @@
-"""Integration fixtures: a REAL kube-apiserver 1.20.2 + etcd + controller-manager.
+"""Integration fixtures: a REAL single-node Kubernetes 1.34 cluster (tools/local_node.py).
 
-The control plane is built from Debian's source on first use (minutes, cached in
-~/.cache) and started once per test session on free loopback ports. When it cannot be
-built or started the tests ERROR with the reason: they are never skipped.
+The node (control plane, kubelet, containerd, kube-proxy, CoreDNS) is built from the Go
+module proxy on first use (minutes, cached in ~/.cache) and started once per test session,
+then stopped, and the session fails if the machine is not left as it was. When the node
+cannot be built or started the tests ERROR with the reason: they are never skipped.
+
+OTEL_TEST_NODE=DIR runs the tests on a node already started with
+``tools/local_node.py up DIR`` (for quick iterations; it is left running).
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 import signal
 import sys
-import time
 import uuid
 
 import pytest
-from local_control_plane import ControlPlaneError, LocalControlPlane
+from localnode.gobuild import BuildError
+from localnode.node import LocalNode, NodeError, leftovers
 from playbook import run_tasks
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
@@ -23,25 +26,33 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 
 @pytest.fixture(scope="session")
-def control_plane(tmp_path_factory):
-    # SIGTERM (a CI timeout) becomes a normal exit, so that this fixture's finalizer runs.
+def node(tmp_path_factory):
+    # SIGTERM (a CI timeout) becomes a normal exit, so that this fixture's finalizer runs; a
+    # SIGKILL is handled by the node's keeper process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    plane = LocalControlPlane(tmp_path_factory.mktemp("control-plane"), tied_to_parent=True)
+    if os.environ.get("OTEL_TEST_NODE"):
+        running = LocalNode(os.environ["OTEL_TEST_NODE"])
+        assert running.running(), f"OTEL_TEST_NODE={running.dir}: no node is running there"
+        yield running
+        return
+    local = LocalNode(tmp_path_factory.mktemp("node"), tied_to_parent=True)
     try:
-        plane.start()
-    except ControlPlaneError as error:
-        plane.stop()
-        pytest.fail(f"the local control plane could not start, so no integration test can run: {error}")
-    yield plane
-    plane.stop()
+        local.start()
+    except (NodeError, BuildError) as error:
+        local.stop()
+        pytest.fail(f"the local node could not start, so no integration test can run: {error}")
+    yield local
+    local.stop()
+    left = leftovers()
+    assert not left, f"the local node left these behind: {left}"
 
 
 class Cluster:
     """Direct API access for assertions, and a way to run tasks against the cluster."""
 
-    def __init__(self, plane: LocalControlPlane, cache_dir: str):
-        self.plane = plane
-        self.kubeconfig = str(plane.admin_kubeconfig)
+    def __init__(self, node: LocalNode, cache_dir: str):
+        self.node = node
+        self.kubeconfig = str(node.admin_kubeconfig)
         self.env = {"K8S_AUTH_KUBECONFIG": self.kubeconfig, "XDG_CACHE_HOME": cache_dir}
         self.client = KubeClient(resolve_connection({"kubeconfig": self.kubeconfig}))
 
@@ -58,51 +69,6 @@ class Cluster:
 
     def request(self, method: str, path: str, body=None, content_type="application/json", query=None):
         return self.client.request(method, path, query, body, content_type).data
-
-    def make_pods_ready(self, namespace: str, labels: dict, count: int = 1, timeout: float = 30.0) -> None:
-        """Stand-in for the kubelet, which this control plane lacks: mark the Pods that the real
-        controllers created as Running and Ready. The ReplicaSet/DaemonSet/StatefulSet and
-        Deployment controllers then report the workload available, as they would on a cluster."""
-        selector = ",".join(f"{k}={v}" for k, v in labels.items())
-        deadline = time.monotonic() + timeout
-        pods = []
-        while time.monotonic() < deadline:
-            pods = self.client.request(
-                "GET", f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": selector}
-            ).data.get("items", [])
-            if len(pods) >= count:
-                break
-            time.sleep(0.3)
-        assert len(pods) >= count, f"only {len(pods)} pods with {selector} appeared in {namespace}"
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for pod in pods:
-            containers = [
-                {
-                    "name": c["name"],
-                    "image": c["image"],
-                    "imageID": "",
-                    "ready": True,
-                    "restartCount": 0,
-                    "started": True,
-                    "state": {"running": {"startedAt": now}},
-                }
-                for c in pod["spec"]["containers"]
-            ]
-            status = {
-                "phase": "Running",
-                "startTime": now,
-                "containerStatuses": containers,
-                "conditions": [
-                    {"type": t, "status": "True", "lastTransitionTime": now}
-                    for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
-                ],
-            }
-            self.request(
-                "PATCH",
-                f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}/status",
-                {"status": status},
-                "application/merge-patch+json",
-            )
 
     def can(
         self,
@@ -130,8 +96,8 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def cluster(control_plane, tmp_path_factory) -> Cluster:
-    return Cluster(control_plane, str(tmp_path_factory.mktemp("cache")))
+def cluster(node, tmp_path_factory) -> Cluster:
+    return Cluster(node, str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

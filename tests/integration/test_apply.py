@@ -1,4 +1,4 @@
-"""otel.kubernetes.apply through ansible-playbook against a real kube-apiserver 1.20.2."""
+"""otel.kubernetes.apply through ansible-playbook on the local node (a real Kubernetes 1.34 with a kubelet)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 import yaml
 
 SECRET_VALUE = "c3VwZXItc2VjcmV0LXBhc3N3b3Jk"  # base64 of a made-up password
+BUSYBOX = "otel-local.test/busybox:1.35"  # built and imported by the local node
+WAIT_FOREVER = ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do /bin/busybox sleep 1; done"]
 
 
 def cm(namespace: str, name: str = "settings", **data) -> dict:
@@ -19,7 +21,7 @@ def cm(namespace: str, name: str = "settings", **data) -> dict:
     }
 
 
-def deployment(namespace: str, name: str = "web", replicas: int = 1, image: str = "registry.example/web:1") -> dict:
+def deployment(namespace: str, name: str = "web", replicas: int = 1, image: str = BUSYBOX) -> dict:
     labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
@@ -32,7 +34,12 @@ def deployment(namespace: str, name: str = "web", replicas: int = 1, image: str 
                 "metadata": {"labels": labels},
                 "spec": {
                     "containers": [
-                        {"name": "web", "image": image, "ports": [{"containerPort": 8080, "protocol": "TCP"}]}
+                        {
+                            "name": "web",
+                            "image": image,
+                            "command": WAIT_FOREVER,
+                            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                        }
                     ]
                 },
             },
@@ -242,15 +249,16 @@ def test_secret_values_never_shown(cluster, namespace):
 
 
 def test_wait_times_out_naming_the_workload_then_succeeds(cluster, namespace):
-    # No kubelet runs here: the Deployment never becomes available by itself.
-    run = cluster.run([apply(deployment(namespace, "slow"), wait=True, wait_timeout=3)])
+    # An image the node cannot pull: the Deployment never becomes available.
+    run = cluster.run([apply(deployment(namespace, "slow", image="registry.example/web:1"), wait=True, wait_timeout=3)])
     assert run.rc != 0
     assert f"Deployment {namespace}/slow" in run.last["msg"]
     assert "0/1 replicas" in run.last["msg"]
-    # Stand-in for the kubelet: the Pods the controllers created become Running and Ready.
-    cluster.make_pods_ready(namespace, {"app": "slow"})
-    ok = cluster.run([apply(deployment(namespace, "slow"), wait=True, wait_timeout=30)])
+    # The image fixed: the kubelet starts the new Pod and the wait sees the rollout finish.
+    ok = cluster.run([apply(deployment(namespace, "slow"), wait=True, wait_timeout=60)])
     assert ok.rc == 0, ok.last.get("msg")
+    pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+    assert any(p["status"].get("phase") == "Running" for p in pods)
 
 
 def test_wait_condition(cluster, namespace):
@@ -282,36 +290,36 @@ def test_src_file_and_k8s_auth_environment(cluster, namespace, tmp_path):
 
 def test_wrong_credentials_and_unprivileged_user(cluster, namespace, tmp_path):
     # A client certificate from a CA the API server does not trust: 401.
-    from local_control_plane import _pki
+    from localnode.pki import Pki
 
-    stranger = _pki(tmp_path / "stranger")
+    stranger = Pki(tmp_path / "stranger")
+    stranger.create_ca()
+    stranger_cert, stranger_key = stranger.issue("admin", "otel-admin", "system:masters")
     env = {
         "K8S_AUTH_KUBECONFIG": "",
-        "K8S_AUTH_HOST": cluster.plane.server,
-        "K8S_AUTH_CA_CERT": str(cluster.plane.dir / "pki" / "ca.crt"),
-        "K8S_AUTH_CLIENT_CERT": str(stranger["admin_cert"]),
-        "K8S_AUTH_CLIENT_KEY": str(stranger["admin_key"]),
+        "K8S_AUTH_HOST": cluster.node.server,
+        "K8S_AUTH_CA_CERT": str(cluster.node.pki.ca_cert),
+        "K8S_AUTH_CLIENT_CERT": str(stranger_cert),
+        "K8S_AUTH_CLIENT_KEY": str(stranger_key),
     }
     run = cluster.run([apply(cm(namespace))], env=env)
     assert run.rc != 0
     assert "401" in run.last["msg"] and "credentials" in run.last["msg"]
 
-    user = cluster.run(
-        [apply(cm(namespace, "denied"))], env={"K8S_AUTH_KUBECONFIG": str(cluster.plane.user_kubeconfig)}
-    )
+    user = cluster.run([apply(cm(namespace, "denied"))], env={"K8S_AUTH_KUBECONFIG": str(cluster.node.user_kubeconfig)})
     assert user.rc != 0
     assert "403" in user.last["msg"] and "otel-unprivileged" in user.last["msg"]
     assert cluster.get(f"/api/v1/namespaces/{namespace}/configmaps/denied") is None
 
 
 def test_api_server_restart_inside_retry_window(cluster, namespace):
-    cluster.plane.stop_apiserver()
+    cluster.node.stop_apiserver()
     try:
         process = cluster.run([apply(cm(namespace, "after-restart"), retry_timeout=60)], background=True)
         time.sleep(4)
         assert process.poll() is None, "the task gave up while the API server was down"
     finally:
-        cluster.plane.start_apiserver()
+        cluster.node.start_apiserver()
     from playbook import finish
 
     run = finish(process)
@@ -321,11 +329,11 @@ def test_api_server_restart_inside_retry_window(cluster, namespace):
 
 
 def test_api_server_down_beyond_retry_window(cluster, namespace):
-    cluster.plane.stop_apiserver()
+    cluster.node.stop_apiserver()
     try:
         run = cluster.run([apply(cm(namespace), retry_timeout=2)])
     finally:
-        cluster.plane.start_apiserver()
+        cluster.node.start_apiserver()
     assert run.rc != 0
     assert "cannot reach the Kubernetes API server" in run.last["msg"]
 

@@ -1,4 +1,4 @@
-"""otel.kubernetes.certs through ansible-playbook against a real kube-apiserver 1.20.2."""
+"""otel.kubernetes.certs through ansible-playbook on the local node (a real Kubernetes 1.34)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""otel.kubernetes.collector and collector_config through ansible-playbook, against a real kube-apiserver 1.20.2.
+"""otel.kubernetes.collector and collector_config through ansible-playbook, on the local node (Kubernetes 1.34).
 
 The OpenTelemetryCollector CRD installed here is the test fixture
 tests/fixtures/crds/opentelemetrycollectors.yaml (written for the operator's documented
-API: the operator's own CRDs do not install on 1.20). No operator runs on this control
-plane, so no collector workload ever appears by itself: the wait tests say how they
-stand in for the operator.
+API): the Go module proxy refuses the operator's module, so neither its CRDs nor the
+operator itself can be had on these machines. No operator runs, so no collector workload
+appears by itself: the wait tests say how they stand in for the operator.
 """
 
 from __future__ import annotations
@@ -346,8 +346,8 @@ def test_wait_times_out_naming_the_workload_without_an_operator(cluster, crd, na
 def test_wait_for_the_operator_workload(cluster, crd, namespace):
     """Test double of the operator: this test creates the DaemonSet the operator would create.
 
-    With no nodes in this control plane the DaemonSet controller reports it rolled out
-    (0 of 0 pods) once it has observed it; that is the readiness this wait needs.
+    Its Pod (a shell that waits, not a collector: the operator would give it the config)
+    really runs on the node, and the wait sees the DaemonSet rolled out.
     """
     labels = {"app.kubernetes.io/name": "agent-collector"}
     daemonset = {
@@ -359,7 +359,13 @@ def test_wait_for_the_operator_workload(cluster, crd, namespace):
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "containers": [{"name": "otc-container", "image": f"{GHCR}/opentelemetry-collector-k8s:0.159.0"}]
+                    "containers": [
+                        {
+                            "name": "otc-container",
+                            "image": "otel-local.test/busybox:1.35",
+                            "command": ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
+                        }
+                    ]
                 },
             },
         },

@@ -1,8 +1,9 @@
-"""otel.kubernetes.instrumentation through ansible-playbook against a real kube-apiserver 1.20.2.
+"""otel.kubernetes.instrumentation through ansible-playbook on the local node (a real Kubernetes 1.34).
 
 The Instrumentation kind comes from tests/fixtures/crds/instrumentations.yaml, a test
-fixture written for the operator's documented API (the operator's CRDs do not install on
-1.20). There is no operator here: the tests check what is stored, not what gets injected.
+fixture written for the operator's documented API (the Go module proxy refuses the
+operator's module: its CRDs and the operator cannot be had here). There is no operator here:
+the tests check what is stored, not what gets injected.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def deployment(namespace: str, name: str = "web") -> dict:
                     "containers": [
                         {
                             "name": "web",
-                            "image": "registry.example/web:1",
+                            "image": "otel-local.test/busybox:1.35",
+                            "command": ["/bin/busybox", "sleep", "3600"],
                             "ports": [{"containerPort": 8080, "protocol": "TCP"}],
                         }
                     ]

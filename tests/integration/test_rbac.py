@@ -1,4 +1,4 @@
-"""otel.kubernetes.rbac through ansible-playbook against a real kube-apiserver 1.20.2.
+"""otel.kubernetes.rbac through ansible-playbook on the local node (a real Kubernetes 1.34).
 
 The proofs are SubjectAccessReviews: the API server's own RBAC authorizer says what the
 collector's service account may and may not do once the rendered objects are applied.

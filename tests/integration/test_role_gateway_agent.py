@@ -1,12 +1,12 @@
-"""The otel_certificates, otel_gateway and otel_agent roles through ansible-playbook, against a real
-kube-apiserver 1.20.2.
+"""The otel_certificates, otel_gateway and otel_agent roles through ansible-playbook, on the local
+node (Kubernetes 1.34).
 
 The OpenTelemetryCollector and Instrumentation CRDs are the test fixtures of
-tests/fixtures/crds (the operator's own CRDs do not install on 1.20), and so are the
-ServiceMonitor and PrometheusRule CRDs (monitoring.coreos.com.yaml). No operator and no
-Prometheus Operator run here: the tests check what the roles store in the API server, and
-RBAC with SubjectAccessReviews. No pod ever runs on this control plane, so the roles' wait
-stays off (their default).
+tests/fixtures/crds (the Go module proxy refuses the operator's module: neither its CRDs nor
+the operator can be had here), and so are the ServiceMonitor and PrometheusRule CRDs
+(monitoring.coreos.com.yaml). No operator and no Prometheus Operator run here: the tests check
+what the roles store in the API server, and RBAC with SubjectAccessReviews. With no operator
+no collector workload appears, so the roles' wait stays off (their default).
 
 Every test uses namespaces of its own (never `observability`) and its own ClusterRole name,
 so that the tests do not depend on each other.

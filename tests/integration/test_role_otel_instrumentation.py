@@ -1,9 +1,10 @@
-"""The otel.kubernetes.otel_instrumentation role through ansible-playbook against a real kube-apiserver 1.20.2.
+"""The otel.kubernetes.otel_instrumentation role through ansible-playbook on the local node (a real Kubernetes 1.34).
 
 The Instrumentation kind comes from tests/fixtures/crds/instrumentations.yaml, a test
-fixture written for the operator's documented API (the operator's CRDs do not install on
-1.20), installed with otel.kubernetes.apply as users install anything. No operator runs
-here: the tests check what is stored, not what would be injected.
+fixture written for the operator's documented API (the Go module proxy refuses the
+operator's module: its CRDs and the operator cannot be had here), installed with
+otel.kubernetes.apply as users install anything. No operator runs here: the tests check what
+is stored, not what would be injected.
 """
 
 from __future__ import annotations
@@ -137,7 +138,15 @@ def test_workloads_and_refused_settings(cluster, instrumentation_kind):
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "web", "image": "registry.example/web:1"}]},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "otel-local.test/busybox:1.35",
+                            "command": ["/bin/busybox", "sleep", "3600"],
+                        }
+                    ]
+                },
             },
         },
     }

@@ -1,26 +1,34 @@
-"""playbooks/site.yml and render.yml on a FRESH local control plane of their own."""
+"""playbooks/site.yml and render.yml on the local node, cleared first of everything this project made."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+import time
 
 import pytest
 import yaml
-from local_control_plane import LocalControlPlane
 from playbook import ROOT, run_playbook
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
 
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+OUR_GROUPS = ("opentelemetry.io", "monitoring.coreos.com", "cert-manager.io")
+
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """A cluster on which nothing of this project was ever applied."""
-    plane = LocalControlPlane(tmp_path_factory.mktemp("fresh-plane"), tied_to_parent=True)
-    plane.start()
-    yield plane
-    plane.stop()
+def fresh(cluster):
+    """The node with nothing of this project on it: uninstall.yml, then what other tests added by hand."""
+    run = site(cluster.node, playbook="uninstall.yml")
+    assert run.rc == 0, [t for t in run.tasks if t.get("failed")][:1] or run.stderr[-3000:]
+    ours = [c["metadata"]["name"] for c in cluster.get(CRDS)["items"] if c["spec"]["group"] in OUR_GROUPS]
+    for name in ours:
+        cluster.request("DELETE", f"{CRDS}/{name}")
+    deadline = time.monotonic() + 120
+    while any(cluster.get(f"{CRDS}/{name}") for name in ours):
+        assert time.monotonic() < deadline, f"CRDs still there: {ours}"
+        time.sleep(0.5)
+    return cluster.node
 
 
 def exists(plane, path: str) -> bool:
@@ -69,8 +77,7 @@ def test_render_output_applies_with_kubectl_server_dry_run(fresh, tmp_path):
     kinds = {f.name.split("-")[1] for f in files}
     assert {"opentelemetrycollector", "instrumentation", "customresourcedefinition"} <= kinds
     assert "secret" not in kinds  # TLS is rendered as cert-manager objects: no private key in Git
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is needed for this test (Debian: kubernetes-client)"
+    kubectl = fresh.kubectl  # the node's own, same version as the API server
     # cert-manager is not installed here: its objects are checked by the modules, not by this server.
     applicable = [f for f in files if not yaml.safe_load(f.read_text())["apiVersion"].startswith("cert-manager.io/")]
     # --force-conflicts: after the converge test, site.yml's field manager owns these objects with the

@@ -1,0 +1,304 @@
+"""OpenTelemetry Collector binaries and images, built here with the Collector Builder (OCB).
+
+Release 0.159.0: OCB ``go.opentelemetry.io/collector/cmd/builder`` v0.159.0, core component
+modules v0.159.0, confmap providers v1.65.0 (the "stable" line of the same release), contrib
+modules v0.159.0. The module lists below were written from the component lists of the
+releases manifests (distributions/otelcol-k8s and otelcol-contrib) at tag v0.159.0; module
+paths keep their old names (``hostmetricsreceiver``) while the component TYPES are snake_case
+(``host_metrics``) with the old names accepted as aliases.
+
+* ``otelcol-k8s``: every component of the otelcol-k8s distribution (15 receivers, 22
+  processors, 7 exporters, 9 connectors, 16 extensions), build tag ``grpcnotrace`` and
+  ``-s -w`` as upstream, CGO off. No prometheus / prometheusremotewrite exporter (neither
+  has the real otelcol-k8s).
+* ``otelcol-contrib``: the same plus the prometheus and prometheusremotewrite exporters; the
+  other ~200 contrib components are left out (build time), so this is NOT the full contrib.
+* ``telemetrygen`` v0.159.0 (``go install`` works: its go.mod has no replace lines).
+
+Images, as the upstream Dockerfiles make them (FROM scratch + CA bundle, user 10001:10001):
+``.../opentelemetry-collector-k8s:0.159.0`` entrypoint ``/otelcol-k8s`` (no CMD upstream),
+``.../opentelemetry-collector-contrib:0.159.0`` entrypoint ``/otelcol-contrib`` (upstream
+also has ``CMD --config /etc/otelcol-contrib/config.yaml``; images.py clears CMD, so a pod
+must pass ``--config``, as the operator and the Helm chart do), and
+``ghcr.io/open-telemetry/opentelemetry-collector-contrib/telemetrygen:v0.159.0`` (the
+contrib repository tags images with the git tag, ``v`` included) entrypoint ``/telemetrygen``.
+
+A module the proxy does not serve is dropped and named in ``missing`` with go's error.
+Cold build times on 2 shared cores: see BUILD_TIMES (measured), or ``seconds`` returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import yaml
+
+from .gobuild import BuildError, cache_root, cached_outputs, go_env, log, run_logged
+from .images import build_image
+
+VERSION = "0.159.0"
+STABLE = "1.65.0"  # confmap providers: the v1 modules released with 0.159.0
+BUILD_REVISION = 1  # bump when the recipe changes: the cached outputs are rebuilt
+CORE = "go.opentelemetry.io/collector"
+CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+GHCR = "ghcr.io/open-telemetry"
+IMAGES = {
+    "k8s": f"{GHCR}/opentelemetry-collector-releases/opentelemetry-collector-k8s:{VERSION}",
+    "contrib": f"{GHCR}/opentelemetry-collector-releases/opentelemetry-collector-contrib:{VERSION}",
+    "telemetrygen": f"{GHCR}/opentelemetry-collector-contrib/telemetrygen:v{VERSION}",
+}
+USER = "10001:10001"  # USER_UID/USER_GID of the upstream Dockerfiles
+
+# Module paths, "core/..." or "contrib/...", per kind: the otelcol-k8s component set.
+K8S_MODULES = {
+    "receivers": """core/receiver/otlpreceiver contrib/receiver/filelogreceiver
+        contrib/receiver/fluentforwardreceiver contrib/receiver/hostmetricsreceiver
+        contrib/receiver/httpcheckreceiver contrib/receiver/jaegerreceiver contrib/receiver/journaldreceiver
+        contrib/receiver/k8sclusterreceiver contrib/receiver/k8seventsreceiver contrib/receiver/k8sobjectsreceiver
+        contrib/receiver/kubeletstatsreceiver contrib/receiver/otelarrowreceiver contrib/receiver/prometheusreceiver
+        contrib/receiver/receivercreator contrib/receiver/zipkinreceiver""",
+    "processors": """core/processor/batchprocessor core/processor/memorylimiterprocessor
+        contrib/processor/attributesprocessor contrib/processor/cumulativetodeltaprocessor
+        contrib/processor/deltatocumulativeprocessor contrib/processor/deltatorateprocessor
+        contrib/processor/drainprocessor contrib/processor/filterprocessor contrib/processor/groupbyattrsprocessor
+        contrib/processor/groupbytraceprocessor contrib/processor/intervalprocessor
+        contrib/processor/k8sattributesprocessor contrib/processor/logdedupprocessor
+        contrib/processor/metricsgenerationprocessor contrib/processor/metricstransformprocessor
+        contrib/processor/probabilisticsamplerprocessor contrib/processor/redactionprocessor
+        contrib/processor/remotetapprocessor contrib/processor/resourcedetectionprocessor
+        contrib/processor/resourceprocessor contrib/processor/tailsamplingprocessor
+        contrib/processor/transformprocessor""",
+    "exporters": """core/exporter/debugexporter core/exporter/nopexporter core/exporter/otlpexporter
+        core/exporter/otlphttpexporter contrib/exporter/fileexporter contrib/exporter/loadbalancingexporter
+        contrib/exporter/otelarrowexporter""",
+    "connectors": """core/connector/forwardconnector contrib/connector/countconnector
+        contrib/connector/exceptionsconnector contrib/connector/failoverconnector contrib/connector/otlpjsonconnector
+        contrib/connector/roundrobinconnector contrib/connector/routingconnector
+        contrib/connector/servicegraphconnector contrib/connector/spanmetricsconnector""",
+    "extensions": """core/extension/zpagesextension contrib/extension/ackextension
+        contrib/extension/basicauthextension contrib/extension/bearertokenauthextension
+        contrib/extension/cgroupruntimeextension contrib/extension/headerssetterextension
+        contrib/extension/healthcheckextension contrib/extension/httpforwarderextension
+        contrib/extension/oauth2clientauthextension contrib/extension/observer/hostobserver
+        contrib/extension/observer/k8sobserver contrib/extension/oidcauthextension contrib/extension/opampextension
+        contrib/extension/pprofextension contrib/extension/storage/filestorage contrib/extension/k8sleaderelector""",
+}
+CONTRIB_EXTRA = {"exporters": "contrib/exporter/prometheusexporter contrib/exporter/prometheusremotewriteexporter"}
+PROVIDERS = "envprovider fileprovider httpprovider httpsprovider yamlprovider"
+
+
+def _modules(spec: dict) -> dict:
+    """{kind: ["full/module/path vX.Y.Z", ...]} from the short lists above."""
+    prefix = {"core": CORE, "contrib": CONTRIB}
+    out = {}
+    for kind, text in spec.items():
+        out[kind] = [f"{prefix[m.split('/', 1)[0]]}/{m.split('/', 1)[1]} v{VERSION}" for m in text.split()]
+    return out
+
+
+def distribution_modules() -> dict:
+    """{"k8s": {kind: [gomod]}, "contrib": {kind: [gomod]}}."""
+    k8s = _modules(K8S_MODULES)
+    contrib = {kind: k8s[kind] + _modules(CONTRIB_EXTRA).get(kind, []) for kind in k8s}
+    return {"k8s": k8s, "contrib": contrib}
+
+
+def _digest(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _bin_dir(name: str) -> Path:
+    return cache_root() / "bin" / f"collector-v{VERSION}-r{BUILD_REVISION}" / name
+
+
+def _absent(modules: list, env: dict, logfile: Path) -> dict:
+    """Ask the proxy for every module at once (downloading them): {module: go's error} for the absent."""
+    answer = subprocess.run(
+        ["go", "mod", "download", "-json", *(m.replace(" ", "@") for m in modules)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cache_root(),
+    )
+    with open(logfile, "a") as out:
+        out.write(answer.stdout + answer.stderr)
+    decoder, text, index, errors = json.JSONDecoder(), answer.stdout.strip(), 0, {}
+    while index < len(text):
+        item, index = decoder.raw_decode(text, index)
+        errors[f"{item['Path']} {item.get('Version', '')}"] = item.get("Error")
+        index = len(text) - len(text[index:].lstrip())
+    return {m: errors.get(m, "not answered by go mod download") for m in modules if errors.get(m, "?")}
+
+
+def _install(step: str, package: str, gobin: Path, logfile: Path, times: dict) -> None:
+    times[step] = run_logged(
+        step, ["go", "install", "-ldflags=-s -w", f"{package}@v{VERSION}"], logfile, env=go_env(GOBIN=str(gobin))
+    )
+
+
+def _ocb() -> Path:
+    def build(staging: Path) -> None:
+        times = {}
+        _install(f"ocb v{VERSION}: go install", f"{CORE}/cmd/builder", staging, staging / "build.log", times)
+        (staging / "build.json").write_text(json.dumps({"seconds": times}))
+
+    return cached_outputs(_bin_dir("ocb"), ("builder", "build.json"), build) / "builder"
+
+
+def _proxy_env() -> dict:
+    """go_env() without the ``direct`` fallback: there is no network but the proxy, and its
+    answer ("404 Not Found") says more than a failed ``git ls-remote``."""
+    return go_env(GOPROXY=os.environ.get("GOPROXY", "https://proxy.golang.org"))
+
+
+def _unresolved(text: str, modules: list) -> dict:
+    """{component gomod: error} from ``go mod tidy -e`` import chains ("go: X imports / pkg ...: error")."""
+    found, lines = {}, text.splitlines()
+    for index, line in enumerate(lines):
+        if not re.match(r"^go: \S+ imports$", line) or index + 1 >= len(lines):
+            continue
+        package = lines[index + 1].strip().split(" ")[0].rstrip(":")
+        chain = []
+        for follow in lines[index + 1 :]:
+            if not follow.startswith("\t"):
+                break
+            chain.append(follow.strip())
+        owner = next((m for m in modules if package == m.split()[0] or package.startswith(m.split()[0] + "/")), None)
+        if owner:
+            found.setdefault(owner, " ".join(chain[1:] or chain))
+    return found
+
+
+def _manifest(name: str, work: Path, modules: dict) -> dict:
+    binary = f"otelcol-{name}"
+    return {
+        "dist": {
+            "module": f"otelk8s.local/{binary}",
+            "name": binary,
+            "description": f"{binary} {VERSION} built by otel.kubernetes' local node",
+            "version": VERSION,
+            "output_path": str(work / "src"),
+            "build_tags": "grpcnotrace",
+        },
+        **{kind: [{"gomod": m} for m in mods] for kind, mods in modules.items() if mods},
+        "providers": [{"gomod": f"{CORE}/confmap/provider/{p} v{STABLE}"} for p in PROVIDERS.split()],
+    }
+
+
+def _collector(name: str, modules: dict) -> Path:
+    """Build otelcol-<name> from ``modules``; its folder holds the binary and build.json.
+
+    A component whose module, or a module it imports, the proxy does not serve is dropped
+    (and named in build.json's ``missing``): the proxy is asked for the component modules
+    first, then ``go mod tidy -e`` names the import chains it could not resolve.
+    """
+    binary = f"otelcol-{name}"
+    target = _bin_dir(f"{name}-{_digest(modules)}")
+
+    def build(staging: Path) -> None:
+        ocb, env, times = _ocb(), _proxy_env(), {}
+        work = cache_root() / "build" / f"collector-v{VERSION}" / name
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        logfile = staging / "build.log"
+        started = time.monotonic()
+        everything = [m for kind in modules.values() for m in kind]
+        missing = _absent(everything, env, logfile)
+        times[f"{name}: ask the proxy"] = time.monotonic() - started
+        started = time.monotonic()
+        for attempt in range(1, 6):
+            kept = {kind: [m for m in mods if m not in missing] for kind, mods in modules.items()}
+            (work / "manifest.yaml").write_text(yaml.safe_dump(_manifest(name, work, kept), sort_keys=False))
+            try:
+                run_logged(
+                    f"{name}: generate sources and resolve modules (ocb, pass {attempt})",
+                    [ocb, "--config", work / "manifest.yaml", "--skip-compilation"],
+                    logfile,
+                    cwd=work,
+                    env=env,
+                )
+                break
+            except BuildError:
+                pass  # go mod tidy failed: its -e form names every import chain the proxy cannot serve
+            tidy = subprocess.run(
+                ["go", "mod", "tidy", "-e"], cwd=work / "src", env=env, capture_output=True, text=True
+            )
+            with open(logfile, "a") as out:
+                out.write(tidy.stdout + tidy.stderr)
+            broken = _unresolved(tidy.stderr, everything)
+            if not broken:
+                raise BuildError(f"{name}: go mod tidy failed for no missing module; see {logfile}")
+            for module, error in broken.items():
+                log(f"{name}: dropping {module}: {error}")
+            missing.update(broken)
+        else:
+            raise BuildError(f"{name}: modules still unresolved after 5 passes; see {logfile}")
+        times[f"{name}: generate and resolve (ocb, go mod tidy)"] = time.monotonic() - started
+        times[f"{name}: compile"] = run_logged(
+            f"{name}: compile {binary} (cold: many minutes on 2 cores)",
+            ["go", "build", "-ldflags=-s -w", "-tags", "grpcnotrace", "-o", staging / binary, "."],
+            logfile,
+            cwd=work / "src",
+            env=env,
+        )
+        listing = subprocess.run([staging / binary, "components"], capture_output=True, text=True, check=True).stdout
+        parsed = yaml.safe_load(listing)
+        components = {kind: sorted(c["name"] for c in parsed.get(kind) or []) for kind in modules}
+        (staging / "build.json").write_text(
+            json.dumps(
+                {
+                    "components": components,
+                    "missing": [{"module": m, "error": e} for m, e in missing.items()],
+                    "seconds": times,
+                },
+                indent=1,
+            )
+        )
+
+    return cached_outputs(target, (binary, "build.json"), build)
+
+
+def _telemetrygen() -> Path:
+    def build(staging: Path) -> None:
+        times = {}
+        _install("telemetrygen: go install", f"{CONTRIB}/cmd/telemetrygen", staging, staging / "build.log", times)
+        (staging / "build.json").write_text(json.dumps({"seconds": times}))
+
+    return cached_outputs(_bin_dir("telemetrygen"), ("telemetrygen", "build.json"), build)
+
+
+def build_collectors() -> dict:
+    """Build (once) otelcol-k8s, otelcol-contrib, telemetrygen and their images."""
+    result = {"binaries": {}, "images": {}, "components": {}, "missing": [], "seconds": {}}
+    folders = {name: _collector(name, mods) for name, mods in distribution_modules().items()}
+    folders["telemetrygen"] = _telemetrygen()
+    folders["ocb"] = _ocb().parent
+    for name, folder in folders.items():
+        facts = json.loads((folder / "build.json").read_text())
+        result["seconds"].update({k: round(v, 1) for k, v in facts["seconds"].items()})
+        if name in ("ocb",):
+            continue
+        binary = folder / ("telemetrygen" if name == "telemetrygen" else f"otelcol-{name}")
+        result["binaries"][name] = binary
+        if "components" in facts:
+            result["components"][name] = facts["components"]
+            result["missing"] += [dict(item, distribution=name) for item in facts["missing"]]
+        started = time.monotonic()
+        inside = f"/{binary.name}"
+        result["images"][IMAGES[name]] = build_image(
+            IMAGES[name], {inside: binary, str(CA_BUNDLE): CA_BUNDLE}, entrypoint=[inside], user=USER
+        )
+        took = time.monotonic() - started
+        if took > 1:
+            result["seconds"][f"image {name}"] = round(took, 1)
+            log(f"image {IMAGES[name]}: built in {took:.0f}s")
+    return result
