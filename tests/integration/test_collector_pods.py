@@ -1,0 +1,150 @@
+"""The collector images built here run what the collection renders, as real Pods on the node.
+
+The OpenTelemetry Operator cannot be had on these machines (the Go module proxy refuses its
+module), so nothing turns an OpenTelemetryCollector into Pods by itself. This test stands in
+for that one step, the operator's: it takes the gateway and agent resources the roles stored
+and runs each the way the operator does (the config in a ConfigMap mounted at
+/conf/collector.yaml, the resource's image, env, ports, volumes, service account and security
+settings; the headless Service the agent's loadbalancing exporter resolves). What it proves is
+the collection's part: the images it names exist with exactly those names, the real
+collector accepts its configuration, and the agent reaches the gateway over mTLS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = ROOT / "tests" / "fixtures" / "crds"
+ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
+
+
+def role_tasks(namespace: str) -> list:
+    return [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES]
+
+
+def settings(namespace: str) -> dict:
+    return {
+        "otel_certificates_namespace": namespace,
+        "otel_gateway_namespace": namespace,
+        "otel_agent_namespace": namespace,
+        "otel_agent_gateway_namespace": namespace,
+        "otel_agent_rbac_name": f"{namespace}-otel-agent",
+        # One gateway replica and small requests: the node has two cores for everything.
+        "otel_gateway_replicas": 1,
+        "otel_gateway_autoscaler": {},
+        "otel_gateway_resources": {"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
+        "otel_agent_resources": {"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
+    }
+
+
+def as_the_operator_runs_it(collector: dict) -> list:
+    """The workload, ConfigMap and Services the operator makes of an OpenTelemetryCollector."""
+    name, namespace = collector["metadata"]["name"], collector["metadata"]["namespace"]
+    spec = collector["spec"]
+    labels = {"app.kubernetes.io/instance": f"{namespace}.{name}", "app.kubernetes.io/component": "test-collector"}
+    container = {
+        "name": "otc-container",
+        "image": spec["image"],
+        "args": ["--config=/conf/collector.yaml"],
+        "env": spec.get("env", []),
+        "ports": [
+            {k: v for k, v in {"name": p["name"], "containerPort": p.get("targetPort", p["port"]),
+                                "hostPort": p.get("hostPort"), "protocol": p.get("protocol", "TCP")}.items() if v}
+            for p in spec.get("ports", [])
+        ],
+        "volumeMounts": [{"name": "otc-internal", "mountPath": "/conf"}, *spec.get("volumeMounts", [])],
+        "resources": spec.get("resources", {}),
+        "securityContext": spec.get("securityContext", {}),
+        "readinessProbe": {"httpGet": {"path": "/", "port": 13133}, "periodSeconds": 2},
+    }
+    pod = {
+        "serviceAccountName": spec.get("serviceAccount", "default"),
+        "securityContext": spec.get("podSecurityContext", {}),
+        "tolerations": spec.get("tolerations", []),
+        "containers": [container],
+        "volumes": [{"name": "otc-internal", "configMap": {"name": f"{name}-collector"}}, *spec.get("volumes", [])],
+        "terminationGracePeriodSeconds": 2,
+    }
+    kind = "DaemonSet" if spec["mode"] == "daemonset" else "Deployment"
+    workload = {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": f"{name}-collector", "namespace": namespace},
+        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}},
+    }
+    if kind == "Deployment":
+        workload["spec"]["replicas"] = spec.get("replicas", 1)
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"{name}-collector", "namespace": namespace},
+        "data": {"collector.yaml": yaml.safe_dump(spec["config"])},
+    }
+    otlp = [{"name": "otlp-grpc", "port": 4317}, {"name": "otlp-http", "port": 4318}]
+    services = [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": f"{name}-collector{suffix}", "namespace": namespace},
+            "spec": {"selector": labels, "ports": otlp, **({"clusterIP": "None"} if suffix else {})},
+        }
+        for suffix in ("", "-headless")
+    ]
+    return [config_map, *services, workload]
+
+
+@pytest.fixture(scope="module")
+def crds(cluster):
+    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
+    assert run.rc == 0, run.stdout[-3000:]
+
+
+def pods_of(cluster, namespace: str) -> list:
+    return cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+
+
+def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds):
+    namespace = "t-pods-" + uuid.uuid4().hex[:6]
+    run = cluster.run(role_tasks(namespace), vars=settings(namespace))
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    collectors = {
+        name: cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
+        for name in ("otel-gateway", "otel-agent")
+    }
+    images = {name: c["spec"]["image"] for name, c in collectors.items()}
+    assert images["otel-gateway"].endswith("/opentelemetry-collector-contrib:0.159.0"), images
+    assert images["otel-agent"].endswith("/opentelemetry-collector-k8s:0.159.0"), images
+    objects = [o for c in collectors.values() for o in as_the_operator_runs_it(c)]
+    cluster.node.kubectl_run(
+        "apply", "--server-side", "-f", "-", input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    )
+    waited = cluster.node.kubectl_run(
+        "-n", namespace, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s", check=False
+    )
+    pods = pods_of(cluster, namespace)
+    report = {
+        p["metadata"]["name"]: [
+            (s["image"], s["ready"], s["restartCount"], s.get("state")) for s in p["status"].get("containerStatuses", [])
+        ]
+        for p in pods
+    }
+    assert waited.returncode == 0, f"{waited.stderr}\n{json.dumps(report, indent=1)}"
+    assert len(pods) == 2
+    running = {s["image"] for p in pods for s in p["status"]["containerStatuses"] if s["ready"]}
+    assert running == set(images.values())
+    # The agent reaches the gateway over mTLS: the gateway's OTLP receiver logs no TLS refusal
+    # while the agent resolves its headless Service and holds a connection.
+    time.sleep(5)
+    gateway_pod = next(p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("otel-gateway"))
+    logs = cluster.node.kubectl_run("-n", namespace, "logs", gateway_pod).stdout
+    assert "Everything is ready" in logs, logs[-3000:]
+    assert "tls: " not in logs.lower(), logs[-3000:]
+    assert all(s["restartCount"] == 0 for p in pods_of(cluster, namespace) for s in p["status"]["containerStatuses"])
+    cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
