@@ -55,8 +55,16 @@ def as_the_operator_runs_it(collector: dict) -> list:
         "args": ["--config=/conf/collector.yaml"],
         "env": spec.get("env", []),
         "ports": [
-            {k: v for k, v in {"name": p["name"], "containerPort": p.get("targetPort", p["port"]),
-                                "hostPort": p.get("hostPort"), "protocol": p.get("protocol", "TCP")}.items() if v}
+            {
+                k: v
+                for k, v in {
+                    "name": p["name"],
+                    "containerPort": p.get("targetPort", p["port"]),
+                    "hostPort": p.get("hostPort"),
+                    "protocol": p.get("protocol", "TCP"),
+                }.items()
+                if v
+            }
             for p in spec.get("ports", [])
         ],
         "volumeMounts": [{"name": "otc-internal", "mountPath": "/conf"}, *spec.get("volumeMounts", [])],
@@ -123,7 +131,11 @@ def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds)
     assert images["otel-agent"].endswith("/opentelemetry-collector-k8s:0.159.0"), images
     objects = [o for c in collectors.values() for o in as_the_operator_runs_it(c)]
     cluster.node.kubectl_run(
-        "apply", "--server-side", "-f", "-", input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
     )
     waited = cluster.node.kubectl_run(
         "-n", namespace, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s", check=False
@@ -131,7 +143,8 @@ def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds)
     pods = pods_of(cluster, namespace)
     report = {
         p["metadata"]["name"]: [
-            (s["image"], s["ready"], s["restartCount"], s.get("state")) for s in p["status"].get("containerStatuses", [])
+            (s["image"], s["ready"], s["restartCount"], s.get("state"))
+            for s in p["status"].get("containerStatuses", [])
         ]
         for p in pods
     }

@@ -82,8 +82,8 @@ LABELS = {"k8s-app": "kube-dns"}
 
 
 def _main_go() -> str:
-    imports = "\n".join(f'\t_ "{MODULE}/plugin/{package}"' for _, package in PLUGINS)
-    directives = "\n".join(f'\t\t"{name}",' for name, _ in PLUGINS)
+    imports = "\n".join(f'\t_ "{MODULE}/plugin/{package}"' for _name, package in PLUGINS)
+    directives = "\n".join(f'\t\t"{name}",' for name, _package in PLUGINS)
     return f"""// Command coredns is CoreDNS with only the plugins the local test node's cluster DNS uses.
 package main
 
@@ -141,7 +141,7 @@ def build_coredns() -> dict:
         # One name a line; packages our plugins import register a few more (metadata, prometheus,
         # transfer), unusable since they are no directives. Forward must not be there at all.
         found = {line.strip().removeprefix("dns.") for line in listed.stdout.splitlines() if line.strip()}
-        wanted = {name for name, _ in PLUGINS}
+        wanted = {name for name, _package in PLUGINS}
         if listed.returncode != 0 or not wanted <= found or "forward" in found:
             raise BuildError(
                 f"coredns -plugins lists {sorted(found)} (exit {listed.returncode}); expected {sorted(wanted)}"
