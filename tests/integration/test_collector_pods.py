@@ -19,29 +19,26 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "tests" / "fixtures" / "crds"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 
 
-def role_tasks(namespace: str) -> list:
+def role_tasks() -> list:
     return [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES]
 
 
 def settings(namespace: str) -> dict:
-    return {
-        "otel_certificates_namespace": namespace,
-        "otel_gateway_namespace": namespace,
-        "otel_agent_namespace": namespace,
-        "otel_agent_gateway_namespace": namespace,
-        "otel_agent_rbac_name": f"{namespace}-otel-agent",
+    return pipeline_settings(
+        namespace,
         # One gateway replica and small requests: the node has two cores for everything.
-        "otel_gateway_replicas": 1,
-        "otel_gateway_autoscaler": {},
-        "otel_gateway_resources": {"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
-        "otel_agent_resources": {"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
-    }
+        otel_gateway_replicas=1,
+        otel_gateway_autoscaler={},
+        otel_gateway_resources={"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
+        otel_agent_resources={"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
+    )
 
 
 def as_the_operator_runs_it(collector: dict) -> list:
@@ -120,7 +117,7 @@ def pods_of(cluster, namespace: str) -> list:
 
 def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds):
     namespace = "t-pods-" + uuid.uuid4().hex[:6]
-    run = cluster.run(role_tasks(namespace), vars=settings(namespace))
+    run = cluster.run(role_tasks(), vars=settings(namespace))
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     collectors = {
         name: cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")

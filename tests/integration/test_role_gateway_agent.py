@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "tests" / "fixtures" / "crds"
@@ -54,16 +55,7 @@ def show(*names: str) -> list:
     return [{"name": f"show {name}", "ansible.builtin.debug": {"var": name}} for name in names]
 
 
-def settings(namespace: str, **more) -> dict:
-    """Role variables that put the whole pipeline into `namespace`."""
-    return {
-        "otel_certificates_namespace": namespace,
-        "otel_gateway_namespace": namespace,
-        "otel_agent_namespace": namespace,
-        "otel_agent_gateway_namespace": namespace,
-        "otel_agent_rbac_name": f"{namespace}-otel-agent",
-        **more,
-    }
+settings = pipeline_settings
 
 
 def fresh_namespace() -> str:
