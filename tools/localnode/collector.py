@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -166,7 +165,9 @@ def _ocb() -> Path:
 def _proxy_env() -> dict:
     """go_env() without the ``direct`` fallback: there is no network but the proxy, and its
     answer ("404 Not Found") says more than a failed ``git ls-remote``."""
-    return go_env(GOPROXY=os.environ.get("GOPROXY", "https://proxy.golang.org"))
+    configured = subprocess.run(["go", "env", "GOPROXY"], capture_output=True, text=True, check=True).stdout.strip()
+    proxies = [p for p in re.split(r"[,|]", configured) if p and p not in ("direct", "off")]
+    return go_env(GOPROXY=",".join(proxies) or configured)
 
 
 def _unresolved(text: str, modules: list) -> dict:
