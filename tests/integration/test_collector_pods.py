@@ -134,8 +134,17 @@ def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds)
         "-",
         input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
     )
+    # Rollouts, not `wait pod --all`: that sees only the Pods that exist when it starts, and the
+    # Deployment's Pod may not be created yet.
     waited = cluster.node.kubectl_run(
-        "-n", namespace, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s", check=False
+        "-n",
+        namespace,
+        "rollout",
+        "status",
+        "deployment/otel-gateway-collector",
+        "daemonset/otel-agent-collector",
+        "--timeout=120s",
+        check=False,
     )
     pods = pods_of(cluster, namespace)
     report = {
