@@ -51,7 +51,7 @@ def main(argv=None) -> int:
             print(f"export KUBECONFIG={node.admin_kubeconfig}")
         elif args.command == "down":
             LocalNode(args.dir).stop()
-            left = leftovers()
+            left = leftovers(args.dir)
             if left:
                 log("left behind: " + "; ".join(left))
                 return 1

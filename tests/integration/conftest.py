@@ -43,7 +43,7 @@ def node(tmp_path_factory):
         pytest.fail(f"the local node could not start, so no integration test can run: {error}")
     yield local
     local.stop()
-    left = leftovers()
+    left = leftovers(local.dir)
     assert not left, f"the local node left these behind: {left}"
 
 

@@ -83,8 +83,8 @@ def build_image(
             "--config.workingdir",
             workdir,
         ]
-        for index, part in enumerate(entrypoint):
-            config += ["--config.entrypoint", part] if index == 0 else ["--config.entrypoint", part]
+        for part in entrypoint:
+            config += ["--config.entrypoint", part]
         for item in env:
             config += ["--config.env", item]
         config += ["--clear=config.cmd"]

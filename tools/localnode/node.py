@@ -196,6 +196,11 @@ def _unmount(point: str) -> None:
     _libc.umount2(point.encode(), MNT_DETACH)
 
 
+def _declares_our_chain(line: str) -> bool:
+    """An iptables-save line declaring a KUBE-*, CNI-* or OTEL-* chain."""
+    return line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)
+
+
 # --------------------------------------------------------------------------- the node
 class LocalNode:
     """One real Kubernetes node whose state (PIDs, ports, recorded sysctls) lives in DIR."""
@@ -265,12 +270,9 @@ class LocalNode:
         self._spawn(label, self.state["commands"][label], env)
         self._wait_component(label)
 
-    def stop_component(self, label: str, sig: int = signal.SIGTERM) -> None:
+    def stop_component(self, label: str) -> None:
         pid = self.state.get("pids", {}).pop(label, None)
         if pid:
-            if sig == signal.SIGKILL:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
             _terminate(pid)
         self._save()
 
@@ -313,13 +315,16 @@ class LocalNode:
         except (urllib.error.URLError, OSError, ValueError) as error:
             return False, str(error)
 
+    def _fail_if_exited(self, label: str) -> None:
+        if not _pid_alive(self.state["pids"][label]):
+            tail = (self.dir / "logs" / f"{label}.log").read_text(errors="replace").splitlines()[-15:]
+            raise NodeError(f"{label} exited; last lines of its log:\n" + "\n".join(tail))
+
     def _wait_component(self, label: str, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         why = "no answer"
         while time.monotonic() < deadline:
-            if not _pid_alive(self.state["pids"][label]):
-                tail = (self.dir / "logs" / f"{label}.log").read_text(errors="replace").splitlines()[-15:]
-                raise NodeError(f"{label} exited at start; last lines of its log:\n" + "\n".join(tail))
+            self._fail_if_exited(label)
             ok, why = self._probe(label)
             if ok:
                 return
@@ -708,9 +713,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         why = "not registered"
         while time.monotonic() < deadline:
             for label in ("kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-                if not _pid_alive(self.state["pids"][label]):
-                    tail = (self.dir / "logs" / f"{label}.log").read_text(errors="replace").splitlines()[-15:]
-                    raise NodeError(f"{label} exited; last lines of its log:\n" + "\n".join(tail))
+                self._fail_if_exited(label)
             with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
                 node = self.api(f"/api/v1/nodes/{NODE_NAME}")
                 ready = [c for c in node["status"].get("conditions", []) if c["type"] == "Ready"]
@@ -777,8 +780,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             if MARKER.read_text().strip() == str(self.dir):
                 MARKER.unlink()
 
-    def _kill_pods(self) -> None:
-        """Every container process (the kubepods cgroups), then the containerd shims."""
+    @staticmethod
+    def _kill_pods() -> None:
+        """Every container process (the kubepods cgroups); the shims go in ``_clean_host``."""
         pods = Path("/sys/fs/cgroup/pids/kubepods")
         for _round in range(3):
             pids = set()
@@ -791,9 +795,6 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             if not pids:
                 break
             time.sleep(0.2)
-        for pid, argv in _processes():
-            if argv and argv[0].endswith("containerd-shim-runc-v2") and str(self.containerd_socket) in argv:
-                _terminate(pid, 2)
 
     def _clean_host(self) -> None:
         """What the node's components leave on the host, whether or not its state was saved."""
@@ -837,7 +838,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         kept = []
         for line in saved.stdout.splitlines():
             words = line.split()
-            if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES):
+            if _declares_our_chain(line):
                 continue
             if (
                 words
@@ -868,8 +869,8 @@ def keep(state_dir: str, parent: int) -> None:
         node.stop()
 
 
-def leftovers() -> list:
-    """What a node could leave on the host; empty after ``down``."""
+def leftovers(node_dir: str | os.PathLike | None = None) -> list:
+    """What a node could leave on the host (and in ``node_dir``, its state folder); empty after ``down``."""
     found = []
     for pid, argv in _processes():
         name = Path(argv[0]).name if argv else ""
@@ -877,17 +878,14 @@ def leftovers() -> list:
             ("otelcol", "manager")
         ):
             found.append(f"process {pid}: {' '.join(argv[:3])}")
-    found += [f"mount {p}" for p in _mounts_under("/run/netns", str(cache_root()))]
+    places = ["/run/netns", str(cache_root())] + ([str(Path(node_dir).resolve())] if node_dir else [])
+    found += [f"mount {p}" for p in _mounts_under(*places)]
     if Path("/run/netns").exists():
         found += [f"netns {p.name}" for p in Path("/run/netns").glob("cni-*")]
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         found.append(f"bridge {BRIDGE}")
     for binary in ("iptables", "ip6tables"):
         saved = _run([f"{binary}-save"], check=False).stdout
-        found += [
-            f"{binary} chain {line[1:].split()[0]}"
-            for line in saved.splitlines()
-            if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)
-        ]
+        found += [f"{binary} chain {line[1:].split()[0]}" for line in saved.splitlines() if _declares_our_chain(line)]
     found += [f"cgroup {p}" for p in Path("/sys/fs/cgroup").glob("*/kubepods")]
     return found
