@@ -3,8 +3,10 @@
 """Lint an OpenTelemetry Collector configuration before it reaches a cluster. Pure.
 
 Errors are what the collector (or the pod) would die of: a pipeline naming a component
-that is not defined, a component the image does not contain, a memory_limiter set at or
-above the container's memory limit, wrong types. Warnings are what runs but loses data
+that is not defined, a component type the image does not contain (misspelled ones
+included), a memory_limiter set at or above the container's memory limit, wrong types,
+and the settings the collector refuses in its common components (unknown keys, missing
+required fields, unknown tail-sampling policy types: ``collector_settings``). Warnings are what runs but loses data
 or money: processor order, tail sampling behind a load balancer that ignores trace IDs,
 a DaemonSet agent that watches every pod of the cluster, internal metrics on localhost.
 
@@ -17,6 +19,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_settings
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 
 try:
@@ -309,6 +312,7 @@ class _Lint:
                         self.error(f"{where}.{kind}: `{entry}` is listed twice; list each component once")
                     seen.add(entry)
                     self._reference(where, kind, entry, connectors, as_receiver, as_exporter, pid)
+                    self._signal(f"{where}.{kind}", kind, entry, signal)
         for cid in connectors:
             used_in = sorted(set(as_exporter.get(cid, [])) | set(as_receiver.get(cid, [])))
             if not used_in:
@@ -332,6 +336,25 @@ class _Lint:
                         f"service.extensions: `{entry}` is not defined under `extensions`; define it "
                         f"(`extensions: {{{entry}: {{}}}}`) or remove it from service.extensions"
                     )
+
+    def _signal(self, where: str, kind: str, entry: str, signal: str) -> None:
+        """A component in a pipeline of a signal it does not handle: the collector refuses to build it."""
+        settings = self._defined(kind).get(entry)
+        if signal not in ("traces", "metrics", "logs") or settings is None:
+            return
+        current = dist.canonical(kind, split_id(entry)[0])
+        handled = dist.SIGNALS_OF.get((kind, current))
+        if handled and signal not in handled:
+            self.error(
+                f"{where}: `{entry}` does not handle {signal} (only {', '.join(handled)}), and the collector refuses "
+                f"to build the pipeline; move it to a {' or '.join(handled)} pipeline"
+            )
+        endpoints = settings if (kind, current) == ("exporters", "otlp_http") and isinstance(settings, dict) else None
+        if endpoints is not None and not endpoints.get("endpoint") and not endpoints.get(f"{signal}_endpoint"):
+            self.error(
+                f"{where}: `{entry}` has neither `endpoint` nor `{signal}_endpoint`, and the collector refuses "
+                f"it in a {signal} pipeline; set `endpoint` (the base URL), or `{signal}_endpoint`"
+            )
 
     def _reference(self, where, kind, entry, connectors, as_receiver, as_exporter, pid) -> None:
         defined = self._defined(kind)
@@ -370,11 +393,10 @@ class _Lint:
                 continue
             spelled = dist.similar(kind, type_name, name)
             if spelled:
-                self.warn(
-                    f"{where}: `{type_name}` is not a spelling this collection knows for {d.binary} "
-                    f"{dist.COLLECTOR_VERSION}; it knows `{'` or `'.join(dist.spellings(kind, spelled))}`. "
-                    f"Components are being renamed to snake_case with the old name kept as an alias; "
-                    f"check that your collector version accepts this one"
+                self.error(
+                    f"{where}: `{type_name}` is not a {dist.SINGULAR[kind]} type {d.binary} "
+                    f"{dist.COLLECTOR_VERSION} accepts, and the collector refuses to start with it; write "
+                    f"`{'` or `'.join(dist.spellings(kind, spelled))}`"
                 )
                 continue
             others = dist.distributions_with(kind, type_name)
@@ -390,18 +412,19 @@ class _Lint:
                 if hint:
                     text += f", or {hint}" if kind == "exporters" else f" ({hint})"
                 self.error(text)
-            elif name == "contrib":
-                self.warn(
-                    f"{where}: `{type_name}` is not in the contrib component list this collection carries "
-                    f"({d.binary} {dist.COLLECTOR_VERSION}); check the spelling: the collector refuses to start "
-                    f"with an unknown component type"
-                )
             else:
                 self.error(
                     f"{where}: `{type_name}` is not a {dist.SINGULAR[kind]} of the {name} distribution "
                     f"({d.binary} {dist.COLLECTOR_VERSION}), nor of any other this collection knows; fix the "
                     f"spelling, or use an image built with it (and set `image`)"
                 )
+
+    def component_settings(self) -> None:
+        for kind in dist.KINDS:
+            for cid, settings in self._defined(kind).items():
+                if isinstance(settings, dict):
+                    current = dist.canonical(kind, split_id(cid)[0])
+                    self.errors.extend(collector_settings.check(kind, str(cid), current, settings))
 
     # ---------------------------------------------------------- processors
     def processor_order(self) -> None:
@@ -649,6 +672,7 @@ def lint(
         checker.pipelines()
         checker.processor_order()
     checker.membership()
+    checker.component_settings()
     checker.memory_limiter(memory_limit)
     checker.k8sattributes_agent()
     checker.tail_sampling(replicas, autoscaler, traces_routed_by_trace_id)

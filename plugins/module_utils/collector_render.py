@@ -357,6 +357,23 @@ def _merge_env(env, additions: list) -> list:
 
 
 # ------------------------------------------------------------------ render
+def _node_env_missing(config: dict, env_list: list) -> list:
+    """k8sattributes reading its node from a variable the container does not have: the collector
+    refuses to start (`node_from_env_var` is configured but envvar "..." is not set)."""
+    names = {e.get("name") for e in env_list if isinstance(e, dict)}
+    errors = []
+    for cid, settings in collector_lint.components_of_type(config, "processors", "k8s_attributes"):
+        node_filter = settings.get("filter") if isinstance(settings, dict) else None
+        variable = node_filter.get("node_from_env_var") if isinstance(node_filter, dict) else None
+        if isinstance(variable, str) and variable and variable not in names:
+            errors.append(
+                f"processors.{cid}.filter.node_from_env_var: `{variable}` is not in the collector's env, and the "
+                f"collector refuses to start without it; set node_env: true (adds K8S_NODE_NAME from spec.nodeName) "
+                f"or add `{{name: {variable}, valueFrom: {{fieldRef: {{fieldPath: spec.nodeName}}}}}}` to env"
+            )
+    return errors
+
+
 def render(
     name: str,
     *,
@@ -478,6 +495,7 @@ def render(
         env_list = _merge_env(env_list, [copy.deepcopy(e) for e in NODE_ENV])
     if memory_limit is not None and "GOMEMLIMIT" not in {e.get("name") for e in env_list if isinstance(e, dict)}:
         env_list = _merge_env(env_list, [{"name": "GOMEMLIMIT", "value": _gomemlimit(memory_limit)}])
+    errors.extend(_node_env_missing(report.config, env_list))
 
     mounts = volume_mounts or []
     volume_names = {v.get("name") for v in volumes or [] if isinstance(v, dict)}

@@ -9,8 +9,10 @@ component TYPES, the names a collector configuration uses (``memory_limiter``, n
 and keeps the old name accepted as a deprecated alias (``otlp`` -> ``otlp_grpc``,
 ``k8sattributes`` -> ``k8s_attributes``): every spelling that is accepted is listed.
 
-To update for a new release: compare the three manifests with the sets below, move the
-version, and run the unit tests (they pin the facts the lint relies on).
+The names and aliases of every component the local node's collector build has (39 of
+otelcol-k8s, plus two exporters) are checked against what that real binary accepts by
+``tests/integration/test_collector_validate.py``. To update for a new release: compare the
+three manifests with the sets below, move the version, and run the tests.
 """
 
 from __future__ import annotations
@@ -43,9 +45,21 @@ ALIASES = {
         "tcplog": "tcp_log",
         "udplog": "udp_log",
     },
-    "processors": {"k8sattributes": "k8s_attributes", "resourcedetection": "resource_detection"},
-    "exporters": {"otlp": "otlp_grpc", "otlphttp": "otlp_http"},
-    "connectors": {},
+    "processors": {
+        "k8sattributes": "k8s_attributes",
+        "resourcedetection": "resource_detection",
+        "cumulativetodelta": "cumulative_to_delta",
+        "deltatocumulative": "delta_to_cumulative",
+        "deltatorate": "delta_to_rate",
+        "metricstransform": "metrics_transform",
+    },
+    "exporters": {
+        "otlp": "otlp_grpc",
+        "otlphttp": "otlp_http",
+        "loadbalancing": "load_balancing",
+        "prometheusremotewrite": "prometheus_remote_write",
+    },
+    "connectors": {"spanmetrics": "span_metrics"},
     "extensions": {},
 }
 
@@ -58,7 +72,7 @@ def _names(text: str) -> frozenset:
 _CORE = {
     "receivers": _names("nop otlp host_metrics jaeger kafka prometheus zipkin"),
     "processors": _names("batch memory_limiter attributes resource span probabilistic_sampler filter"),
-    "exporters": _names("debug nop otlp_grpc otlp_http file kafka prometheus prometheusremotewrite zipkin"),
+    "exporters": _names("debug nop otlp_grpc otlp_http file kafka prometheus prometheus_remote_write zipkin"),
     "connectors": _names("forward"),
     "extensions": _names("zpages health_check pprof"),
 }
@@ -70,14 +84,14 @@ _K8S = {
         "k8s_objects kubelet_stats otelarrow prometheus receiver_creator zipkin"
     ),
     "processors": _names(
-        "batch memory_limiter attributes cumulativetodelta deltatocumulative deltatorate drain filter "
-        "groupbyattrs groupbytrace interval k8s_attributes logdedup experimental_metricsgeneration "
-        "metricstransform probabilistic_sampler redaction remotetap resource_detection resource "
+        "batch memory_limiter attributes cumulative_to_delta delta_to_cumulative delta_to_rate drain filter "
+        "groupbyattrs groupbytrace interval k8s_attributes logdedup metricsgeneration "
+        "metrics_transform probabilistic_sampler redaction remotetap resource_detection resource "
         "tail_sampling transform"
     ),
     # No prometheus and no prometheusremotewrite exporter in otelcol-k8s.
-    "exporters": _names("debug nop otlp_grpc otlp_http file loadbalancing otelarrow"),
-    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing servicegraph spanmetrics"),
+    "exporters": _names("debug nop otlp_grpc otlp_http file load_balancing otelarrow"),
+    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing servicegraph span_metrics"),
     "extensions": _names(
         "zpages ack basicauth bearertokenauth cgroupruntime headers_setter health_check http_forwarder "
         "oauth2client host_observer k8s_observer oidc opamp pprof file_storage k8s_leader_elector"
@@ -107,7 +121,7 @@ _CONTRIB_EXTRA = {
         "alibabacloud_logservice awscloudwatchlogs awsemf awskinesis awsxray awss3 azureblob "
         "azuredataexplorer azuremonitor bmchelix cassandra clickhouse coralogix datadog dataset doris "
         "elasticsearch faro googlecloud googlecloudpubsub googlecloudstorage googlemanagedprometheus "
-        "honeycombmarker influxdb kafka logicmonitor logzio mezmo opensearch prometheus prometheusremotewrite "
+        "honeycombmarker influxdb kafka logicmonitor logzio mezmo opensearch prometheus prometheus_remote_write "
         "pulsar rabbitmq sentry signalfx splunk_hec stef sumologic syslog tencentcloud_logservice tinybird "
         "zipkin"
     ),
@@ -149,6 +163,37 @@ REMOVED = {
     ("processors", "routing"): "the routing processor was removed; use the `routing` connector",
     ("processors", "spanmetrics"): "the spanmetrics processor was removed; use the `spanmetrics` connector",
     ("processors", "servicegraph"): "the servicegraph processor was removed; use the `servicegraph` connector",
+    ("processors", "experimental_metricsgeneration"): (
+        "the processor is now `metricsgeneration`; collectors since v0.159.0 refuse the `experimental_` name"
+    ),
+}
+
+# Components that handle only some signals: in `otelcol components` the others' stability is
+# "Undefined", and the collector refuses a pipeline of another signal with them ("telemetry
+# type is not supported"). Current names; every other component takes traces, metrics and logs.
+SIGNALS_OF = {
+    ("receivers", "file_log"): ("logs",),
+    ("receivers", "fluent_forward"): ("logs",),
+    ("receivers", "journald"): ("logs",),
+    ("receivers", "k8s_events"): ("logs",),
+    ("receivers", "k8s_objects"): ("logs",),
+    ("receivers", "host_metrics"): ("logs", "metrics"),
+    ("receivers", "kubelet_stats"): ("metrics",),
+    ("receivers", "prometheus"): ("metrics",),
+    ("receivers", "jaeger"): ("traces",),
+    ("receivers", "zipkin"): ("traces",),
+    ("processors", "cumulative_to_delta"): ("metrics",),
+    ("processors", "delta_to_cumulative"): ("metrics",),
+    ("processors", "delta_to_rate"): ("metrics",),
+    ("processors", "interval"): ("metrics",),
+    ("processors", "metrics_transform"): ("metrics",),
+    ("processors", "metricsgeneration"): ("metrics",),
+    ("processors", "groupbytrace"): ("traces",),
+    ("processors", "tail_sampling"): ("traces",),
+    ("processors", "probabilistic_sampler"): ("logs", "traces"),
+    ("exporters", "prometheus"): ("metrics",),
+    ("exporters", "prometheus_remote_write"): ("metrics",),
+    ("exporters", "zipkin"): ("traces",),
 }
 
 # A way out, per component missing from a distribution, besides a larger image.

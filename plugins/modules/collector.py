@@ -14,8 +14,9 @@ description:
   - The configuration is always written as the structured v1beta1 C(spec.config); YAML text is parsed first.
     The deprecated v1alpha1 string form is never written.
   - Before anything is applied, the configuration goes through M(otel.kubernetes.collector_config)'s lint with
-    this collector's mode, replicas, autoscaler and memory limit. Any error fails the task and nothing is
-    applied; warnings are shown and returned.
+    this collector's mode, replicas, autoscaler and memory limit, then, when a collector binary is available
+    (O(collector_binary), or the distribution's binary on PATH), through that binary's C(validate). Any error
+    fails the task and nothing is applied; warnings are shown and returned.
   - When O(image) is not given, the image is the smallest collector distribution that has every component
     of the configuration (core C(otelcol), then C(otelcol-k8s), then C(otelcol-contrib)). The operator's own
     default is the core distribution, which has no k8sattributes, tail_sampling or loadbalancing.
@@ -172,6 +173,12 @@ options:
         C(routing_key=traceID)); silences the tail-sampling warning for several replicas.
     type: bool
     default: false
+  collector_binary:
+    description:
+      - A collector binary (path, or a name on PATH) whose C(validate) command checks the rendered configuration
+        once the lint found no error; see M(otel.kubernetes.collector_config)'s option of the same name. When not
+        given, the distribution's binary (C(otelcol-k8s), C(otelcol-contrib), C(otelcol)) is used if it is on PATH.
+    type: str
   extra_objects:
     description:
       - Other objects to apply (or delete) with the collector, in the same task, for example a Secret or a
@@ -345,6 +352,11 @@ errors:
   returned: on failure before applying
   type: list
   elements: str
+validated_with:
+  description: The collector binary whose C(validate) also checked the configuration; null when none was used.
+  returned: when the configuration was checked (state=present)
+  type: str
+  sample: /usr/local/bin/otelcol-contrib
 lint_warnings:
   description:
     - Lint and rendering warnings, each naming the place and the fix, and what O(helm_values) mapped differently
@@ -404,7 +416,12 @@ api_requests:
 
 import time
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, helm_values, manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils import (
+    collector_render,
+    collector_validate,
+    helm_values,
+    manifests,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
     apply_objects,
     connect,
@@ -528,6 +545,7 @@ def main():
             "traces_routed_by_trace_id": {"type": "bool", "default": False},
             "extra_objects": object_list,
             "helm_values": {"type": "raw"},
+            "collector_binary": {"type": "str"},
         },
     )
     p = module.params
@@ -567,6 +585,12 @@ def main():
             obj = rendered.object
             errors += rendered.errors
             warnings = notes + rendered.warnings
+            if not errors:
+                found, cautions, result["validated_with"] = collector_validate.second_opinion(
+                    obj["spec"]["config"], p["collector_binary"], rendered.distribution, obj["spec"].get("env")
+                )
+                errors += found
+                warnings += cautions
             result.update(image=rendered.image, distribution=rendered.distribution, lint_warnings=warnings)
             for warning in warnings:
                 module.warn(warning)

@@ -76,6 +76,17 @@ options:
       - Fail the task when there are warnings, too.
     type: bool
     default: false
+  collector_binary:
+    description:
+      - A collector binary (path, or a name looked up on PATH) whose C(validate) command checks the
+        configuration after the lint found no error, for example the official C(otelcol-k8s) or
+        C(otelcol-contrib) of the release you deploy. Its refusals become errors naming the place,
+        for example C(exporters.otlp) for an exporter without an endpoint.
+      - When not given, the chosen distribution's binary (C(otelcol), C(otelcol-k8s) or C(otelcol-contrib)) is
+        used if it is on PATH; when none is found, only the lint runs (RV(validated_with) is null).
+      - It runs on the machine the module runs on; checks that depend on that machine (a C(file_storage)
+        directory that must exist) become warnings. C(${env:NAME}) references resolve to C(1).
+    type: str
 attributes:
   check_mode:
     description: Can run in check mode and return the same results as without it.
@@ -136,6 +147,12 @@ EXAMPLES = r"""
     mode: daemonset
     memory_limit: 512Mi
     fail_on_warnings: true
+
+- name: Also ask the official collector binary of the release you deploy
+  otel.kubernetes.collector_config:
+    config: "{{ lookup('ansible.builtin.file', 'gateway.yaml') }}"
+    distribution: contrib
+    collector_binary: /usr/local/bin/otelcol-contrib
 """
 
 RETURN = r"""
@@ -172,6 +189,11 @@ image:
   returned: always
   type: str
   sample: ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.159.0
+validated_with:
+  description: The collector binary whose C(validate) also checked the configuration, or null when none was used.
+  returned: always
+  type: str
+  sample: /usr/local/bin/otelcol-k8s
 collector_version:
   description: The collector release whose component lists were used.
   returned: always
@@ -185,7 +207,7 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_validate, distributions
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES, lint
 
 
@@ -201,6 +223,7 @@ def main():
             "autoscaler": {"type": "dict"},
             "traces_routed_by_trace_id": {"type": "bool", "default": False},
             "fail_on_warnings": {"type": "bool", "default": False},
+            "collector_binary": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -215,11 +238,19 @@ def main():
         autoscaler=p["autoscaler"],
         traces_routed_by_trace_id=p["traces_routed_by_trace_id"],
     )
+    validated_with = None
+    if report.valid:
+        errors, warnings, validated_with = collector_validate.second_opinion(
+            report.config, p["collector_binary"], report.distribution
+        )
+        report.errors.extend(errors)
+        report.warnings.extend(warnings)
     result = {
         "changed": False,
-        "valid": report.valid,
+        "valid": not report.errors,
         "errors": report.errors,
         "lint_warnings": report.warnings,
+        "validated_with": validated_with,
         "distribution": report.distribution,
         "image": report.image,
         "collector_version": distributions.COLLECTOR_VERSION,

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+from operator_standin import as_the_operator_runs_it
 from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,70 +39,6 @@ def settings(namespace: str) -> dict:
         otel_gateway_resources={"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
         otel_agent_resources={"limits": {"memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
     )
-
-
-def as_the_operator_runs_it(collector: dict) -> list:
-    """The workload, ConfigMap and Services the operator makes of an OpenTelemetryCollector."""
-    name, namespace = collector["metadata"]["name"], collector["metadata"]["namespace"]
-    spec = collector["spec"]
-    labels = {"app.kubernetes.io/instance": f"{namespace}.{name}", "app.kubernetes.io/component": "test-collector"}
-    container = {
-        "name": "otc-container",
-        "image": spec["image"],
-        "args": ["--config=/conf/collector.yaml"],
-        "env": spec.get("env", []),
-        "ports": [
-            {
-                k: v
-                for k, v in {
-                    "name": p["name"],
-                    "containerPort": p.get("targetPort", p["port"]),
-                    "hostPort": p.get("hostPort"),
-                    "protocol": p.get("protocol", "TCP"),
-                }.items()
-                if v
-            }
-            for p in spec.get("ports", [])
-        ],
-        "volumeMounts": [{"name": "otc-internal", "mountPath": "/conf"}, *spec.get("volumeMounts", [])],
-        "resources": spec.get("resources", {}),
-        "securityContext": spec.get("securityContext", {}),
-        "readinessProbe": {"httpGet": {"path": "/", "port": 13133}, "periodSeconds": 2},
-    }
-    pod = {
-        "serviceAccountName": spec.get("serviceAccount", "default"),
-        "securityContext": spec.get("podSecurityContext", {}),
-        "tolerations": spec.get("tolerations", []),
-        "containers": [container],
-        "volumes": [{"name": "otc-internal", "configMap": {"name": f"{name}-collector"}}, *spec.get("volumes", [])],
-        "terminationGracePeriodSeconds": 2,
-    }
-    kind = "DaemonSet" if spec["mode"] == "daemonset" else "Deployment"
-    workload = {
-        "apiVersion": "apps/v1",
-        "kind": kind,
-        "metadata": {"name": f"{name}-collector", "namespace": namespace},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}},
-    }
-    if kind == "Deployment":
-        workload["spec"]["replicas"] = spec.get("replicas", 1)
-    config_map = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": f"{name}-collector", "namespace": namespace},
-        "data": {"collector.yaml": yaml.safe_dump(spec["config"])},
-    }
-    otlp = [{"name": "otlp-grpc", "port": 4317}, {"name": "otlp-http", "port": 4318}]
-    services = [
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": f"{name}-collector{suffix}", "namespace": namespace},
-            "spec": {"selector": labels, "ports": otlp, **({"clusterIP": "None"} if suffix else {})},
-        }
-        for suffix in ("", "-headless")
-    ]
-    return [config_map, *services, workload]
 
 
 @pytest.fixture(scope="module")

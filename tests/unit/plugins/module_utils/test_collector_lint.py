@@ -438,18 +438,39 @@ def test_loki_receiver_is_not_the_removed_exporter():
     assert not matching(report.errors, "loki")
 
 
-def test_unknown_component_is_an_error_in_core_and_a_warning_in_contrib():
-    config = minimal(exporters={"debug": {}, "otlpp": {}})
-    assert matching(lint(config, distribution="k8s").errors, "exporters.otlpp", "nor of any other")
-    report = lint(config, distribution="contrib")
-    assert report.valid
-    assert matching(report.warnings, "exporters.otlpp", "check the spelling")
+@pytest.mark.parametrize("distribution", ["core", "k8s", "contrib"])
+def test_unknown_component_is_an_error_in_every_distribution(distribution):
+    # The collector refuses to start with a type it does not know: `'exporters' unknown type`.
+    report = lint(minimal(exporters={"debug": {}, "otlpp": {}}), distribution=distribution)
+    assert matching(report.errors, "exporters.otlpp", "nor of any other")
 
 
-def test_spelling_that_differs_only_by_underscores_is_a_warning():
+def test_spelling_that_differs_only_by_underscores_is_an_error_that_names_the_spelling():
     report = with_pipeline(["memory_limiter", "tailsampling", "batch"], {"tailsampling": {}}, distribution="k8s")
-    assert report.valid
-    assert matching(report.warnings, "processors.tailsampling", "`tail_sampling`")
+    assert matching(report.errors, "processors.tailsampling", "refuses to start", "`tail_sampling`")
+
+
+@pytest.mark.parametrize(
+    ("kind", "old", "new"),
+    [
+        ("exporters", "loadbalancing", "load_balancing"),
+        ("processors", "cumulativetodelta", "cumulative_to_delta"),
+        ("processors", "metricstransform", "metrics_transform"),
+        ("connectors", "spanmetrics", "span_metrics"),
+    ],
+)
+def test_the_renames_of_0_159_are_known_both_ways(kind, old, new):
+    assert dist.DISTRIBUTIONS["k8s"].has(kind, old)
+    assert dist.DISTRIBUTIONS["k8s"].has(kind, new)
+
+
+def test_experimental_metricsgeneration_is_refused_with_its_new_name():
+    report = with_pipeline(
+        ["memory_limiter", "experimental_metricsgeneration", "batch"],
+        {"experimental_metricsgeneration": {}},
+        distribution="k8s",
+    )
+    assert matching(report.errors, "processors.experimental_metricsgeneration", "`metricsgeneration`")
 
 
 def test_snake_case_and_old_spellings_are_both_accepted():
@@ -589,13 +610,13 @@ def test_config_that_is_not_a_mapping(config, needle):
 
 def test_yaml_text_is_parsed_and_empty_sections_normalised():
     report = lint(
-        "receivers:\n  otlp:\nprocessors:\n  batch:\n  memory_limiter: {check_interval: 1s, "
+        "receivers:\n  nop:\nprocessors:\n  batch:\n  memory_limiter: {check_interval: 1s, "
         "limit_percentage: 80, spike_limit_percentage: 25}\nexporters:\n  debug:\nconnectors:\n"
-        "service:\n  pipelines:\n    logs: {receivers: [otlp], processors: [memory_limiter, batch], "
+        "service:\n  pipelines:\n    logs: {receivers: [nop], processors: [memory_limiter, batch], "
         "exporters: [debug]}\n"
     )
     assert report.valid, report.errors
-    assert report.config["receivers"] == {"otlp": {}}
+    assert report.config["receivers"] == {"nop": {}}
     assert report.config["processors"]["batch"] == {}
     assert report.config["connectors"] == {}
 
@@ -777,3 +798,24 @@ def test_every_message_starts_with_a_place():
     assert report.errors and report.warnings
     for message in report.errors + report.warnings:
         assert message.startswith(places), message
+
+
+def test_a_component_in_a_pipeline_of_a_signal_it_does_not_handle_is_an_error():
+    config = minimal()
+    config["processors"]["cumulativetodelta"] = {}
+    config["service"]["pipelines"]["traces"]["processors"] = ["memory_limiter", "cumulativetodelta", "batch"]
+    report = lint(config, distribution="k8s")
+    assert matching(
+        report.errors, "service.pipelines.traces.processors: `cumulativetodelta` does not handle traces", "metrics"
+    )
+    config["service"]["pipelines"] = {"metrics": config["service"]["pipelines"]["traces"]}
+    assert lint(config, distribution="k8s").valid
+
+
+def test_otlphttp_needs_the_endpoint_of_each_signal_it_exports():
+    config = minimal(exporters={"otlphttp/loki": {"logs_endpoint": "http://loki:3100/otlp/v1/logs"}})
+    config["service"]["pipelines"]["traces"]["exporters"] = ["otlphttp/loki"]
+    report = lint(config, distribution="k8s")
+    assert matching(report.errors, "service.pipelines.traces.exporters", "neither `endpoint` nor `traces_endpoint`")
+    config["service"]["pipelines"] = {"logs": config["service"]["pipelines"]["traces"]}
+    assert lint(config, distribution="k8s").valid

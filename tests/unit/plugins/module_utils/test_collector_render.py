@@ -325,6 +325,17 @@ def test_node_environment_is_optional():
     assert "K8S_NODE_NAME" not in env_of(render(mode="daemonset", config=AGENT_CONFIG, node_env=False))
 
 
+def test_k8sattributes_node_variable_missing_from_the_env_is_an_error():
+    # The collector refuses to start: "`node_from_env_var` is configured but envvar ... is not set".
+    rendered = render(mode="daemonset", config=AGENT_CONFIG, node_env=False)
+    assert matching(
+        rendered.errors, "processors.k8sattributes.filter.node_from_env_var: `K8S_NODE_NAME`", "node_env: true"
+    )
+    assert not matching(render(mode="daemonset", config=AGENT_CONFIG).errors, "node_from_env_var")
+    own = [{"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+    assert not matching(render(config=AGENT_CONFIG, env=own).errors, "node_from_env_var")
+
+
 def test_user_env_wins_over_added_variables():
     mine = [{"name": "K8S_NODE_NAME", "value": "fixed"}, {"name": "GOMEMLIMIT", "value": "700MiB"}]
     env = env_of(render(mode="daemonset", config=AGENT_CONFIG, env=mine))

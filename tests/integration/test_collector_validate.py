@@ -1,0 +1,365 @@
+"""The collection's checks and the real collector agree, on every configuration it renders and on broken ones.
+
+The binaries are the local node's collector build (tools/localnode/collector.py): otelcol-k8s
+0.159.0 with the 39 otelcol-k8s components the Go module proxy serves, and the same plus the
+prometheus and prometheus_remote_write exporters ("contrib" here). "The real collector refuses"
+means its `validate` fails, or, for what only fails when components start (an unknown
+tail-sampling policy type), the binary exits within seconds of starting. Each disagreement
+fails with both messages.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from collector_configs import AGENT_CONFIG
+from localnode.collector import VERSION, build_collectors
+from localnode.gobuild import cache_root
+from playbook import ROOT, run_playbook, run_tasks
+from real_collector import RealCollector
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import KEYS, POLICY_TYPES
+
+OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
+LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
+
+
+@pytest.fixture(scope="module")
+def binaries() -> dict:
+    built = build_collectors()["binaries"]
+    return {"k8s": RealCollector(built["k8s"]), "contrib": RealCollector(built["contrib"])}
+
+
+def base(**sections) -> dict:
+    """A configuration both sides accept, to break one thing at a time."""
+    config = {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "127.0.0.1:0"}}}},
+        "processors": {"memory_limiter": dict(LIMITER), "batch": {}},
+        "exporters": {"debug": {}},
+        "service": {
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["debug"]}
+            }
+        },
+    }
+    traces = config["service"]["pipelines"]["traces"]
+    for kind, components in sections.items():
+        config.setdefault(kind, {}).update(components)
+        new = [c for c in components if c not in traces.get(kind, [])]
+        if kind == "processors":
+            traces[kind][-1:-1] = new  # before batch, which stays last
+        elif kind == "exporters":
+            traces[kind] += new
+    return config
+
+
+def with_pipeline(config: dict, pid: str, pipeline: dict) -> dict:
+    config = copy.deepcopy(config)
+    config["service"]["pipelines"][pid] = pipeline
+    return config
+
+
+TRACES_TO_DEBUG = {"receivers": ["otlp"], "exporters": ["debug"]}
+BROKEN = {
+    "unparsable-type-of-section": {**base(), "processors": ["batch"]},
+    "unknown-exporter-type": base(exporters={"otlpp": {"endpoint": "x:4317"}}),
+    "misspelled-processor": base(processors={"tailsampling": {}}),
+    "old-experimental-name": base(processors={"experimental_metricsgeneration": {}}),
+    "not-in-k8s-distribution": base(exporters={"kafka": {}}),
+    "undeclared-processor-in-pipeline": with_pipeline(
+        base(), "traces", {"receivers": ["otlp"], "processors": ["transform"], "exporters": ["debug"]}
+    ),
+    "pipeline-without-receivers": with_pipeline(base(), "traces", {"exporters": ["debug"]}),
+    "no-pipelines": {**base(), "service": {"pipelines": {}}},
+    "unknown-batch-key": base(processors={"batch": {"timeoutz": "1s"}}),
+    "batch-timeout-not-a-duration": base(processors={"batch": {"timeout": "5"}}),
+    "batch-size-negative": base(processors={"batch": {"send_batch_size": -1}}),
+    "batch-max-below-size": base(processors={"batch": {"send_batch_size": 100, "send_batch_max_size": 10}}),
+    "otlp-exporter-without-endpoint": base(exporters={"otlp": {"tls": {"insecure": True}}}),
+    "otlphttp-exporter-without-endpoint": base(exporters={"otlphttp": {}}),
+    "otlp-receiver-without-protocols": {**base(), "receivers": {"otlp": {}}},
+    "memory-limiter-without-limit": base(processors={"memory_limiter": {"check_interval": "1s"}}),
+    "memory-limiter-unknown-key": base(processors={"memory_limiter": {**LIMITER, "limit_mb": 100}}),
+    "memory-limiter-spike-above-limit": base(
+        processors={"memory_limiter": {"check_interval": "1s", "limit_mib": 100, "spike_limit_mib": 200}}
+    ),
+    "tail-sampling-unknown-policy-type": base(
+        processors={"tail_sampling": {"policies": [{"name": "errors", "type": "errors_only"}]}}
+    ),
+    "tail-sampling-policy-without-name": base(processors={"tail_sampling": {"policies": [{"type": "latency"}]}}),
+    "tail-sampling-duplicate-policy-names": base(
+        processors={
+            "tail_sampling": {
+                "policies": [{"name": "a", "type": "always_sample"}, {"name": "a", "type": "always_sample"}]
+            }
+        }
+    ),
+    "tail-sampling-bad-sub-policy": base(
+        processors={
+            "tail_sampling": {
+                "policies": [
+                    {"name": "a", "type": "and", "and": {"and_sub_policy": [{"name": "b", "type": "slowness"}]}}
+                ]
+            }
+        }
+    ),
+    "tail-sampling-decision-wait-number": base(
+        processors={"tail_sampling": {"decision_wait": "ten", "policies": [{"name": "a", "type": "always_sample"}]}}
+    ),
+    "load-balancing-without-resolver": base(exporters={"loadbalancing": {"protocol": {"otlp": {}}}}),
+    "debug-unknown-verbosity": base(exporters={"debug": {"verbosity": "loud"}}),
+    "k8sattributes-unknown-key": base(processors={"k8sattributes": {"filters": {}}}),
+    "attributes-without-actions": base(processors={"attributes": {}}),
+    "resource-without-attributes": base(processors={"resource": {}}),
+    "host-metrics-without-scrapers": {
+        **base(),
+        "receivers": {"hostmetrics": {}},
+        "service": {"pipelines": {"metrics": {"receivers": ["hostmetrics"], "exporters": ["debug"]}}},
+    },
+    "metrics-only-processor-in-traces": base(processors={"cumulativetodelta": {}}),
+    "metrics-only-exporter-in-traces": base(exporters={"prometheus": {"endpoint": "0.0.0.0:8889"}}),
+    "otlphttp-without-the-signals-endpoint": base(exporters={"otlphttp/loki": {"logs_endpoint": "http://loki/otlp"}}),
+    "connector-only-used-as-exporter": with_pipeline(
+        base(connectors={"spanmetrics": {}}), "traces", {"receivers": ["otlp"], "exporters": ["spanmetrics"]}
+    ),
+}
+VALID = {
+    "fixture-agent": AGENT_CONFIG,
+    "base": base(),
+    "old-and-new-spellings": {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "127.0.0.1:0"}}}},
+        "processors": {"k8sattributes": {}, "k8s_attributes/2": {}, "cumulativetodelta": {}, "metrics_transform": {}},
+        "exporters": {
+            "debug": {},
+            "loadbalancing": {"protocol": {"otlp": {}}, "resolver": {"dns": {"hostname": "gateway"}}},
+        },
+        "service": {
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["k8sattributes", "k8s_attributes/2"],
+                    "exporters": ["loadbalancing"],
+                },
+                "metrics": {
+                    "receivers": ["otlp"],
+                    "processors": ["cumulativetodelta", "metrics_transform"],
+                    "exporters": ["debug"],
+                },
+            }
+        },
+    },
+    "tail-sampling-of-the-seed": base(
+        processors={
+            "tail_sampling": {
+                "decision_wait": "10s",
+                "num_traces": 100000,
+                "policies": [
+                    {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+                    {"name": "slow", "type": "latency", "latency": {"threshold_ms": 500}},
+                    {"name": "rest", "type": "probabilistic", "probabilistic": {"sampling_percentage": 10}},
+                    {"name": "both", "type": "and", "and": {"and_sub_policy": [{"name": "x", "type": "latency"}]}},
+                ],
+            }
+        }
+    ),
+    "otlphttp-with-the-signals-endpoint-only": {
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": "127.0.0.1:0"}}}},
+        "exporters": {"otlphttp/loki": {"logs_endpoint": "http://loki:3100/otlp/v1/logs"}},
+        "service": {"pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["otlphttp/loki"]}}},
+    },
+    "debug-verbosity-detailed": base(exporters={"debug": {"verbosity": "detailed"}}),
+    "spanmetrics-connector": {
+        **base(connectors={"spanmetrics": {}}),
+        "service": {
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "exporters": ["spanmetrics"]},
+                "metrics": {"receivers": ["spanmetrics"], "exporters": ["debug"]},
+            }
+        },
+    },
+}
+
+
+def agree(binaries, label: str, distribution: str, config: dict, env=None) -> None:
+    report = lint(config, distribution=distribution)
+    refused = binaries[distribution].refuses(config, env)
+    ours = "valid" if report.valid else "invalid:\n  " + "\n  ".join(report.errors)
+    theirs = "valid" if not refused else f"invalid:\n  {refused}"
+    assert report.valid == (not refused), (
+        f"{label} ({distribution}): the collection says {ours}\nthe real collector says {theirs}"
+    )
+
+
+@pytest.mark.parametrize("label", sorted(BROKEN))
+def test_broken_configurations_are_refused_by_both(binaries, label):
+    agree(binaries, label, "k8s", BROKEN[label])
+
+
+@pytest.mark.parametrize("label", sorted(VALID))
+def test_valid_configurations_are_taken_by_both(binaries, label):
+    agree(binaries, label, "k8s", VALID[label])
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list:
+    """(label, distribution, config, env) of every collector the playbooks render, both inventories."""
+    found = []
+    for inventory in ("local", "seed"):
+        with tempfile.TemporaryDirectory() as out:
+            run = run_playbook(
+                "playbooks/render.yml",
+                "-i",
+                f"inventories/{inventory}",
+                "-e",
+                f"otel_render_dir={out}",
+                "-e",
+                f"otel_operator_manifest_src={OPERATOR_BUNDLE}",
+            )
+            assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+            for path in sorted(Path(out).glob("*-opentelemetrycollector-*.yaml")):
+                collector = yaml.safe_load(path.read_text())
+                distribution = dist.distribution_of_image(collector["spec"]["image"])
+                found.append((f"{inventory}/{path.name}", distribution, collector["spec"]["config"], collector["spec"]))
+    assert len(found) == 4, [f[0] for f in found]  # gateway and agent of each inventory
+    return found
+
+
+def test_every_rendered_configuration_is_taken_by_both(binaries, rendered):
+    for label, distribution, config, spec in rendered:
+        report = lint(config, distribution=distribution, mode=spec.get("mode", "deployment"))
+        assert report.valid, f"{label}: {report.errors}"
+        accepted, error = binaries[distribution].validate(config, spec.get("env"))
+        assert accepted, f"{label}: the collection renders it, the real collector refuses it: {error}"
+
+
+# ---------------------------------------------------------------- the lint's facts, from the real build
+def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_accepted(binaries):
+    for name, binary in binaries.items():
+        accepted = binary.accepted_types()
+        assert set(accepted) == set(dist.KINDS), accepted
+        components = yaml.safe_load(
+            subprocess.run([str(binary.binary), "components"], capture_output=True, text=True, check=True).stdout
+        )
+        for kind in dist.KINDS:
+            distribution = "contrib" if name == "contrib" else "k8s"
+            unknown = sorted(t for t in accepted[kind] if not dist.DISTRIBUTIONS[distribution].has(kind, t))
+            assert not unknown, f"{name} accepts {kind} the collection does not know: {unknown}"
+            for component in components.get(kind) or []:
+                ours = set(dist.spellings(kind, dist.canonical(kind, component["name"])))
+                assert ours <= accepted[kind], f"{kind} {component['name']}: we accept {ours - accepted[kind]}"
+
+
+def test_signal_lists_are_the_collectors(binaries):
+    components = yaml.safe_load(
+        subprocess.run(
+            [str(binaries["contrib"].binary), "components"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    for kind in ("receivers", "processors", "exporters"):
+        for component in components[kind]:
+            handled = tuple(sorted(s for s, level in component["stability"].items() if level != "Undefined"))
+            ours = dist.SIGNALS_OF.get((kind, component["name"]), ("logs", "metrics", "traces"))
+            assert tuple(sorted(ours)) == handled, (kind, component["name"])
+
+
+def test_key_lists_are_the_keys_the_collector_prints(binaries):
+    binary = binaries["contrib"]
+    config = {kind: {} for kind in dist.KINDS}
+    for kind, type_name in KEYS:
+        config[kind][type_name] = {}
+    config["service"] = {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["debug"]}}}
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+        handle.write(yaml.safe_dump(config))
+        handle.flush()
+        printed = subprocess.run(
+            [str(binary.binary), "print-config", "--validate=false", f"--config=file:{handle.name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    defaults = yaml.safe_load(printed.stdout)
+    for (kind, type_name), keys in KEYS.items():
+        printed_keys = set(defaults[kind][type_name] or {})
+        # `verbosity` is `omitempty` in the debug exporter: not printed, but a key (checked below).
+        assert keys == printed_keys | ({"verbosity"} if type_name == "debug" else set()), (kind, type_name)
+    accepted, error = binary.validate(base(exporters={"debug": {"verbosity": "basic"}}))
+    assert accepted, error
+
+
+def test_policy_types_are_the_tail_sampling_processors_own():
+    sources = cache_root() / "go" / "mod" / "github.com" / "open-telemetry" / "opentelemetry-collector-contrib"
+    config_go = sources / "processor" / f"tailsamplingprocessor@v{VERSION}" / "config.go"
+    assert config_go.exists(), f"{config_go}: the collector build puts the processor's source there"
+    assert set(re.findall(r'PolicyType = "(\w+)"', config_go.read_text())) == POLICY_TYPES
+
+
+# ---------------------------------------------------------------- through the modules, as users run them
+def failing_config() -> dict:
+    """Passes the lint, refused by the collector: an error mode the filter processor does not have."""
+    return base(processors={"filter": {"error_mode": "loudly"}})
+
+
+def test_collector_config_reports_the_binarys_refusal_with_the_place(binaries):
+    binary = str(binaries["k8s"].binary)
+    assert lint(failing_config(), distribution="k8s").valid
+    run = run_tasks(
+        [{"otel.kubernetes.collector_config": {"config": failing_config(), "collector_binary": binary}}],
+        vars={},
+    )
+    result = run.last
+    assert result.get("failed"), result
+    assert result["validated_with"] == binary
+    assert any(
+        e.startswith("processors.filter: the collector (otelcol-k8s validate) refuses this:")
+        and "unknown error mode loudly" in e
+        for e in result["errors"]
+    ), result["errors"]
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_the_distributions_binary_on_path_is_used_and_nothing_is_rendered(binaries, tmp_path):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "otelcol-k8s").symlink_to(binaries["k8s"].binary)
+    path = f"{folder}:{os.environ['PATH']}"
+    tasks = [
+        {
+            "name": "collector",
+            "otel.kubernetes.collector": {
+                "name": "agent",
+                "namespace": "observability",
+                "config": failing_config(),
+                "distribution": "k8s",
+                "render_only": True,
+            },
+        }
+    ]
+    run = run_tasks(tasks, env={"PATH": path})
+    result = run.last
+    assert result.get("failed"), result
+    assert result["validated_with"] == str(folder / "otelcol-k8s")
+    assert "nothing was applied" in result["msg"]
+    assert "processors.filter: the collector (otelcol-k8s validate) refuses this" in result["msg"]
+    # Without the binary on PATH the lint alone decides, and this configuration passes it.
+    tasks[0]["otel.kubernetes.collector"]["config"] = base()
+    ok = run_tasks(tasks, env={"PATH": path}).last
+    assert not ok.get("failed"), ok
+    assert ok["validated_with"] == str(folder / "otelcol-k8s")
+    plain = run_tasks(tasks).last
+    assert not plain.get("failed") and plain.get("validated_with") is None, plain
+
+
+def test_a_collector_binary_that_is_not_there_is_an_option_error():
+    run = run_tasks([{"otel.kubernetes.collector_config": {"config": base(), "collector_binary": "/nope/otelcol"}}])
+    result = run.last
+    assert result.get("failed")
+    assert "collector_binary: `/nope/otelcol` is not an executable file" in result["msg"]

@@ -1,0 +1,106 @@
+"""The collector binary built for the local node, asked whether it takes a configuration.
+
+`validate` is the collector's own `validate` command. Some refusals only happen when the
+collector starts its components (an unknown tail-sampling policy type, a load_balancing
+exporter without a resolver): `starts` runs the binary for a few seconds with its own
+telemetry off and reports how it ended.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_validate import container_env
+
+UNKNOWN = "no_such_type_x"
+_VALID_VALUES_RE = re.compile(r"'(\w+)' unknown type: \"no_such_type_x\"[^(]*\(valid values: \[([^\]]*)\]")
+QUIET = {"service": {"telemetry": {"metrics": {"level": "none"}, "logs": {"level": "error"}}}}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def last_error(stderr: str) -> str:
+    """The collector's `Error: ...` text (with the lines after it), else the stderr's tail."""
+    index = stderr.rfind("Error: ")
+    return (stderr[index:] if index >= 0 else stderr[-1500:]).strip()
+
+
+class RealCollector:
+    def __init__(self, binary: Path):
+        self.binary = Path(binary)
+
+    def _file(self, config: dict, folder: str) -> str:
+        path = Path(folder) / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        return f"--config=file:{path}"
+
+    def validate(self, config: dict, env: list | None = None) -> tuple:
+        """(accepted, the collector's error text or ""); env: the container's env list."""
+        with tempfile.TemporaryDirectory() as folder:
+            command = [str(self.binary), "validate", self._file(config, folder)]
+            environment = container_env(yaml.safe_dump(config), env)
+            run = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=environment)
+        return run.returncode == 0, "" if run.returncode == 0 else last_error(run.stderr)
+
+    def starts(self, config: dict, env: list | None = None, seconds: float = 4) -> tuple:
+        """(still running after `seconds`, the error it exited with or "")."""
+        with tempfile.TemporaryDirectory() as folder:
+            process = subprocess.Popen(
+                [str(self.binary), self._file(_merge(config, QUIET), folder)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=container_env(yaml.safe_dump(config), env),
+            )
+            try:
+                stderr = process.communicate(timeout=seconds)[1]
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                process.communicate(timeout=10)
+                return True, ""
+        return False, last_error(stderr)
+
+    def refuses(self, config: dict, env: list | None = None) -> str:
+        """Why the real collector refuses `config` (validate, else start), or "" when it takes it."""
+        accepted, error = self.validate(config, env)
+        if not accepted:
+            return f"validate: {error}"
+        running, error = self.starts(config, env)
+        return "" if running else f"start: {error}"
+
+    def components(self) -> dict:
+        """What `<binary> components` lists: kind -> [{name, module, stability}]."""
+        listed = subprocess.run([str(self.binary), "components"], capture_output=True, text=True, check=True)
+        return yaml.safe_load(listed.stdout)
+
+    def accepted_types(self) -> dict:
+        """kind -> every component type name the binary accepts, aliases included (its own list)."""
+        import re
+
+        config = {
+            kind: {"no_such_type_x": {}}
+            for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
+        }
+        config["service"] = {
+            "pipelines": {"traces": {"receivers": ["no_such_type_x"], "exporters": ["no_such_type_x"]}}
+        }
+        error = self.validate(config)[1]
+        found = {}
+        for kind, names in re.findall(
+            r"'(\w+)' unknown type: \"no_such_type_x\"[^(]*\(valid values: \[([^\]]*)\]", error
+        ):
+            found[kind] = set(names.split())
+        return found
