@@ -43,6 +43,7 @@ def build_all(quiet: bool = False) -> dict:
     from .collector import build_collectors
     from .coredns import build_coredns
     from .kubernetes import build_kubernetes
+    from .promql import build_promql_check
 
     started = time.monotonic()
     steps = {}
@@ -57,6 +58,7 @@ def build_all(quiet: bool = False) -> dict:
     pause = step("pause", _pause)
     coredns = step("coredns", build_coredns)
     collectors = step("collector", build_collectors)
+    step("promqlcheck", build_promql_check)  # for the tests of the gateway's alert rules
     images = {
         PAUSE_IMAGE: step("pause image", lambda: build_image(PAUSE_IMAGE, {"/pause": pause}, ["/pause"])),
         BUSYBOX_IMAGE: step(
