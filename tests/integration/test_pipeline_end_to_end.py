@@ -228,6 +228,9 @@ def pipeline(cluster):
             ],
         },
         otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
+        # Certificates re-read from the mounted Secrets every 5 s (the roles' default is 1h).
+        otel_gateway_tls_reload_interval="5s",
+        otel_agent_tls_reload_interval="5s",
     )
     run = cluster.run(
         [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES],
@@ -244,7 +247,7 @@ def pipeline(cluster):
     apply(cluster, [application(namespace, build_collectors()["binaries"]["telemetrygen"])])
     rollout(cluster, namespace, "deployment/shop", timeout=240)
     pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
-    state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors}
+    state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors, "settings": settings}
     # Wait for what must arrive: every error and slow trace, and the logs.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -483,3 +486,106 @@ def failing_collector_metrics() -> str:
         finally:
             collector.terminate()
             collector.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- certificate renewal (last: it changes them)
+def served_certificate(ip: str, ca: bytes, cert: tuple) -> bytes:
+    """The DER certificate the gateway presents."""
+    with tempfile.TemporaryDirectory() as folder:
+        files = {name: Path(folder) / name for name in ("ca.crt", "tls.crt", "tls.key")}
+        for path, data in zip(files.values(), (ca, *cert)):
+            path.write_bytes(data)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.load_verify_locations(str(files["ca.crt"]))
+        context.load_cert_chain(str(files["tls.crt"]), str(files["tls.key"]))
+        with socket.create_connection((ip, 4317), timeout=10) as raw, context.wrap_socket(raw) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def test_renewed_certificates_are_served_without_a_restart_and_data_keeps_flowing(cluster, pipeline):
+    from cryptography import x509
+
+    namespace = pipeline["namespace"]
+    before = {p["metadata"]["name"] for p in cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]}
+    gateway_ip = pod_named(pipeline, "otel-gateway-collector-")[0]["status"]["podIP"]
+    old = tls_secret(cluster, namespace, "otel-gateway-tls")["tls.crt"]
+    # Renew now: a renewal window longer than what is left of the certificates (365 days) makes
+    # them due; the validity must stay above the window.
+    settings = {
+        **pipeline["settings"],
+        "otel_certificates_validity_days": 400,
+        "otel_certificates_renew_before_days": 399,
+    }
+    run = cluster.run([{"ansible.builtin.include_role": {"name": "otel.kubernetes.otel_certificates"}}], vars=settings)
+    assert run.rc == 0, run.stdout[-3000:]
+    new = tls_secret(cluster, namespace, "otel-gateway-tls")["tls.crt"]
+    assert new != old, "the role renewed nothing"
+    new_serial = x509.load_pem_x509_certificate(new).serial_number
+    # The kubelet refreshes the mounted Secret (up to its sync period, about a minute), then the
+    # collector's reload_interval picks it up.
+    deadline, served = time.monotonic() + 180, None
+    agent = tls_secret(cluster, namespace, "otel-agent-tls")
+    while time.monotonic() < deadline:
+        served = x509.load_der_x509_certificate(
+            served_certificate(gateway_ip, agent["ca.crt"], (agent["tls.crt"], agent["tls.key"]))
+        ).serial_number
+        if served == new_serial:
+            break
+        time.sleep(5)
+    assert served == new_serial, "the gateway still serves the old certificate after 3 minutes"
+    # Data still flows end to end through the renewed mTLS: the application sends again.
+    cluster.node.kubectl_run("-n", namespace, "delete", "pod", "-l", "app=shop", "--wait=false")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(traces_at_the_backend(pipeline["out"]).get("shop-errors", {})) >= 2 * ERRORS:
+            break
+        time.sleep(3)
+    assert len(traces_at_the_backend(pipeline["out"]).get("shop-errors", {})) == 2 * ERRORS
+    pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+    collectors = [p for p in pods if "-collector-" in p["metadata"]["name"]]
+    assert {p["metadata"]["name"] for p in collectors} <= before, "a collector Pod was replaced"
+    assert all(s["restartCount"] == 0 for p in collectors for s in p["status"]["containerStatuses"])
+
+
+# ---------------------------------------------------------------- memory (last: it stops the gateways)
+BURST = """
+T=/tg/telemetrygen
+$T traces --otlp-endpoint "$HOST_IP:4317" --otlp-insecure --rate 0 --batch=false --size 1 --workers 4 \\
+   --traces 150 --service burst --timeout 5s > /dev/null 2>&1 || true
+"""
+
+
+def test_the_agents_memory_limiter_refuses_a_burst_instead_of_the_pod_being_oom_killed(cluster, pipeline):
+    namespace = pipeline["namespace"]
+    # With no gateway to send to, the agent holds what it receives (queue and retry): memory grows
+    # with every span of 1 MB until its memory_limiter (80% of the 400Mi limit, 100 MiB spike)
+    # refuses data.
+    cluster.node.kubectl_run("-n", namespace, "scale", "deployment/otel-gateway-collector", "--replicas=0")
+    job = application(namespace, build_collectors()["binaries"]["telemetrygen"])
+    job["apiVersion"], job["kind"], job["metadata"]["name"] = "batch/v1", "Job", "burst"
+    pod = job["spec"]["template"]["spec"]
+    pod["restartPolicy"] = "Never"
+    pod["containers"][0]["command"] = ["sh", "-c", BURST]
+    pod["containers"][0].pop("readinessProbe")
+    job["spec"] = {"backoffLimit": 0, "template": job["spec"]["template"]}
+    job["spec"]["template"]["metadata"]["labels"] = {"app": "burst"}
+    apply(cluster, [job])
+
+    def agent() -> dict:
+        pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+        return next(p for p in pods if p["metadata"]["name"].startswith("otel-agent-collector-"))
+
+    # The sender retries what is refused, so it does not end by itself: watch the agent instead.
+    deadline, refused, metrics = time.monotonic() + 180, 0.0, ""
+    while time.monotonic() < deadline and not refused:
+        time.sleep(5)
+        metrics = scrape(agent()["status"]["podIP"], 8888)
+        refused = metric_sum(metrics, "otelcol_processor_memory_limiter_refused_spans")
+    time.sleep(15)  # pressure held a while longer
+    status = agent()["status"]["containerStatuses"][0]
+    cluster.node.kubectl_run("-n", namespace, "delete", "job", "burst", "--wait=false")
+    assert refused > 0, [line for line in metrics.splitlines() if "refused" in line or "memory" in line]
+    assert metric_sum(metrics, "otelcol_receiver_refused_spans") > 0  # the sender was told, and retries
+    assert status["restartCount"] == 0, status
+    assert not status.get("lastState", {}).get("terminated"), status  # not OOM-killed, not at all

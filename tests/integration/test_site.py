@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import time
 
@@ -42,8 +43,8 @@ def exists(plane, path: str) -> bool:
     return True
 
 
-def site(plane, *args, playbook="site.yml"):
-    env = {"K8S_AUTH_KUBECONFIG": str(plane.admin_kubeconfig), "KUBECONFIG": str(plane.admin_kubeconfig)}
+def site(plane, *args, playbook="site.yml", env=None):
+    env = {"K8S_AUTH_KUBECONFIG": str(plane.admin_kubeconfig), "KUBECONFIG": str(plane.admin_kubeconfig), **(env or {})}
     return run_playbook(ROOT / "playbooks" / playbook, "-i", str(ROOT / "inventories" / "local"), *args, env=env)
 
 
@@ -66,6 +67,37 @@ def test_converge_then_rerun_changes_nothing(fresh):
     assert second.rc == 0
     changed = [t["task"] for t in second.tasks if t.get("changed")]
     assert changed == [], changed
+
+
+def key_material(plane) -> dict:
+    """Every private key of the pipeline's TLS Secrets, as the Secret holds it and as PEM lines."""
+    client = KubeClient(resolve_connection({"kubeconfig": str(plane.admin_kubeconfig)}))
+    found = {}
+    for secret in client.request("GET", "/api/v1/secrets", query={"fieldSelector": "type=kubernetes.io/tls"}).data[
+        "items"
+    ]:
+        key = secret.get("data", {}).get("tls.key")
+        if key:
+            where = f"{secret['metadata']['namespace']}/{secret['metadata']['name']}"
+            found[f"{where} base64"] = key
+            body = [line for line in base64.b64decode(key).decode().splitlines() if "-----" not in line]
+            found.update({f"{where} PEM line {i}": line for i, line in enumerate(body) if len(line) > 20})
+    return found
+
+
+def test_no_private_key_in_a_verbose_run_with_diff(fresh):
+    # As a user runs it: the default output, -vvv, --diff; certificates (re)issued first.
+    env = {"ANSIBLE_STDOUT_CALLBACK": "default"}
+    renew = ("-e", "otel_certificates_validity_days=400", "-e", "otel_certificates_renew_before_days=399")
+    runs = [site(fresh, "-vvv", "--diff", *renew, env=env)]
+    runs.append(site(fresh, "-vvv", "--diff", env=env))
+    secrets = key_material(fresh)
+    assert len([k for k in secrets if k.endswith("base64")]) >= 3, sorted(secrets)  # CA, gateway, agent at least
+    for run in runs:
+        assert run.rc == 0, run.stdout[-3000:]
+        output = run.stdout + run.stderr
+        leaked = sorted(name for name, text in secrets.items() if text in output)
+        assert not leaked, f"private key material in the output: {leaked}"
 
 
 def test_render_output_applies_with_kubectl_server_dry_run(fresh, tmp_path):
