@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from operator_standin import as_the_operator_runs_it
+from operator_standin import apply, as_the_operator_runs_it, rollout
 from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,25 +63,8 @@ def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds)
     assert images["otel-gateway"].endswith("/opentelemetry-collector-contrib:0.159.0"), images
     assert images["otel-agent"].endswith("/opentelemetry-collector-k8s:0.159.0"), images
     objects = [o for c in collectors.values() for o in as_the_operator_runs_it(c)]
-    cluster.node.kubectl_run(
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
-    )
-    # Rollouts, not `wait pod --all`: that sees only the Pods that exist when it starts, and the
-    # Deployment's Pod may not be created yet.
-    waited = cluster.node.kubectl_run(
-        "-n",
-        namespace,
-        "rollout",
-        "status",
-        "deployment/otel-gateway-collector",
-        "daemonset/otel-agent-collector",
-        "--timeout=120s",
-        check=False,
-    )
+    apply(cluster.node, objects)
+    not_done = rollout(cluster.node, namespace, "deployment/otel-gateway-collector", "daemonset/otel-agent-collector")
     pods = pods_of(cluster, namespace)
     report = {
         p["metadata"]["name"]: [
@@ -90,7 +73,7 @@ def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds)
         ]
         for p in pods
     }
-    assert waited.returncode == 0, f"{waited.stderr}\n{json.dumps(report, indent=1)}"
+    assert not not_done, f"{not_done}\n{json.dumps(report, indent=1)}"
     assert len(pods) == 2
     running = {s["image"] for p in pods for s in p["status"]["containerStatuses"] if s["ready"]}
     assert running == set(images.values())

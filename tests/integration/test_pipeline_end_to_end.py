@@ -29,7 +29,7 @@ import yaml
 from localnode import promql
 from localnode.build import BUSYBOX_IMAGE
 from localnode.collector import IMAGES, build_collectors
-from operator_standin import as_the_operator_runs_it
+from operator_standin import apply, as_the_operator_runs_it, rollout
 from pipeline import pipeline_settings
 from playbook import run_playbook
 
@@ -144,23 +144,10 @@ def application(namespace: str, telemetrygen: Path) -> dict:
     }
 
 
-def apply(cluster, objects: list) -> None:
-    cluster.node.kubectl_run(
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
-    )
-
-
-def rollout(cluster, namespace: str, *targets: str, timeout: int = 180) -> None:
-    waited = cluster.node.kubectl_run(
-        "-n", namespace, "rollout", "status", *targets, f"--timeout={timeout}s", check=False
-    )
-    if waited.returncode != 0:
-        pods = cluster.node.kubectl_run("-n", namespace, "get", "pods", "-o", "wide", check=False).stdout
-        pytest.fail(f"rollout of {targets} did not finish: {waited.stderr}\n{pods}")
+def wait_for(cluster, namespace: str, *targets: str, timeout: int = 180) -> None:
+    not_done = rollout(cluster.node, namespace, *targets, timeout=timeout)
+    if not_done:
+        pytest.fail(not_done)
 
 
 def read_jsonl(path: Path) -> list:
@@ -241,11 +228,11 @@ def pipeline(cluster):
         cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
         for name in ("otel-gateway", "otel-agent")
     ]
-    apply(cluster, backends(namespace, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
-    rollout(cluster, namespace, "deployment/backends-collector", "deployment/otel-gateway-collector")
-    rollout(cluster, namespace, "daemonset/otel-agent-collector")
-    apply(cluster, [application(namespace, build_collectors()["binaries"]["telemetrygen"])])
-    rollout(cluster, namespace, "deployment/shop", timeout=240)
+    apply(cluster.node, backends(namespace, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
+    wait_for(cluster, namespace, "deployment/backends-collector", "deployment/otel-gateway-collector")
+    wait_for(cluster, namespace, "daemonset/otel-agent-collector")
+    apply(cluster.node, [application(namespace, build_collectors()["binaries"]["telemetrygen"])])
+    wait_for(cluster, namespace, "deployment/shop", timeout=240)
     pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
     state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors, "settings": settings}
     # Wait for what must arrive: every error and slow trace, and the logs.
@@ -570,7 +557,7 @@ def test_the_agents_memory_limiter_refuses_a_burst_instead_of_the_pod_being_oom_
     pod["containers"][0].pop("readinessProbe")
     job["spec"] = {"backoffLimit": 0, "template": job["spec"]["template"]}
     job["spec"]["template"]["metadata"]["labels"] = {"app": "burst"}
-    apply(cluster, [job])
+    apply(cluster.node, [job])
 
     def agent() -> dict:
         pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]

@@ -9,6 +9,8 @@ agents resolve. Only the collection's part is proven with them, never the operat
 
 from __future__ import annotations
 
+import json
+
 import yaml
 
 
@@ -74,3 +76,22 @@ def as_the_operator_runs_it(collector: dict) -> list:
         for suffix in ("", "-headless")
     ]
     return [config_map, *services, workload]
+
+
+def apply(node, objects: list) -> None:
+    """Server-side apply of `objects` with the node's kubectl."""
+    listed = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    node.kubectl_run("apply", "--server-side", "-f", "-", input_text=listed)
+
+
+def rollout(node, namespace: str, *targets: str, timeout: int = 180) -> str:
+    """Wait for the rollouts of `targets` ("deployment/x"); "" when done, else why not and the Pods.
+
+    Rollouts, not `wait pod --all`: that sees only the Pods that exist when it starts, and a
+    Deployment's Pod may not be created yet.
+    """
+    waited = node.kubectl_run("-n", namespace, "rollout", "status", *targets, f"--timeout={timeout}s", check=False)
+    if waited.returncode == 0:
+        return ""
+    pods = node.kubectl_run("-n", namespace, "get", "pods", "-o", "wide", check=False).stdout
+    return f"rollout of {targets} did not finish: {waited.stderr}\n{pods}"
