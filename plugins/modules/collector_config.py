@@ -14,8 +14,17 @@ description:
   - Errors (the task fails, every error listed, each naming the exact place and the fix) are a pipeline
     or C(service.extensions) naming a component that is not defined in its section; a component the chosen
     collector distribution does not contain (for example the C(prometheus) exporter in C(otelcol-k8s),
-    C(tail_sampling) in the core C(otelcol), or the removed C(loki) exporter anywhere); a memory_limiter
-    C(limit_mib) at or above the container memory limit; wrong types; no C(service.pipelines).
+    C(tail_sampling) in the core C(otelcol), or the removed C(loki) exporter anywhere); an unknown or
+    misspelled component type, in every distribution; a memory_limiter C(limit_mib) at or above the container
+    memory limit; wrong types; no C(service.pipelines); and what the collector refuses in its common
+    components' settings - unknown keys (otlp receiver, batch, memory_limiter, tail_sampling, k8sattributes,
+    load_balancing, debug), missing required fields (an exporter's C(endpoint), the OTLP receiver's protocols,
+    a load_balancing resolver), values that are not durations or counts, tail-sampling policies of unknown
+    type, without a name or named twice, a component in a pipeline of a signal it does not handle
+    (C(cumulativetodelta) in traces), an C(otlphttp) exporter without the pipeline signal's endpoint.
+  - These checks agree with the real collector on every configuration the collection renders and on a set
+    of broken ones (a test runs both); with O(collector_binary) or the distribution's binary on PATH, that
+    binary's C(validate) runs too.
   - Warnings (shown, and returned in RV(lint_warnings)) are memory_limiter not first or batch not last in a
     pipeline, k8sattributes after batch, a memory_limiter without a spike limit, a DaemonSet agent whose
     k8sattributes has no node filter, tail sampling in a collector with several replicas whose traces are
