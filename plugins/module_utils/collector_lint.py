@@ -6,8 +6,8 @@ Errors are what the collector (or the pod) would die of: a pipeline naming a com
 that is not defined, a component type the image does not contain (misspelled ones
 included), a memory_limiter set at or above the container's memory limit, wrong types,
 and the settings the collector refuses in its common components (unknown keys, missing
-required fields, unknown tail-sampling policy types: ``collector_settings``). Warnings are what runs but loses data
-or money: processor order, tail sampling behind a load balancer that ignores trace IDs,
+required fields, unknown tail-sampling policy types: ``collector_settings``). Warnings
+are what runs but loses data or money: processor order, tail sampling behind a load balancer that ignores trace IDs,
 a DaemonSet agent that watches every pod of the cluster, internal metrics on localhost.
 
 Every message starts with the exact place in the configuration and ends with the fix.
@@ -138,10 +138,6 @@ def split_id(component_id) -> tuple:
     text = str(component_id)
     type_name, _slash, name = text.partition("/")
     return type_name, (name or None)
-
-
-def _is_env(value) -> bool:
-    return isinstance(value, str) and "${" in value
 
 
 def _int_like(value) -> bool:
@@ -480,7 +476,7 @@ class _Lint:
                 ("spike_limit_percentage", 0, 100),
             ):
                 value = settings.get(key)
-                if value is None or _is_env(value):
+                if value is None or collector_settings.is_env(value):
                     continue
                 if not _int_like(value):
                     unit = "MiB" if key.endswith("_mib") else "percent"

@@ -110,7 +110,8 @@ POLICY_TYPES = frozenset(
 SUB_POLICIES = {"and": "and_sub_policy", "composite": "composite_sub_policy", "drop": "drop_sub_policy"}
 
 
-def _is_env(value) -> bool:
+def is_env(value) -> bool:
+    """An environment reference (`${env:NAME}`), resolved only in the collector's container."""
     return isinstance(value, str) and "${" in value
 
 
@@ -120,7 +121,7 @@ def _missing(value) -> bool:
 
 def is_duration(value) -> bool:
     """A Go duration as the collector reads it (`200ms`, `1m30s`, `0`), or an env reference."""
-    return _is_env(value) or (isinstance(value, str) and bool(_DURATION_RE.match(value.strip())))
+    return is_env(value) or (isinstance(value, str) and bool(_DURATION_RE.match(value.strip())))
 
 
 class _Checker:
@@ -152,7 +153,7 @@ class _Checker:
 
     def whole_number(self, key: str) -> None:
         value = self.settings.get(key)
-        if value is None or _is_env(value):
+        if value is None or is_env(value):
             return
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.error(f".{key}: {value!r} is not a whole number of 0 or more")
@@ -237,7 +238,7 @@ def _load_balancing(c: _Checker, s: dict) -> None:
 
 def _debug(c: _Checker, s: dict) -> None:
     verbosity = s.get("verbosity")
-    if verbosity is not None and not _is_env(verbosity) and str(verbosity).lower() not in DEBUG_VERBOSITY:
+    if verbosity is not None and not is_env(verbosity) and str(verbosity).lower() not in DEBUG_VERBOSITY:
         c.error(f".verbosity: {verbosity!r} is not a verbosity; use one of {', '.join(DEBUG_VERBOSITY)}")
 
 

@@ -121,11 +121,10 @@ def parse(output: str, label: str) -> tuple:
             where, message = _place(line)
         else:
             where, message = place, line
-        text = f"{where}: {label} refuses this: {message}{_fix(message)}"
         if any(needle in message for needle in HOST_DEPENDENT):
             warnings.append(f"{where}: not checked on this machine ({label}: {message}); it is checked in the Pod")
         else:
-            errors.append(text)
+            errors.append(f"{where}: {label} refuses this: {message}{_fix(message)}")
     if not errors and not warnings and output.strip():
         errors.append(f"config: {label} refuses this configuration: {output.strip()[-1500:]}")
     return errors, warnings

@@ -15,14 +15,13 @@ import os
 import re
 import subprocess
 import tempfile
-from pathlib import Path
 
 import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
 from localnode.collector import VERSION, build_collectors
 from localnode.gobuild import cache_root
-from playbook import ROOT, run_playbook, run_tasks
+from playbook import ROOT, render_objects, run_tasks
 from real_collector import RealCollector
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
@@ -214,21 +213,11 @@ def rendered() -> list:
     """(label, distribution, config, env) of every collector the playbooks render, both inventories."""
     found = []
     for inventory in ("local", "seed"):
-        with tempfile.TemporaryDirectory() as out:
-            run = run_playbook(
-                "playbooks/render.yml",
-                "-i",
-                f"inventories/{inventory}",
-                "-e",
-                f"otel_render_dir={out}",
-                "-e",
-                f"otel_operator_manifest_src={OPERATOR_BUNDLE}",
-            )
-            assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
-            for path in sorted(Path(out).glob("*-opentelemetrycollector-*.yaml")):
-                collector = yaml.safe_load(path.read_text())
-                distribution = dist.distribution_of_image(collector["spec"]["image"])
-                found.append((f"{inventory}/{path.name}", distribution, collector["spec"]["config"], collector["spec"]))
+        for obj in render_objects(inventory, f"otel_operator_manifest_src={OPERATOR_BUNDLE}"):
+            if obj["kind"] == "OpenTelemetryCollector":
+                distribution = dist.distribution_of_image(obj["spec"]["image"])
+                label = f"{inventory}/{obj['metadata']['name']}"
+                found.append((label, distribution, obj["spec"]["config"], obj["spec"]))
     assert len(found) == 4, [f[0] for f in found]  # gateway and agent of each inventory
     return found
 

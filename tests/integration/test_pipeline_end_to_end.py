@@ -31,7 +31,7 @@ from localnode.build import BUSYBOX_IMAGE
 from localnode.collector import IMAGES, build_collectors
 from operator_standin import apply, as_the_operator_runs_it, rollout
 from pipeline import pipeline_settings
-from playbook import run_playbook
+from playbook import render_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "tests" / "fixtures" / "crds"
@@ -400,18 +400,9 @@ def test_no_collector_restarted(cluster, pipeline):
 # ---------------------------------------------------------------- self-monitoring
 def alert_rules() -> list:
     """The gateway's PrometheusRule as the role renders it (inventories/local, monitoring on)."""
-    with tempfile.TemporaryDirectory() as out:
-        run = run_playbook(
-            "playbooks/render.yml",
-            "-i",
-            "inventories/local",
-            "-e",
-            f"otel_render_dir={out}",
-            "-e",
-            "otel_gateway_prometheus_monitoring=true",
-        )
-        assert run.rc == 0, run.stdout[-3000:]
-        found = [yaml.safe_load(p.read_text()) for p in Path(out).glob("*-prometheusrule-*.yaml")]
+    found = [
+        o for o in render_objects("local", "otel_gateway_prometheus_monitoring=true") if o["kind"] == "PrometheusRule"
+    ]
     assert len(found) == 1, "render.yml with monitoring on renders one PrometheusRule"
     return [rule for group in found[0]["spec"]["groups"] for rule in group["rules"]]
 
