@@ -12,9 +12,14 @@ What the OpenTelemetry Operator (v0.158.0) documents and this module relies on:
 - The operator itself puts ``OTEL_NODE_IP`` (``status.hostIP``) and ``OTEL_POD_IP`` first in
   every instrumented container since v0.97.0, "should you need to reference either value in
   an endpoint" (docs/auto-instrumentation/README.md), skipping them when the container or
-  ``spec.env`` already sets them. The default endpoint here is therefore the node-local agent,
-  ``http://$(OTEL_NODE_IP):4317``, and ``spec.env`` carries ``OTEL_NODE_IP`` too, which is a
-  no-op on those operators and keeps older ones working.
+  ``spec.env`` already sets them. With the agent on host ports (``agent_service`` empty) the
+  endpoint is ``http://$(OTEL_NODE_IP):4317``, and ``spec.env`` carries ``OTEL_NODE_IP`` too,
+  which is a no-op on those operators and keeps older ones working.
+- For a ``mode: daemonset`` collector the operator makes the Service ``<name>-collector`` with
+  ``internalTrafficPolicy: Local`` (internal/manifests/collector/service.go): traffic to it stays
+  on the sender's node. The default endpoint is that Service of the agent,
+  ``http://otel-agent-collector.observability.svc.cluster.local:4317``: no host port is needed,
+  so the agent's namespace can stay at the restricted Pod Security level.
 - The injected Python, .NET and Go SDKs send OTLP over HTTP (http/protobuf): the operator's
   README gives them a per-language ``OTEL_EXPORTER_OTLP_ENDPOINT`` on 4318 when the main
   endpoint is gRPC 4317. The operator's own end-to-end tests show the same for Java (agent 2.x
@@ -48,6 +53,9 @@ ANNOTATION_FIELD_MANAGER = "otel.kubernetes-instrumentation"
 DEFAULT_PROPAGATORS = ("tracecontext", "baggage")
 DEFAULT_GRPC_PORT = 4317
 DEFAULT_HTTP_PORT = 4318
+# The agent role's defaults: the operator's Service <otel_agent_name>-collector in otel_agent_namespace.
+DEFAULT_AGENT_SERVICE = "otel-agent-collector.observability"
+DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 NODE_IP = "OTEL_NODE_IP"
 
 LANGUAGES = ("java", "nodejs", "python", "dotnet", "go", "sdk", "apache-httpd", "nginx")
@@ -403,8 +411,26 @@ def injection_findings(objects: list, go_env: bool = False) -> list:
 # ---------------------------------------------------------------------------- Instrumentation
 
 
-def node_local_endpoint(port: int) -> str:
+def node_local_endpoint(
+    port: int, agent_service: str | None = None, cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+) -> str:
+    """The agent on the pod's own node: its node-local Service, or (no service) the node IP and host port."""
+    if agent_service:
+        return f"http://{agent_service}.svc.{cluster_domain}:{port}"
     return f"http://$({NODE_IP}):{port}"
+
+
+def _check_agent_service(agent_service, cluster_domain, problems: list) -> None:
+    if agent_service:
+        parts = agent_service.split(".") if isinstance(agent_service, str) else []
+        if len(parts) != 2 or not all(_DNS_LABEL.match(p) for p in parts):
+            problems.append(
+                f"agent_service {agent_service!r}: give the agent's node-local Service as <service>.<namespace> "
+                f"(the agent role's default is {DEFAULT_AGENT_SERVICE}), or an empty string for the node IP and the "
+                "agent's host ports"
+            )
+    if not isinstance(cluster_domain, str) or not all(_DNS_LABEL.match(p) for p in cluster_domain.split(".")):
+        problems.append(f"cluster_domain {cluster_domain!r}: give the cluster's DNS domain, for example cluster.local")
 
 
 def _node_ip_env() -> dict:
@@ -429,16 +455,25 @@ def _has_env(env: list, name: str) -> bool:
     return any(isinstance(v, dict) and v.get("name") == name for v in env)
 
 
-def endpoint_findings(endpoint: str) -> list:
-    """Warnings about an explicit exporter endpoint that is not the node-local agent."""
+def endpoint_findings(
+    endpoint: str, agent_service: str | None = DEFAULT_AGENT_SERVICE, cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+) -> list:
+    """Warnings about an explicit exporter endpoint that is not the node-local agent.
+
+    The agent's own Service (agent_service, in any of its DNS spellings) is node-local: the
+    operator gives a daemonset's Service internalTrafficPolicy Local.
+    """
     host = urlsplit(endpoint).hostname or ""
     if f"$({NODE_IP})" in endpoint or "$(" in endpoint or _IPV4.match(host) or host in ("localhost", "127.0.0.1"):
+        return []
+    if agent_service and host in (agent_service, f"{agent_service}.svc", f"{agent_service}.svc.{cluster_domain}"):
         return []
     return [
         f"exporter_endpoint {endpoint} is a Service name: every span crosses the network to whichever collector the "
         "Service picks, not the agent on the pod's own node (a ClusterIP Service balances over all nodes). Leave "
-        "exporter_endpoint unset for the node-local agent (http://$(OTEL_NODE_IP):<agent port>, the agent's "
-        "hostPort), or give that Service internalTrafficPolicy: Local"
+        "exporter_endpoint unset for the node-local agent (its Service, which the operator makes with "
+        "internalTrafficPolicy: Local, named by agent_service), or give that Service internalTrafficPolicy: Local "
+        "and name it in agent_service"
     ]
 
 
@@ -526,11 +561,14 @@ def render_instrumentation(
     languages: dict | None = None,
     agent_grpc_port: int = DEFAULT_GRPC_PORT,
     agent_http_port: int = DEFAULT_HTTP_PORT,
+    agent_service: str | None = DEFAULT_AGENT_SERVICE,
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN,
     warnings: list | None = None,
 ) -> dict:
     """The Instrumentation object. languages: {java|nodejs|python|dotnet|go|apacheHttpd|nginx: block}.
 
-    Without exporter_endpoint the node-local agent is used (see the module docstring).
+    Without exporter_endpoint the node-local agent is used (see the module docstring): its
+    Service agent_service, or with agent_service empty the node IP and the agent's host ports.
     Raises OtelK8sError listing every problem; appends findings to warnings when given.
     """
     problems = []
@@ -541,9 +579,10 @@ def render_instrumentation(
     for option, port in (("agent_grpc_port", agent_grpc_port), ("agent_http_port", agent_http_port)):
         if not isinstance(port, int) or not 0 < port < 65536:
             problems.append(f"{option}: {port!r} is not a port number")
+    _check_agent_service(agent_service, cluster_domain, problems)
     spec = {}
     node_local = exporter_endpoint is None
-    endpoint = node_local_endpoint(agent_grpc_port) if node_local else exporter_endpoint
+    endpoint = node_local_endpoint(agent_grpc_port, agent_service, cluster_domain) if node_local else exporter_endpoint
     if not node_local:
         if (
             not isinstance(endpoint, str)
@@ -555,7 +594,7 @@ def render_instrumentation(
                 "http://otel-agent-collector.observability:4317"
             )
         else:
-            warnings.extend(endpoint_findings(endpoint))
+            warnings.extend(endpoint_findings(endpoint, agent_service, cluster_domain))
     spec["exporter"] = {"endpoint": endpoint}
     if exporter_tls:
         unknown = set(exporter_tls) - set(EXPORTER_TLS_KEYS)
@@ -581,7 +620,7 @@ def render_instrumentation(
     for var in user_env:
         if var.get("name") in ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG") and sampler:
             problems.append(f"env {var['name']}: the sampler is set by sampler_type/sampler_argument; give it once")
-    if node_local and not _has_env(user_env, NODE_IP):
+    if node_local and not agent_service and not _has_env(user_env, NODE_IP):
         user_env.insert(0, _node_ip_env())
     if user_env:
         spec["env"] = user_env
@@ -598,7 +637,12 @@ def render_instrumentation(
             block = blocks.setdefault(language, {})
             block_env = block.setdefault("env", [])
             if not _has_env(block_env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
-                block_env.append({"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": node_local_endpoint(agent_http_port)})
+                block_env.append(
+                    {
+                        "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        "value": node_local_endpoint(agent_http_port, agent_service, cluster_domain),
+                    }
+                )
     for key in BLOCK_KEYS:
         if blocks.get(key):
             spec[key] = blocks[key]
@@ -649,6 +693,8 @@ def plan(params: dict) -> tuple:
             languages=languages,
             agent_grpc_port=params.get("agent_grpc_port", DEFAULT_GRPC_PORT),
             agent_http_port=params.get("agent_http_port", DEFAULT_HTTP_PORT),
+            agent_service=params.get("agent_service", DEFAULT_AGENT_SERVICE),
+            cluster_domain=params.get("cluster_domain", DEFAULT_CLUSTER_DOMAIN),
             warnings=warnings,
         )
     except OtelK8sError as error:

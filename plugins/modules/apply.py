@@ -32,6 +32,18 @@ options:
       - Namespace for namespaced objects that name none. Defaults to the kubeconfig context's namespace,
         else C(default).
     type: str
+  pod_security:
+    description:
+      - Put every C(Namespace) of the input at this Pod Security Standards level - the labels
+        C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) are set to it (replacing such labels
+        the input has), so that the API server's PodSecurity admission refuses the Pods the level forbids.
+      - C(enforce-version) is pinned to the Kubernetes minor the collection is tested on (C(v1.34)), so that
+        an upgrade of the cluster does not start refusing Pods; C(audit-version) and C(warn-version) are
+        C(latest), so that a stricter future policy shows up as warnings first.
+      - Unset leaves Namespaces as they are. Objects of other kinds are never changed.
+    type: str
+    choices: [privileged, baseline, restricted]
+    version_added: 0.1.0
   wait_condition:
     description:
       - With O(wait=true), wait for this condition in C(status.conditions) of every object instead of
@@ -70,6 +82,15 @@ EXAMPLES = r"""
           namespace: observability
         data:
           level: info
+
+- name: A namespace whose Pods must meet the restricted Pod Security Standard
+  otel.kubernetes.apply:
+    definition:
+      apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: observability
+    pod_security: restricted
 
 - name: Apply every document of a file, waiting for Deployments to roll out
   otel.kubernetes.apply:
@@ -156,7 +177,7 @@ api_requests:
   sample: 42
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, pod_security
 from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
     apply_objects,
     fail,
@@ -172,6 +193,7 @@ def main():
             "definition": {"type": "raw"},
             "src": {"type": "path"},
             "namespace": {"type": "str"},
+            "pod_security": {"type": "str", "choices": list(pod_security.LEVELS)},
             "wait_condition": {
                 "type": "dict",
                 "options": {
@@ -187,6 +209,7 @@ def main():
     invocation = {"module_args": redacted_params(module)}
     try:
         objects = manifests.check_objects(manifests.load_documents(module.params["definition"], module.params["src"]))
+        objects = pod_security.label_namespaces(objects, module.params["pod_security"])
         module.no_log_values.update(manifests.secret_values(objects))
         result = apply_objects(module, objects, module.params["namespace"], module.params["wait_condition"])
     except OtelK8sError as error:

@@ -11,15 +11,20 @@ version_added: 0.1.0
 description:
   - Applies an C(Instrumentation) (C(opentelemetry.io/v1alpha1)) and annotates Namespaces and workload pod
     templates so that the operator injects it.
-  - By default the SDKs send to the agent on their own node, not to a Service. The operator puts
-    C(OTEL_NODE_IP) (the downward API's C(status.hostIP)) first in every instrumented container since v0.97.0
-    (its auto-instrumentation README says so, for use in endpoints); the Instrumentation also carries it in
-    C(spec.env) for older operators. The exporter endpoint is then "http://$(OTEL_NODE_IP):4317" (the agent's
-    gRPC hostPort, O(agent_grpc_port)).
+  - By default the SDKs send to the agent on their own node through the agent's Service O(agent_service) -
+    for a C(daemonset) collector the operator makes the Service C(<name>-collector) with
+    C(internalTrafficPolicy=Local), so traffic stays on the sender's node and no host port is needed (the
+    agent's namespace can stay at the restricted Pod Security level). The exporter endpoint is then
+    "http://otel-agent-collector.observability.svc.cluster.local:4317" (O(agent_service), O(cluster_domain),
+    O(agent_grpc_port)).
+  - With O(agent_service) empty, the SDKs send to the node IP and the agent's host ports instead (the agent
+    role's C(otel_agent_host_ports)). The operator puts C(OTEL_NODE_IP) (the downward API's C(status.hostIP))
+    first in every instrumented container since v0.97.0; the Instrumentation also carries it in C(spec.env) for
+    older operators, and the endpoint is "http://$(OTEL_NODE_IP):4317".
   - The injected Java (agent 2.x), Node.js, Python, .NET and Go SDKs send OTLP over HTTP by default. The operator's
     README gives Python, .NET and Go a per-language C(OTEL_EXPORTER_OTLP_ENDPOINT) on 4318 when the main endpoint is
     gRPC; its end-to-end tests show Java and Node.js on 4318 as well. Each of these five gets
-    "OTEL_EXPORTER_OTLP_ENDPOINT=http://$(OTEL_NODE_IP):4318" (O(agent_http_port)) in its block, unless set there.
+    C(OTEL_EXPORTER_OTLP_ENDPOINT) on O(agent_http_port) (4318) of the same agent in its block, unless set there.
   - Annotations are C(instrumentation.opentelemetry.io/inject-<language>) with the value
     C(<namespace>/<name>) of this Instrumentation, which is valid from any namespace and never ambiguous.
   - Annotations are written with server-side apply of partial objects (the identity and the annotations only,
@@ -32,7 +37,8 @@ description:
     C(otel-traces-sampler-argument), C(exporter-endpoint)) and any other unknown key under
     C(instrumentation.opentelemetry.io/), languages that are not the operator's, samplers and propagators the
     Instrumentation does not accept, sampler ratios outside 0 to 1, and per-language fields the API would drop.
-  - Warned about is an O(exporter_endpoint) that names a Service (not node-local), and Go or nginx injection, which
+  - Warned about is an O(exporter_endpoint) that names a Service other than O(agent_service) (not node-local), and Go
+    or nginx injection, which
     the operator leaves off unless started with C(--enable-go-instrumentation) / C(--enable-nginx-instrumentation).
 author:
   - otel.kubernetes contributors (@otel-kubernetes)
@@ -50,8 +56,9 @@ options:
   exporter_endpoint:
     description:
       - OTLP endpoint of the SDKs (C(spec.exporter.endpoint)), a URL with scheme and port.
-      - When not set, the node-local agent, "http://$(OTEL_NODE_IP):<agent_grpc_port>", with the per-language HTTP
-        endpoints described above. A Service name here draws a warning - it is not node-local.
+      - When not set, the node-local agent (O(agent_service), or the node IP when that is empty) on
+        O(agent_grpc_port), with the per-language HTTP endpoints described above. A Service name other than
+        O(agent_service) here draws a warning - it is not node-local.
     type: str
   exporter_tls:
     description:
@@ -116,14 +123,27 @@ options:
     description:
       - The C(nginx) block (C(image), C(env), C(attrs), C(configFile), C(resourceRequirements), ...).
     type: dict
+  agent_service:
+    description:
+      - The agent's node-local Service as C(<service>.<namespace>) - for the agent role, C(<otel_agent_name>-collector)
+        in C(otel_agent_namespace). The default endpoint is "http://<agent_service>.svc.<cluster_domain>:<port>".
+      - An empty string sends to "http://$(OTEL_NODE_IP):<port>" instead - the node IP and the agent's host ports,
+        which the agent must then open (C(otel_agent_host_ports), privileged Pod Security level).
+    type: str
+    default: otel-agent-collector.observability
+  cluster_domain:
+    description:
+      - The cluster's DNS domain, for the Service name of O(agent_service).
+    type: str
+    default: cluster.local
   agent_grpc_port:
     description:
-      - The node-local agent's OTLP gRPC port (its hostPort), for the default endpoint.
+      - The node-local agent's OTLP gRPC port, for the default endpoint.
     type: int
     default: 4317
   agent_http_port:
     description:
-      - The node-local agent's OTLP HTTP port (its hostPort), for the languages that send OTLP over HTTP.
+      - The node-local agent's OTLP HTTP port, for the languages that send OTLP over HTTP.
     type: int
     default: 4318
   namespaces:
@@ -351,6 +371,8 @@ def main():
             "nginx": {"type": "dict"},
             "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
             "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
+            "agent_service": {"type": "str", "default": render.DEFAULT_AGENT_SERVICE},
+            "cluster_domain": {"type": "str", "default": render.DEFAULT_CLUSTER_DOMAIN},
             "namespaces": {
                 "type": "list",
                 "elements": "dict",

@@ -107,9 +107,15 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
         ("Deployment", "updated"),
     ]
     stored = cluster.get(INSTRUMENTATIONS.format(ns=namespace, name="default"))["spec"]
-    assert stored["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}
-    assert stored["env"][0] == {"name": "OTEL_NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}
-    assert stored["python"]["env"] == [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://$(OTEL_NODE_IP):4318"}]
+    # The agent's node-local Service (the operator makes it with internalTrafficPolicy Local).
+    assert stored["exporter"] == {"endpoint": "http://otel-agent-collector.observability.svc.cluster.local:4317"}
+    assert "env" not in stored
+    assert stored["python"]["env"] == [
+        {
+            "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "value": "http://otel-agent-collector.observability.svc.cluster.local:4318",
+        }
+    ]
     assert stored["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.25"}
     assert stored["propagators"] == ["tracecontext", "baggage"]
     assert namespace_annotations(cluster, app) == {
@@ -146,7 +152,7 @@ def test_apply_rerun_check_mode_and_absent_remove_exactly_what_was_added(cluster
     assert any("not the agent on the pod's own node" in w for w in check.last.get("warnings", []))
     stored = cluster.get(INSTRUMENTATIONS.format(ns=namespace, name="default"))["spec"]
     assert stored["sampler"]["argument"] == "0.25"
-    assert stored["exporter"]["endpoint"] == "http://$(OTEL_NODE_IP):4317"
+    assert stored["exporter"]["endpoint"] == "http://otel-agent-collector.observability.svc.cluster.local:4317"
 
     # The user annotates the same objects after us; all of the user's annotations must survive removal.
     cluster.request(

@@ -1,13 +1,16 @@
 """Telemetry really flows: an application's traces, metrics and logs through the agent and the gateway to the backends.
 
 The roles deploy the certificates, the gateway (two replicas, tail sampling, mTLS) and the agent
-(DaemonSet on host ports, k8sattributes, load balancing by trace ID) as site.yml does; the
-collectors' Pods are made from the stored resources as the operator would (the operator itself
-cannot be had here: tests/support/operator_standin.py). The backends are real collectors built
-here: one OTLP/gRPC receiver standing in for Tempo and one OTLP/HTTP receiver on Loki's `/otlp`
-path, both writing what arrives to files on this machine (the node), which the tests read. The
-application is a Deployment that runs telemetrygen against the node IP and the agent's host
-port from the downward API, as the collection tells applications to.
+(DaemonSet, k8sattributes, load balancing by trace ID) as site.yml does, into a namespace the
+roles put at the restricted Pod Security level; the collectors' Pods are made from the stored
+resources as the operator would (the operator itself cannot be had here:
+tests/support/operator_standin.py) and must be admitted there by the API server's PodSecurity
+admission. The backends are real collectors built here: one OTLP/gRPC receiver standing in for
+Tempo and one OTLP/HTTP receiver on Loki's `/otlp` path, both writing what arrives to files on
+this machine (the node), which the tests read. The application is a Deployment that runs
+telemetrygen against the agent's node-local Service (internalTrafficPolicy Local), as the
+collection tells applications to. The backends and the application mount host directories (test
+plumbing), so they run in a namespace of their own at the privileged level.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from localnode.collector import IMAGES, build_collectors
 from operator_standin import apply, as_the_operator_runs_it, rollout
 from pipeline import pipeline_settings
 from playbook import render_objects
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "tests" / "fixtures" / "crds"
@@ -63,6 +68,12 @@ def backend_config() -> dict:
     }
 
 
+def apps_namespace(name: str) -> dict:
+    """The test's own namespace for the backends and the application (they mount host directories)."""
+    labels = {"pod-security.kubernetes.io/enforce": "privileged"}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
 def backends(namespace: str, out: Path) -> list:
     """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine."""
     collector = {
@@ -91,8 +102,8 @@ def backends(namespace: str, out: Path) -> list:
 
 
 # The pod IP goes along as a resource attribute (what OTEL_RESOURCE_ATTRIBUTES=k8s.pod.ip=$(POD_IP)
-# does for an SDK): the agent is reached on a host port, and the CNI portmap plugin masquerades
-# Pod-to-hostPort traffic on the same node, so the connection's address is the node's (seen here).
+# does for an SDK), as the agent's pod_association expects first (on host ports, the CNI portmap
+# plugin masquerades Pod-to-hostPort traffic, so the connection's address is the node's; seen here).
 # It starts after 10 s: the kubelet publishes a new Pod's IP a second or two after its container
 # starts, and k8sattributes cannot name a Pod before its informer has that IP (seen here: what was
 # sent in the first two seconds went out without Kubernetes attributes).
@@ -100,7 +111,7 @@ SENDER = """
 set -e
 sleep 10
 T=/tg/telemetrygen
-G="--otlp-endpoint $HOST_IP:4317 --otlp-insecure --rate 0"
+G="--otlp-endpoint $AGENT:4317 --otlp-insecure --rate 0"
 A="k8s.pod.ip=\\"$POD_IP\\""
 $T traces $G --otlp-attributes "$A" --service shop-errors --status-code Error --traces {errors}
 $T traces $G --otlp-attributes "$A" --service shop-slow --span-duration 600ms --traces {slow}
@@ -112,15 +123,16 @@ exec sleep 100000
 """
 
 
-def application(namespace: str, telemetrygen: Path) -> dict:
-    """A Deployment that sends known telemetry to the node-local agent, then waits (Ready once sent)."""
+def application(namespace: str, telemetrygen: Path, agent: str) -> dict:
+    """A Deployment that sends known telemetry to the node-local agent `agent` (its Service's DNS
+    name), then waits (Ready once sent)."""
     labels = {"app": "shop"}
     container = {
         "name": "shop",
         "image": BUSYBOX_IMAGE,
         "command": ["sh", "-c", SENDER.format(errors=ERRORS, slow=SLOW, ordinary=ORDINARY)],
         "env": [
-            {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
+            {"name": "AGENT", "value": agent},
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         ],
         "volumeMounts": [{"name": "tg", "mountPath": "/tg", "readOnly": True}],
@@ -191,6 +203,8 @@ def metric_sum(text: str, name: str, **labels) -> float:
 @pytest.fixture(scope="module")
 def pipeline(cluster):
     namespace = "t-e2e-" + uuid.uuid4().hex[:6]
+    apps = namespace + "-apps"
+    agent = f"otel-agent-collector.{namespace}.svc.cluster.local"
     out = Path(tempfile.mkdtemp(prefix="otel-e2e-backends-"))
     out.chmod(0o777)  # the backends run as user 10001
     crd = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
@@ -202,8 +216,8 @@ def pipeline(cluster):
         otel_gateway_affinity={},
         otel_gateway_resources=SMALL,
         otel_agent_resources=SMALL,
-        otel_gateway_tempo_endpoint=f"tempo.{namespace}:4317",
-        otel_gateway_loki_endpoint=f"http://loki.{namespace}:3100/otlp",
+        otel_gateway_tempo_endpoint=f"tempo.{apps}:4317",
+        otel_gateway_loki_endpoint=f"http://loki.{apps}:3100/otlp",
         # The role's default policies (errors, > 500 ms, 10%), deciding sooner than 10 s.
         otel_gateway_tail_sampling={
             "decision_wait": "3s",
@@ -228,13 +242,23 @@ def pipeline(cluster):
         cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
         for name in ("otel-gateway", "otel-agent")
     ]
-    apply(cluster.node, backends(namespace, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
-    wait_for(cluster, namespace, "deployment/backends-collector", "deployment/otel-gateway-collector")
+    apply(cluster.node, [apps_namespace(apps)])
+    apply(cluster.node, backends(apps, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
+    wait_for(cluster, apps, "deployment/backends-collector")
+    wait_for(cluster, namespace, "deployment/otel-gateway-collector")
     wait_for(cluster, namespace, "daemonset/otel-agent-collector")
-    apply(cluster.node, [application(namespace, build_collectors()["binaries"]["telemetrygen"])])
-    wait_for(cluster, namespace, "deployment/shop", timeout=240)
-    pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
-    state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors, "settings": settings}
+    apply(cluster.node, [application(apps, build_collectors()["binaries"]["telemetrygen"], agent)])
+    wait_for(cluster, apps, "deployment/shop", timeout=240)
+    pods = [p for ns in (namespace, apps) for p in cluster.get(f"/api/v1/namespaces/{ns}/pods")["items"]]
+    state = {
+        "namespace": namespace,
+        "apps": apps,
+        "agent": agent,
+        "out": out,
+        "pods": pods,
+        "collectors": collectors,
+        "settings": settings,
+    }
     # Wait for what must arrive: every error and slow trace, and the logs.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -251,11 +275,27 @@ def pipeline(cluster):
     time.sleep(5)  # the probabilistic share and the last batches
     yield state
     if not os.environ.get("OTEL_TEST_KEEP"):  # kept to look into a failure
-        cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+        cluster.node.kubectl_run("delete", "namespace", namespace, apps, "--wait=false")
 
 
 def pod_named(state: dict, prefix: str) -> list:
     return [p for p in state["pods"] if p["metadata"]["name"].startswith(prefix)]
+
+
+def test_the_collectors_run_ready_in_a_restricted_namespace_and_are_reached_through_a_local_service(cluster, pipeline):
+    namespace = pipeline["namespace"]
+    labels = cluster.get(f"/api/v1/namespaces/{namespace}")["metadata"]["labels"]
+    assert {k: v for k, v in labels.items() if k.startswith("pod-security.")} == namespace_labels("restricted")
+    # Admitted by the API server's PodSecurity admission at enforce=restricted, and Ready.
+    collectors = [p for p in pipeline["pods"] if p["metadata"]["namespace"] == namespace]
+    assert len(pod_named(pipeline, "otel-gateway-collector-")) == GATEWAY_REPLICAS
+    assert len(pod_named(pipeline, "otel-agent-collector-")) == 1
+    for pod in collectors:
+        ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}["Ready"]
+        assert pod["status"]["phase"] == "Running" and ready == "True", pod["metadata"]["name"]
+        assert not any(p.get("hostPort") for c in pod["spec"]["containers"] for p in c.get("ports", []))
+    service = cluster.get(f"/api/v1/namespaces/{namespace}/services/otel-agent-collector")
+    assert service["spec"]["internalTrafficPolicy"] == "Local"
 
 
 def test_tail_sampling_keeps_every_error_and_slow_trace_whole_and_about_ten_percent_of_the_rest(pipeline):
@@ -277,7 +317,7 @@ def test_spans_carry_the_sending_pods_kubernetes_attributes(pipeline):
     assert len(shop) == 1
     expected = {
         "k8s.pod.name": shop[0]["metadata"]["name"],
-        "k8s.namespace.name": pipeline["namespace"],
+        "k8s.namespace.name": pipeline["apps"],
         "k8s.node.name": shop[0]["spec"]["nodeName"],
         "k8s.deployment.name": "shop",
     }
@@ -513,7 +553,7 @@ def test_renewed_certificates_are_served_without_a_restart_and_data_keeps_flowin
         time.sleep(5)
     assert served == new_serial, "the gateway still serves the old certificate after 3 minutes"
     # Data still flows end to end through the renewed mTLS: the application sends again.
-    cluster.node.kubectl_run("-n", namespace, "delete", "pod", "-l", "app=shop", "--wait=false")
+    cluster.node.kubectl_run("-n", pipeline["apps"], "delete", "pod", "-l", "app=shop", "--wait=false")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if len(traces_at_the_backend(pipeline["out"]).get("shop-errors", {})) >= 2 * ERRORS:
@@ -529,7 +569,7 @@ def test_renewed_certificates_are_served_without_a_restart_and_data_keeps_flowin
 # ---------------------------------------------------------------- memory (last: it stops the gateways)
 BURST = """
 T=/tg/telemetrygen
-$T traces --otlp-endpoint "$HOST_IP:4317" --otlp-insecure --rate 0 --batch=false --size 1 --workers 4 \\
+$T traces --otlp-endpoint "$AGENT:4317" --otlp-insecure --rate 0 --batch=false --size 1 --workers 4 \\
    --traces 150 --service burst --timeout 5s > /dev/null 2>&1 || true
 """
 
@@ -540,7 +580,7 @@ def test_the_agents_memory_limiter_refuses_a_burst_instead_of_the_pod_being_oom_
     # with every span of 1 MB until its memory_limiter (80% of the 400Mi limit, 100 MiB spike)
     # refuses data.
     cluster.node.kubectl_run("-n", namespace, "scale", "deployment/otel-gateway-collector", "--replicas=0")
-    job = application(namespace, build_collectors()["binaries"]["telemetrygen"])
+    job = application(pipeline["apps"], build_collectors()["binaries"]["telemetrygen"], pipeline["agent"])
     job["apiVersion"], job["kind"], job["metadata"]["name"] = "batch/v1", "Job", "burst"
     pod = job["spec"]["template"]["spec"]
     pod["restartPolicy"] = "Never"
@@ -562,7 +602,7 @@ def test_the_agents_memory_limiter_refuses_a_burst_instead_of_the_pod_being_oom_
         refused = metric_sum(metrics, "otelcol_processor_memory_limiter_refused_spans")
     time.sleep(15)  # pressure held a while longer
     status = agent()["status"]["containerStatuses"][0]
-    cluster.node.kubectl_run("-n", namespace, "delete", "job", "burst", "--wait=false")
+    cluster.node.kubectl_run("-n", pipeline["apps"], "delete", "job", "burst", "--wait=false")
     assert refused > 0, [line for line in metrics.splitlines() if "refused" in line or "memory" in line]
     assert metric_sum(metrics, "otelcol_receiver_refused_spans") > 0  # the sender was told, and retries
     assert status["restartCount"] == 0, status

@@ -201,7 +201,7 @@ def test_every_module_renders_without_contacting_a_cluster(listener, no_kubeconf
     ]
     stored = instrumentation["objects"][0]["spec"]
     assert stored["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
-    assert stored["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}
+    assert stored["exporter"] == {"endpoint": "http://otel-agent-collector.observability.svc.cluster.local:4317"}
 
     # The rendered objects are YAML-serialisable as they are (what a render playbook writes out).
     assert list(yaml.safe_load_all(yaml.safe_dump_all(instrumentation["objects"]))) == instrumentation["objects"]

@@ -178,8 +178,10 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert agent["serviceAccount"] == "otel-agent"
     assert agent["tolerations"] == [{"operator": "Exists"}]
     assert agent["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}
-    assert {"name": "otlp-grpc", "port": 4317, "hostPort": 4317, "protocol": "TCP"} in agent["ports"]
-    assert {"name": "otlp-http", "port": 4318, "hostPort": 4318, "protocol": "TCP"} in agent["ports"]
+    # No host ports by default: applications reach the agent through its node-local Service.
+    assert {"name": "otlp-grpc", "port": 4317, "protocol": "TCP"} in agent["ports"]
+    assert {"name": "otlp-http", "port": 4318, "protocol": "TCP"} in agent["ports"]
+    assert not [p for p in agent["ports"] if "hostPort" in p]
     env = {e["name"]: e for e in agent["env"]}
     assert env["K8S_NODE_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
     assert env["K8S_NODE_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.hostIP"}}

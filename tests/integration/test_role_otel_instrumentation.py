@@ -71,9 +71,10 @@ def test_converge_rerun_check_mode_render_and_absent(cluster, instrumentation_ki
     spec = cluster.get(path)["spec"]
     assert spec["propagators"] == ["tracecontext", "baggage"]
     assert spec["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
-    assert spec["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}  # the node-local agent
-    assert spec["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
-    assert spec["java"]["env"] == [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://$(OTEL_NODE_IP):4318"}]
+    agent = "http://otel-agent-collector.observability.svc.cluster.local"  # the agent's node-local Service
+    assert spec["exporter"] == {"endpoint": f"{agent}:4317"}
+    assert "env" not in spec
+    assert spec["java"]["env"] == [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": f"{agent}:4318"}]
     assert spec["resource"] == {"resourceAttributes": {"deployment.environment": "test"}}
     value = f"{home}/otel-instrumentation"
     assert annotations_of(cluster, app) == {"team": "payments", P + "inject-java": value, P + "inject-python": value}

@@ -12,6 +12,7 @@ from playbook import ROOT, run_playbook
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 OUR_GROUPS = ("opentelemetry.io", "monitoring.coreos.com", "cert-manager.io")
@@ -63,6 +64,16 @@ def test_converge_then_rerun_changes_nothing(fresh):
     first = site(fresh)
     assert first.rc == 0, [t for t in first.tasks if t.get("failed")][:1] or first.stderr[-3000:]
     assert exists(fresh, "/apis/opentelemetry.io/v1beta1/namespaces/observability/opentelemetrycollectors/otel-gateway")
+    # Every namespace site.yml applies is at the restricted Pod Security level, and the operator
+    # stand-in's controller Pod was admitted there and is Ready (the role waited for it).
+    client = KubeClient(resolve_connection({"kubeconfig": str(fresh.admin_kubeconfig)}))
+    for namespace in ("observability", "opentelemetry-operator-system"):
+        labels = client.request("GET", f"/api/v1/namespaces/{namespace}").data["metadata"]["labels"]
+        assert {k: v for k, v in labels.items() if k.startswith("pod-security.")} == namespace_labels("restricted")
+    pods = client.request("GET", "/api/v1/namespaces/opentelemetry-operator-system/pods").data["items"]
+    assert pods and all(
+        any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])) for p in pods
+    ), [p["status"] for p in pods]
     second = site(fresh)
     assert second.rc == 0
     changed = [t["task"] for t in second.tasks if t.get("changed")]

@@ -4,7 +4,8 @@ The operator cannot be had on these machines (the Go module proxy refuses its mo
 tests that need the collectors' Pods make them the way it does: the config in a ConfigMap
 mounted at /conf/collector.yaml, the resource's image, env, ports (host ports included),
 volumes, service account and security settings, and the Service and headless Service that
-agents resolve. Only the collection's part is proven with them, never the operator's.
+agents resolve (node-local for a daemonset, as the operator makes them). Only the
+collection's part is proven with them, never the operator's.
 """
 
 from __future__ import annotations
@@ -66,12 +67,24 @@ def as_the_operator_runs_it(collector: dict) -> list:
         "data": {"collector.yaml": yaml.safe_dump(spec["config"])},
     }
     otlp = [{"name": "otlp-grpc", "port": 4317}, {"name": "otlp-http", "port": 4318}]
+    # As the operator's Service() (internal/manifests/collector/service.go): a daemonset's Services
+    # are node-local (internalTrafficPolicy Local); the headless one is a copy with clusterIP None.
+    traffic = "Local" if spec["mode"] == "daemonset" else "Cluster"
     services = [
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": f"{name}-collector{suffix}", "namespace": namespace},
-            "spec": {"selector": labels, "ports": otlp, **({"clusterIP": "None"} if suffix else {})},
+            "metadata": {
+                "name": f"{name}-collector{suffix}",
+                "namespace": namespace,
+                "labels": {"operator.opentelemetry.io/collector-service-type": "headless" if suffix else "base"},
+            },
+            "spec": {
+                "selector": labels,
+                "ports": otlp,
+                "internalTrafficPolicy": traffic,
+                **({"clusterIP": "None"} if suffix else {}),
+            },
         }
         for suffix in ("", "-headless")
     ]

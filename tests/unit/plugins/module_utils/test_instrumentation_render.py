@@ -107,7 +107,7 @@ def test_seed_cluster_ip_endpoint_is_warned_as_not_node_local():
     assert inst["spec"]["exporter"] == {"endpoint": "http://otel-agent.default:4317"}
     assert len(warnings) == 1
     assert "not the agent on the pod's own node" in warnings[0]
-    assert "$(OTEL_NODE_IP)" in warnings[0]
+    assert "internalTrafficPolicy: Local" in warnings[0] and "agent_service" in warnings[0]
     # an explicit endpoint is the user's: no node-local env is added
     assert "env" not in inst["spec"]
     assert "python" not in inst["spec"]
@@ -133,7 +133,7 @@ def test_corrected_seed_configuration_passes():
     )
     assert warnings == []
     spec = instrumentation["spec"]
-    assert spec["exporter"] == {"endpoint": "http://$(OTEL_NODE_IP):4317"}
+    assert spec["exporter"] == {"endpoint": "http://otel-agent-collector.observability.svc.cluster.local:4317"}
     assert spec["propagators"] == ["tracecontext", "baggage"]
     assert spec["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
     assert injections[0] == {
@@ -150,8 +150,52 @@ def test_corrected_seed_configuration_passes():
 # ---------------------------------------------------------------- the Instrumentation
 
 
-def test_default_endpoint_is_the_node_local_agent():
+def test_default_endpoint_is_the_agents_node_local_service():
     inst = render.render_instrumentation("default", "observability")
+    spec = inst["spec"]
+    assert spec["exporter"]["endpoint"] == "http://otel-agent-collector.observability.svc.cluster.local:4317"
+    assert "env" not in spec  # no node IP needed
+    for language in ("python", "dotnet", "go", "java", "nodejs"):
+        assert env_of(spec[language]) == {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-agent-collector.observability.svc.cluster.local:4318"
+        }, language
+    assert "apacheHttpd" not in spec and "nginx" not in spec  # they use the main (gRPC) endpoint
+
+
+def test_another_agent_service_and_cluster_domain():
+    inst = render.render_instrumentation("d", "o", agent_service="node-agent-collector.agents", cluster_domain="k8s.co")
+    agent = "http://node-agent-collector.agents.svc.k8s.co"
+    assert inst["spec"]["exporter"]["endpoint"] == f"{agent}:4317"
+    assert env_of(inst["spec"]["go"]) == {"OTEL_EXPORTER_OTLP_ENDPOINT": f"{agent}:4318"}
+
+
+@pytest.mark.parametrize("service", ["otel-agent-collector", "a.b.c", "Agent.observability", "a_b.observability"])
+def test_an_agent_service_that_is_not_service_dot_namespace_is_refused(service):
+    with pytest.raises(OtelK8sError) as error:
+        render.render_instrumentation("d", "o", agent_service=service)
+    assert f"agent_service {service!r}" in error.value.message
+    assert "<service>.<namespace>" in error.value.message and "empty string" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://otel-agent-collector.observability:4317",
+        "http://otel-agent-collector.observability.svc:4318",
+        "http://otel-agent-collector.observability.svc.cluster.local:4317",
+    ],
+)
+def test_the_agents_own_service_is_node_local_and_not_warned_about(endpoint):
+    warnings = []
+    render.render_instrumentation("d", "o", exporter_endpoint=endpoint, warnings=warnings)
+    assert warnings == []
+    # another Service in the same namespace is not the agent's
+    render.render_instrumentation("d", "o", exporter_endpoint=endpoint.replace("agent", "gateway"), warnings=warnings)
+    assert len(warnings) == 1 and "is a Service name" in warnings[0]
+
+
+def test_without_agent_service_the_endpoint_is_the_node_ip_and_host_port():
+    inst = render.render_instrumentation("default", "observability", agent_service="")
     spec = inst["spec"]
     assert inst["apiVersion"] == "opentelemetry.io/v1alpha1" and inst["kind"] == "Instrumentation"
     assert spec["exporter"]["endpoint"] == "http://$(OTEL_NODE_IP):4317"
@@ -165,6 +209,7 @@ def test_agent_ports_and_user_language_env_win():
     inst = render.render_instrumentation(
         "default",
         "observability",
+        agent_service="",
         agent_grpc_port=14317,
         agent_http_port=14318,
         languages={
