@@ -48,9 +48,9 @@ class FakeClient:
         return Response(200, answer, None)
 
 
-def runner(answers, served=SERVED, default_namespace="default"):
+def runner(answers, served=None, default_namespace="default"):
     client = FakeClient(answers)
-    return InfoRunner(client, FakeDiscovery(served), default_namespace), client
+    return InfoRunner(client, FakeDiscovery(served or SERVED), default_namespace), client
 
 
 def test_one_cluster_scoped_object_by_name():
