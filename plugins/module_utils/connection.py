@@ -329,7 +329,8 @@ class KubeClient:
                 if answer is None:
                     raise OtelK8sError(
                         f"cannot reach the Kubernetes API server {self.conn.server} "
-                        f"(still failing after {self.retry_timeout:.0f}s of retries: {problem})"
+                        f"(still failing after {self.retry_timeout:.0f}s of retries: {problem}); run again once "
+                        "it answers, or raise retry_timeout to ride out longer outages"
                     )
                 break
             time.sleep(delay)

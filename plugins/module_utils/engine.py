@@ -33,6 +33,8 @@ MAX_PARALLEL = 4
 # the next apply makes the server record the existing fields under this manager once.
 # That write moves the resourceVersion but changes no content: it is not a change.
 FIRST_APPLY_MANAGER = "before-first-apply"
+# A wait reports the last few distinct reasons it saw an object not ready (a rollout's steps).
+MAX_SEEN = 5
 
 
 @dataclass
@@ -128,6 +130,7 @@ class ApplyEngine:
         self.default_namespace = options.namespace or default_namespace
         self.results = []
         self.diffs = []
+        self.waits = []  # what each wait waited for, how long, and what it saw while waiting
 
     # ------------------------------------------------------------------ public
     def run(self, objects: list) -> dict:
@@ -141,7 +144,15 @@ class ApplyEngine:
             raise OtelK8sError(
                 describe_api_error(error, "contacting the API server") + self._applied_note(), results=self.results
             ) from None
+        except OtelK8sError as error:
+            # An error raised outside the per-object path (the API server gone during a wait or a
+            # discovery read) must still say what this task had applied.
+            if "results" not in error.details:
+                raise self._failure(error) from None
+            raise
         result = {"changed": any(r["changed"] for r in self.results), "results": self.results}
+        if self.waits:
+            result["waited"] = self.waits
         if self.options.diff:
             result["diff"] = self.diffs
         return result
@@ -387,9 +398,11 @@ class ApplyEngine:
 
     # ------------------------------------------------------------------ waiting
     def _wait_for(self, items: list, condition: dict | None, goal: str) -> None:
-        deadline = time.monotonic() + self.options.wait_timeout
+        started = time.monotonic()
+        deadline = started + self.options.wait_timeout
         waiting = list(items)
         reasons = {}
+        seen = {id(item): [] for item in items}  # distinct not-ready reasons, in the order seen
         while True:
             still = []
             for item in waiting:
@@ -399,9 +412,20 @@ class ApplyEngine:
                     if live is None
                     else readiness.is_ready(live, manifests.group_of(item.obj["apiVersion"]), condition)
                 )
-                if not ok:
+                if ok:
+                    self.waits.append(
+                        {
+                            "object": manifests.identity(item.obj),
+                            "for": goal,
+                            "seconds": round(time.monotonic() - started, 1),
+                            "seen": seen[id(item)][-MAX_SEEN:],
+                        }
+                    )
+                else:
                     still.append(item)
                     reasons[id(item)] = why
+                    if why not in seen[id(item)]:
+                        seen[id(item)].append(why)
             waiting = still
             if not waiting:
                 return
@@ -411,6 +435,7 @@ class ApplyEngine:
                     f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}"
                     + self._applied_note(),
                     results=self.results,
+                    waited=self.waits,
                 )
             time.sleep(self.options.wait_sleep)
 

@@ -170,6 +170,32 @@ objects:
   type: list
   elements: dict
   version_added: 0.1.0
+waited:
+  description:
+    - What each wait waited for (with O(wait=true), and for every CustomResourceDefinition to be Established),
+      how long it took, and the reasons the object was not ready yet while waiting (the last few distinct ones).
+  returned: when the task waited
+  type: list
+  elements: dict
+  version_added: 0.1.0
+  contains:
+    object:
+      description: The object waited for.
+      type: str
+      sample: Deployment opentelemetry-operator-system/opentelemetry-operator-controller-manager
+    for:
+      description: What it waited for.
+      type: str
+      sample: ready
+    seconds:
+      description: Seconds from the start of the wait until the object was ready.
+      type: float
+      sample: 4.2
+    seen:
+      description: The reasons the object was not ready, in the order seen.
+      type: list
+      elements: str
+      sample: ["0/1 replicas available"]
 api_requests:
   description: HTTP requests made to the API server by this task, discovery included (0 with O(render_only=true)).
   returned: always

@@ -60,8 +60,8 @@ def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, back
     return finish(process)
 
 
-def finish(process) -> PlaybookRun:
-    stdout, stderr = process.communicate(timeout=600)
+def finish(process, timeout: float = 600) -> PlaybookRun:
+    stdout, stderr = process.communicate(timeout=timeout)
     tasks = []
     try:
         report = json.loads(stdout)

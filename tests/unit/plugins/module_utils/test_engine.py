@@ -198,3 +198,69 @@ def test_a_kind_removed_since_discovery_was_cached_is_named():
     eng = engine.ApplyEngine(GoneKindClient(), ForgettingDiscovery(served), engine.ApplyOptions())
     with pytest.raises(OtelK8sError, match="Gadget of apiVersion example.com/v1 is no longer served"):
         eng.run([{"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": "a"}}])
+
+
+class RollingOutClient:
+    """A Deployment that is not available on the first reads, then is (a Pod replaced mid-run)."""
+
+    def __init__(self, not_ready_reads):
+        self.reads = 0
+        self.not_ready_reads = not_ready_reads
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        self.reads += 1
+        available = 0 if self.reads <= self.not_ready_reads else 1
+        deployment = {
+            "kind": "Deployment",
+            "metadata": {"name": "op", "namespace": "ns", "generation": 2},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1, "availableReplicas": available},
+        }
+        return Response(200, deployment, None)
+
+
+def deployment_item():
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "op", "namespace": "ns"}}
+    return engine.Planned(body, Resource("apps/v1", "Deployment", "deployments", True))
+
+
+def test_a_wait_reports_what_it_waited_for_and_what_it_saw():
+    eng = engine.ApplyEngine(RollingOutClient(2), None, engine.ApplyOptions(wait_sleep=0.01))
+    eng._wait_for([deployment_item()], None, "ready")
+    assert len(eng.waits) == 1
+    waited = eng.waits[0]
+    assert waited["object"] == "Deployment ns/op" and waited["for"] == "ready"
+    assert waited["seen"] == ["0/1 replicas available"]
+    assert waited["seconds"] >= 0
+
+
+def test_a_timed_out_wait_names_the_object_and_why():
+    eng = engine.ApplyEngine(RollingOutClient(10**6), None, engine.ApplyOptions(wait_timeout=0.05, wait_sleep=0.01))
+    with pytest.raises(OtelK8sError) as raised:
+        eng._wait_for([deployment_item()], None, "ready")
+    assert "Deployment ns/op: 0/1 replicas available" in raised.value.message
+
+
+class GoneDuringWaitClient(RecordingClient):
+    """Applies fine; the API server is unreachable (retries exhausted) once the wait reads."""
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        if method == "GET" and "/deployments/" in path:
+            raise OtelK8sError("cannot reach the Kubernetes API server https://x (still failing after 5s of retries)")
+        return super().request(method, path, query, body, content_type)
+
+
+def test_api_server_gone_during_a_wait_names_what_was_applied():
+    served = {**SERVED, ("apps/v1", "Deployment"): ("deployments", True)}
+    eng = engine.ApplyEngine(GoneDuringWaitClient(), FakeDiscovery(served), engine.ApplyOptions(wait=True))
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "a"}},
+    ]
+    with pytest.raises(OtelK8sError) as caught:
+        eng.run(objects)
+    msg = caught.value.message
+    assert msg.startswith("cannot reach the Kubernetes API server")
+    applied = "Already applied before this error, and left in place: Namespace a (created), Deployment a/d (created)"
+    assert applied in msg
+    assert [r["action"] for r in caught.value.details["results"]] == ["created", "created"]
