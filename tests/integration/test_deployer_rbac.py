@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from localnode.pki import Pki
+from playbook import ROOT, run_playbook
 from site_runs import clear, site
 
 DEPLOYER = "otel-deployer"
@@ -171,12 +172,18 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
 
 
 def without_rule(cluster, path: str, resource: str, verb: str) -> None:
-    """The deployer's ClusterRole at path, minus verb on resource (as an administrator edits it)."""
+    """The deployer's ClusterRole at path, minus verb on resource only (as an administrator edits it)."""
     role = cluster.get(path)
+    rules = []
     for rule in role["rules"]:
         if resource in rule["resources"] and verb in rule["verbs"]:
-            rule["verbs"] = [v for v in rule["verbs"] if v != verb]
-    role["rules"] = [r for r in role["rules"] if r["verbs"]]
+            others = [r for r in rule["resources"] if r != resource]
+            if others:
+                rules.append({**rule, "resources": others})
+            rules.append({**rule, "resources": [resource], "verbs": [v for v in rule["verbs"] if v != verb]})
+        else:
+            rules.append(rule)
+    role["rules"] = rules
     cluster.request("PUT", path, role)
 
 
@@ -210,3 +217,17 @@ def test_a_run_without_one_permission_fails_naming_it(deployer, cluster, role, r
         # The edit above took the rules from the playbook's field manager: delete and grant again.
         cluster.request("DELETE", role)
         grant(cluster.node, "-e", f"otel_deployer_user={DEPLOYER}")
+
+
+def test_no_subject_fails_before_anything_is_applied(tmp_path):
+    # A kubeconfig that does not exist: the check must come before any contact with a cluster.
+    missing = str(tmp_path / "none")
+    run = run_playbook(
+        ROOT / "playbooks" / "deployer_rbac.yml",
+        "-i",
+        str(ROOT / "inventories" / "local"),
+        env={"K8S_AUTH_KUBECONFIG": missing, "KUBECONFIG": missing},
+    )
+    assert run.rc != 0
+    assert "otel_deployer_user or otel_deployer_group" in failure(run)
+    assert len([t for t in run.tasks if t.get("failed")]) == 1  # the check, nothing after it
