@@ -107,9 +107,17 @@ def describe_api_error(error: ApiError, what: str) -> str:
             "check 'kubeconfig'/'context', 'api_key' or 'client_cert'/'client_key'"
         )
     if error.status == 403:
+        if "attempting to grant RBAC permissions not currently held" in error.message:
+            # RBAC's escalation check: the message lists the rules, not the verb that would allow them.
+            return (
+                f"forbidden (403) while {what}: {error.message}. The identity in use must hold every "
+                "permission this role grants, or have the verb 'escalate' on it (and 'bind' on a role it "
+                "binds); playbooks/deployer_rbac.yml grants these for site.yml's roles"
+            )
         return (
             f"forbidden (403) while {what}: {error.message}. "
-            "The identity in use needs RBAC permission for this; grant it or use another identity"
+            "The identity in use needs RBAC permission for this; grant it or use another identity "
+            "(playbooks/deployer_rbac.yml grants what site.yml needs)"
         )
     if error.status == 409 and (error.causes or error.message.startswith("Apply failed")):
         # Newer servers list FieldManagerConflict causes; 1.20 says it in the message only.

@@ -79,9 +79,12 @@ class Cluster:
         namespace: str | None = None,
         subresource: str | None = None,
         groups: list | None = None,
+        name: str | None = None,
     ) -> bool:
-        """SubjectAccessReview: may this user (or service account) do this?"""
+        """SubjectAccessReview: may this user (or service account) do this (to the object of this name)?"""
         attributes = {"verb": verb, "resource": resource, "group": group}
+        if name:
+            attributes["name"] = name
         if namespace:
             attributes["namespace"] = namespace
         if subresource:
@@ -93,6 +96,21 @@ class Cluster:
         }
         answer = self.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
         return bool(answer["status"].get("allowed"))
+
+    def bindings_of(self, namespace: str, service_account: str) -> list:
+        """Every (Cluster)RoleBinding naming this service account, as (kind, namespace, name, role)."""
+        found = []
+        for kind in ("clusterrolebindings", "rolebindings"):
+            for binding in self.get(f"/apis/rbac.authorization.k8s.io/v1/{kind}")["items"]:
+                for subject in binding.get("subjects") or []:
+                    if (subject["kind"], subject.get("namespace"), subject["name"]) == (
+                        "ServiceAccount",
+                        namespace,
+                        service_account,
+                    ):
+                        meta = binding["metadata"]
+                        found.append((binding["kind"], meta.get("namespace"), meta["name"], binding["roleRef"]["name"]))
+        return found
 
 
 @pytest.fixture(scope="session")

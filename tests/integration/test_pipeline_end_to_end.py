@@ -312,7 +312,19 @@ def test_tail_sampling_keeps_every_error_and_slow_trace_whole_and_about_ten_perc
     assert 8 <= ordinary <= 60, f"ordinary traces kept: {ordinary} of {ORDINARY} ({counts})"
 
 
-def test_spans_carry_the_sending_pods_kubernetes_attributes(pipeline):
+def test_spans_carry_the_sending_pods_kubernetes_attributes(cluster, pipeline):
+    # With the permissions otel.kubernetes.rbac derived for the agent through its role, and no others.
+    namespace = pipeline["namespace"]
+    agents = pod_named(pipeline, "otel-agent-collector-")
+    assert agents and {p["spec"]["serviceAccountName"] for p in agents} == {"otel-agent"}
+    role = f"{namespace}-otel-agent"
+    assert cluster.bindings_of(namespace, "otel-agent") == [("ClusterRoleBinding", None, role, role)]
+    rules = cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")["rules"]
+    assert {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]} == {
+        ("", "pods"),
+        ("", "namespaces"),
+        ("apps", "replicasets"),
+    }
     shop = pod_named(pipeline, "shop-")
     assert len(shop) == 1
     expected = {

@@ -95,7 +95,14 @@ def test_describe_api_error():
     text = engine.describe_api_error(conflict, "applying ConfigMap a/b")
     assert '.data.owner (conflict with "helm")' in text and "force_conflicts: true" in text
     assert "401 Unauthorized" in engine.describe_api_error(ApiError(401, "Unauthorized", "x"), "applying y")
-    assert "RBAC" in engine.describe_api_error(ApiError(403, "Forbidden", "user u cannot patch"), "applying y")
+    forbidden = engine.describe_api_error(ApiError(403, "Forbidden", "user u cannot patch"), "applying y")
+    assert "user u cannot patch" in forbidden and "playbooks/deployer_rbac.yml" in forbidden
+    # RBAC's escalation check names the rules, not the verb: the message names escalate and bind.
+    escalation = engine.describe_api_error(
+        ApiError(403, "Forbidden", 'user "d" (groups=[]) is attempting to grant RBAC permissions not currently held'),
+        "applying ClusterRole otel-agent",
+    )
+    assert "'escalate'" in escalation and "'bind'" in escalation and "ClusterRole otel-agent" in escalation
     assert "(422 Invalid): bad" in engine.describe_api_error(ApiError(422, "Invalid", "bad"), "applying y")
 
 
