@@ -40,7 +40,7 @@ ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 NOWHERE = {"otel.test/scan-only": "true"}
 # Fields the API server adds that are state, not the manifest.
 SERVER_STATE = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
-REASON = {check: reason for check, reason in SCAN_SUPPRESSIONS.values()}
+REASON = dict(SCAN_SUPPRESSIONS.values())
 PLANTED_TOKEN = "otel-test-token-" + uuid.uuid4().hex  # nosec B105 - a made-up token, looked for in the output
 
 
@@ -124,7 +124,7 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
     result = scan(tmp_path)
     print(f"\nworkloads from the cluster ({namespace}): {result.line()}")
     assert result.summary["parsing_errors"] == 0
-    assert result.summary["resource_count"] == len(kinds)
+    assert result.summary["resource_count"] == len(kinds) + 2  # and the Pod of each workload's template
     assert not result.failed, "\n".join(map(str, result.failed))
     gateway = f"Deployment.{namespace}.otel-gateway-collector"
     agent = f"DaemonSet.{namespace}.otel-agent-collector"
@@ -141,15 +141,26 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
         assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_40"} <= passed
 
 
+@pytest.fixture(scope="module")
+def certificates(cluster):
+    """The pipeline's CA, gateway and agent keys, made by otel_certificates in a namespace of their own."""
+    namespace = "t-keys-" + uuid.uuid4().hex[:6]
+    task = {"name": "certificates", "ansible.builtin.include_role": {"name": "otel.kubernetes.otel_certificates"}}
+    run = cluster.run([task], vars=pipeline_settings(namespace))
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    yield namespace
+    cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+
+
 @pytest.mark.parametrize("inventory", ["local", "seed"])
-def test_no_key_material_in_the_render_directory(cluster, pipeline, inventory, tmp_path):
+def test_no_key_material_in_the_render_directory(cluster, certificates, inventory, tmp_path):
     material = {
         **key_material(cluster.node),
         **kubeconfig_material(cluster.node.admin_kubeconfig),
         "the token given in K8S_AUTH_API_KEY": PLANTED_TOKEN,
     }
     # The pipeline's CA, gateway and agent keys at least: the search looks for real keys.
-    keys = [name for name in material if name.startswith(f"{pipeline}/") and name.endswith("tls.key base64")]
+    keys = [name for name in material if name.startswith(f"{certificates}/") and name.endswith("tls.key base64")]
     assert len(keys) >= 3, sorted(material)
     files = render(inventory, tmp_path, *render_args(inventory), env={"K8S_AUTH_API_KEY": PLANTED_TOKEN})
     assert len(files) > 20
