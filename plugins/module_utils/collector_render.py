@@ -66,6 +66,37 @@ NODE_ENV = (
     {"name": "K8S_NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
 )
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# checkov (an IaC scanner) skips a check on an object whose annotations say `checkov.io/skipN:
+# CKV_ID=reason`. The operator copies a collector's annotations to its workload and the workload's
+# pod template, so these reach the Deployment/DaemonSet the operator generates. Each is a check
+# that cannot pass for a collector, with why; reasons must not contain "=" (checkov splits on it).
+SCAN_SUPPRESSIONS = {
+    "digest": (
+        "CKV_K8S_43",
+        "the image is pinned to a collector release tag chosen by the collection; give `image` with a "
+        "digest to pin it by content",
+    ),
+    "pull": (
+        "CKV_K8S_15",
+        "the image is a fixed release tag, so IfNotPresent (the default for it) runs the same image and "
+        "lets pods restart while the registry is unreachable",
+    ),
+    "token": (
+        "CKV_K8S_38",
+        "the OpenTelemetryCollector API has no automountServiceAccountToken field; the collector's "
+        "ServiceAccount holds only what its configuration needs (otel.kubernetes.rbac)",
+    ),
+    "network_policy": (
+        "CKV2_K8S_6",
+        "the operator makes the collector's NetworkPolicy itself (feature gate operand.networkpolicy, "
+        "on by default since v0.132.0), from the ports of its configuration",
+    ),
+    "host_port": (
+        "CKV_K8S_26",
+        "node-local OTLP: applications send to their node's IP on this host port (status.hostIP), so "
+        "that telemetry stays on the node and k8sattributes sees the sending pod",
+    ),
+}
 
 
 @dataclass
@@ -356,6 +387,21 @@ def _merge_env(env, additions: list) -> list:
     return list(env) + [e for e in additions if e["name"] not in names]
 
 
+def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
+    """The checkov skip annotations for a collector's workload: only the checks that apply to it."""
+    if mode not in WORKLOAD_KINDS:
+        return {}
+    reasons = ["pull", "token", "network_policy"]
+    if "@sha256:" not in image:
+        reasons.insert(0, "digest")
+    if any(isinstance(p, dict) and p.get("hostPort") for p in ports or []):
+        reasons.append("host_port")
+    return {
+        f"checkov.io/skip{index}": "=".join(SCAN_SUPPRESSIONS[reason])
+        for index, reason in enumerate(reasons, start=1)
+    }
+
+
 # ------------------------------------------------------------------ render
 def _node_env_missing(config: dict, env_list: list) -> list:
     """k8sattributes reading its node from a variable the container does not have: the collector
@@ -511,8 +557,10 @@ def render(
         meta["namespace"] = namespace
     if labels:
         meta["labels"] = dict(labels)
-    if annotations:
-        meta["annotations"] = dict(annotations)
+    # The caller's annotations win over the scanner's, key by key.
+    all_annotations = {**scan_suppressions(mode, chosen_image, rendered_ports), **(annotations or {})}
+    if all_annotations:
+        meta["annotations"] = all_annotations
     spec = {"mode": mode, "image": chosen_image}
     if replicas is not None:
         spec["replicas"] = replicas

@@ -157,7 +157,14 @@ options:
     type: dict
   annotations:
     description:
-      - Annotations of the OpenTelemetryCollector.
+      - Annotations of the OpenTelemetryCollector. The operator copies them to the collector's workload and its
+        pod template.
+      - For a deployment, daemonset or statefulset collector the module adds C(checkov.io/skip1), C(skip2), ...
+        annotations that tell the checkov scanner which of its checks a collector cannot pass, and why (the
+        image is pinned by release tag, not digest, CKV_K8S_43; no imagePullPolicy Always, CKV_K8S_15; the
+        operator's API has no automountServiceAccountToken field, CKV_K8S_38; the operator makes the
+        NetworkPolicy itself, CKV2_K8S_6; host ports, only when O(ports) has one, CKV_K8S_26). The annotations
+        given here win, key by key.
     type: dict
   security_context:
     description:

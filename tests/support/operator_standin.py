@@ -3,9 +3,10 @@
 The operator cannot be had on these machines (the Go module proxy refuses its module), so the
 tests that need the collectors' Pods make them the way it does: the config in a ConfigMap
 mounted at /conf/collector.yaml, the resource's image, env, ports (host ports included),
-volumes, service account and security settings, and the Service and headless Service that
-agents resolve (node-local for a daemonset, as the operator makes them). Only the
-collection's part is proven with them, never the operator's.
+volumes, service account and security settings, its annotations (on the workload and its pod
+template), the health_check probes, and the Service and headless Service that agents resolve
+(node-local for a daemonset, as the operator makes them). Only the collection's part is proven
+with them, never the operator's.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def as_the_operator_runs_it(collector: dict) -> list:
         "resources": spec.get("resources", {}),
         "securityContext": spec.get("securityContext", {}),
         "readinessProbe": {"httpGet": {"path": "/", "port": 13133}, "periodSeconds": 2},
+        # The operator derives the liveness probe from the health_check extension too.
+        "livenessProbe": {"httpGet": {"path": "/", "port": 13133}},
     }
     pod = {
         "serviceAccountName": spec.get("serviceAccount", "default"),
@@ -52,11 +55,18 @@ def as_the_operator_runs_it(collector: dict) -> list:
         "terminationGracePeriodSeconds": 2,
     }
     kind = "DaemonSet" if spec["mode"] == "daemonset" else "Deployment"
+    # As the operator's manifestutils.Annotations/PodAnnotations: the collector's annotations on the
+    # workload; on the pod template spec.podAnnotations and, for keys it does not set, the collector's.
+    annotations = dict(collector["metadata"].get("annotations") or {})
+    pod_annotations = {**annotations, **(spec.get("podAnnotations") or {})}
     workload = {
         "apiVersion": "apps/v1",
         "kind": kind,
-        "metadata": {"name": f"{name}-collector", "namespace": namespace},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}},
+        "metadata": {"name": f"{name}-collector", "namespace": namespace, "annotations": annotations},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels, "annotations": pod_annotations}, "spec": pod},
+        },
     }
     if kind == "Deployment":
         workload["spec"]["replicas"] = spec.get("replicas", 1)

@@ -82,12 +82,20 @@ def run_tasks(tasks: list, *args: str, env: dict | None = None, vars: dict | Non
     return run_playbook(handle.name, *args, env=env, background=background)
 
 
+def render(inventory: str, out: str | Path, *extra_vars: str, env: dict | None = None) -> list:
+    """Run playbooks/render.yml for `inventory` into the directory `out`; its files, in apply order.
+
+    extra_vars: "name=value".
+    """
+    args = ["-i", f"inventories/{inventory}", "-e", f"otel_render_dir={out}"]
+    for extra in extra_vars:
+        args += ["-e", extra]
+    run = run_playbook("playbooks/render.yml", *args, env=env)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return sorted(Path(out).glob("*.yaml"))
+
+
 def render_objects(inventory: str, *extra_vars: str) -> list:
     """Every object playbooks/render.yml writes for `inventory`, in apply order; extra_vars: "name=value"."""
     with tempfile.TemporaryDirectory() as out:
-        args = ["-i", f"inventories/{inventory}", "-e", f"otel_render_dir={out}"]
-        for extra in extra_vars:
-            args += ["-e", extra]
-        run = run_playbook("playbooks/render.yml", *args)
-        assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
-        return [yaml.safe_load(path.read_text()) for path in sorted(Path(out).glob("*.yaml"))]
+        return [yaml.safe_load(path.read_text()) for path in render(inventory, out, *extra_vars)]

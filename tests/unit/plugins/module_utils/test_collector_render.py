@@ -125,7 +125,10 @@ def test_v1beta1_object_with_structured_config():
     obj = rendered.object
     assert obj["apiVersion"] == "opentelemetry.io/v1beta1"
     assert obj["kind"] == "OpenTelemetryCollector"
-    assert obj["metadata"] == {"name": "otel-gateway", "namespace": "observability"}
+    assert {k: v for k, v in obj["metadata"].items() if k != "annotations"} == {
+        "name": "otel-gateway",
+        "namespace": "observability",
+    }
     assert obj["spec"]["mode"] == "deployment"
     assert obj["spec"]["upgradeStrategy"] == "automatic"
     assert obj["spec"]["config"] == GATEWAY_CONFIG
@@ -159,7 +162,30 @@ def test_the_callers_config_is_not_changed():
 def test_labels_and_annotations():
     obj = render(labels={"team": "obs"}, annotations={"owner": "sre"}).object
     assert obj["metadata"]["labels"] == {"team": "obs"}
-    assert obj["metadata"]["annotations"] == {"owner": "sre"}
+    assert obj["metadata"]["annotations"]["owner"] == "sre"
+
+
+def skipped_checks(obj: dict) -> dict:
+    annotations = obj["metadata"].get("annotations") or {}
+    return dict(v.split("=") for k, v in annotations.items() if k.startswith("checkov.io/skip"))
+
+
+def test_checks_a_collector_cannot_pass_are_skipped_with_their_reason():
+    gateway = render().object
+    assert set(skipped_checks(gateway)) == {"CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38", "CKV2_K8S_6"}
+    assert all(len(reason) > 40 for reason in skipped_checks(gateway).values())
+    # numbered from 1, as checkov reads them (checkov.io/skip1, skip2, ...)
+    assert sorted(gateway["metadata"]["annotations"]) == [f"checkov.io/skip{i}" for i in range(1, 5)]
+    agent = render(mode="daemonset", ports=[{"name": "otlp-grpc", "port": 4317, "hostPort": 4317}]).object
+    assert "CKV_K8S_26" in skipped_checks(agent)  # the host port only where there is one
+    pinned = render(image=f"{dist.GHCR}/opentelemetry-collector-k8s@sha256:{'0' * 64}").object
+    assert "CKV_K8S_43" not in skipped_checks(pinned)
+    assert "annotations" not in render(mode="sidecar").object["metadata"]  # no workload of its own
+
+
+def test_the_callers_annotations_win_over_the_scanners():
+    obj = render(annotations={"checkov.io/skip1": "CKV_K8S_43=our own reason"}).object
+    assert skipped_checks(obj)["CKV_K8S_43"] == "our own reason"
 
 
 @pytest.mark.parametrize("name", ["Otel", "otel_gw", "-otel", "x" * 64])

@@ -1,0 +1,168 @@
+"""checkov finds nothing in what the collection renders, nor in the workloads made from its collectors.
+
+Two kinds of manifests are scanned with checkov (tests/support/scanner.py), every Kubernetes
+check, and must have no failed check; a check that cannot pass is skipped by an annotation in
+the manifest, with its reason, and the reasons are asserted here:
+
+- the render directory of playbooks/render.yml, for inventories/local and inventories/seed
+  (the operator's objects are the test bundle tests/fixtures/operator in both: the release
+  manifest cannot be downloaded here);
+- the Deployment, DaemonSet, ConfigMap and Services of the gateway and the agent. The operator
+  cannot be had here, so they are made from the OpenTelemetryCollector resources the roles
+  stored, the way the operator makes them (tests/support/operator_standin.py), applied, and
+  read back FROM THE CLUSTER before the scan (the API server's defaults included).
+
+The same render directories are searched for private key material: every tls.key of the
+cluster's TLS Secrets, service-account tokens, the kubeconfig's client key, a token given to
+the run in K8S_AUTH_API_KEY, and anything that looks like a PEM private key or a tls.key field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from key_material import key_material, kubeconfig_material, scan_directory
+from operator_standin import apply, as_the_operator_runs_it
+from pipeline import pipeline_settings
+from playbook import ROOT, render
+from scanner import scan
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_render import SCAN_SUPPRESSIONS
+
+OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
+CRD = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
+ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
+# The workloads exist to be read back, not to run: a node selector no node has keeps their Pods
+# unscheduled, so the agent's host ports stay free for the other tests on the shared node.
+NOWHERE = {"otel.test/scan-only": "true"}
+# Fields the API server adds that are state, not the manifest.
+SERVER_STATE = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
+REASON = dict(SCAN_SUPPRESSIONS.values())
+PLANTED_TOKEN = "otel-test-token-" + uuid.uuid4().hex  # nosec B105 - a made-up token, looked for in the output
+
+
+def render_args(inventory: str) -> tuple:
+    return (f"otel_operator_manifest_src={OPERATOR_BUNDLE}",) if inventory == "seed" else ()
+
+
+def skips(result, resource_prefix: str) -> dict:
+    """check id -> reason, for the skipped checks of the resources whose id starts with `resource_prefix`."""
+    return {check: reason for check, resource, reason in result.skipped if resource.startswith(resource_prefix)}
+
+
+@pytest.mark.parametrize("inventory", ["local", "seed"])
+def test_the_render_directory_passes_checkov(inventory, tmp_path):
+    files = render(inventory, tmp_path, *render_args(inventory))
+    result = scan(tmp_path)
+    print(f"\nrender {inventory}: {len(files)} files; {result.line()}")
+    assert result.summary["parsing_errors"] == 0
+    assert result.summary["resource_count"] >= len(files) - 3  # the CRs checkov does not model
+    assert not result.failed, "\n".join(map(str, result.failed))
+    assert result.summary["passed"] > 100
+    # The stand-in operator bundle's Deployment is the only workload rendered; its skips say why.
+    operator = skips(result, "Deployment.opentelemetry-operator-system.")
+    assert set(operator) == {"CKV_K8S_43", "CKV_K8S_15"}, result.skipped
+    assert all(reason.startswith("test stand-in") for reason in operator.values())
+    assert {check for check, _resource, _reason in result.skipped} == {"CKV_K8S_43", "CKV_K8S_15", "CKV2_K8S_6"}
+    # Checks the collection's own choices pass rather than being skipped.
+    passed = {check for check, resource in result.passed if resource.startswith("Deployment.")}
+    assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_38"} <= passed
+
+
+@pytest.fixture(scope="module")
+def pipeline(cluster):
+    """Certificates, gateway and agent deployed by the roles into a namespace of their own."""
+    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRD)}}])
+    assert run.rc == 0, run.stdout[-3000:]
+    namespace = "t-scan-" + uuid.uuid4().hex[:6]
+    settings = pipeline_settings(
+        namespace,
+        otel_gateway_replicas=1,
+        otel_gateway_autoscaler={},
+        otel_gateway_node_selector=NOWHERE,
+        otel_agent_node_selector=NOWHERE,
+    )
+    tasks = [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES]
+    run = cluster.run(tasks, vars=settings)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    yield namespace
+    cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+
+
+def read_back(cluster, obj: dict) -> dict:
+    """The object as the API server stores it, without its state."""
+    api = "/api/v1" if obj["apiVersion"] == "v1" else f"/apis/{obj['apiVersion']}"
+    plural = {"Deployment": "deployments", "DaemonSet": "daemonsets", "ConfigMap": "configmaps", "Service": "services"}
+    meta = obj["metadata"]
+    stored = cluster.get(f"{api}/namespaces/{meta['namespace']}/{plural[obj['kind']]}/{meta['name']}")
+    assert stored is not None, f"{obj['kind']} {meta['name']} is not in the cluster"
+    stored.pop("status", None)
+    for field in SERVER_STATE:
+        stored["metadata"].pop(field, None)
+    stored["metadata"].get("annotations", {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    return stored
+
+
+def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pipeline, tmp_path):
+    namespace = pipeline
+    collectors = [
+        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
+        for name in ("otel-gateway", "otel-agent")
+    ]
+    made = [o for c in collectors for o in as_the_operator_runs_it(c)]
+    apply(cluster.node, made)
+    for obj in made:
+        stored = read_back(cluster, obj)
+        name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+        (tmp_path / name).write_text(yaml.safe_dump(stored, sort_keys=False))
+    kinds = sorted(yaml.safe_load(p.read_text())["kind"] for p in Path(tmp_path).glob("*.yaml"))
+    assert kinds == ["ConfigMap", "ConfigMap", "DaemonSet", "Deployment", "Service", "Service", "Service", "Service"]
+
+    result = scan(tmp_path)
+    print(f"\nworkloads from the cluster ({namespace}): {result.line()}")
+    assert result.summary["parsing_errors"] == 0
+    assert result.summary["resource_count"] == len(kinds) + 2  # and the Pod of each workload's template
+    assert not result.failed, "\n".join(map(str, result.failed))
+    gateway = f"Deployment.{namespace}.otel-gateway-collector"
+    agent = f"DaemonSet.{namespace}.otel-agent-collector"
+    # Exactly the collection's reasons, carried from the collectors' annotations by the stand-in
+    # the way the operator carries them; the host port only on the agent.
+    assert skips(result, gateway) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
+    assert skips(result, agent) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38", "CKV_K8S_26")}
+    # The Pods of the templates: the NetworkPolicy check, skipped through the template's annotations.
+    pods = {resource for check, resource, _reason in result.skipped if check == "CKV2_K8S_6"}
+    assert len(pods) == 2 and all(p.startswith(f"Pod.{namespace}.otel-") for p in pods), pods
+    # The probes come from the health_check extension the roles configure.
+    for workload in (gateway, agent):
+        passed = {check for check, resource in result.passed if resource == workload}
+        assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_40"} <= passed
+
+
+@pytest.fixture(scope="module")
+def certificates(cluster):
+    """The pipeline's CA, gateway and agent keys, made by otel_certificates in a namespace of their own."""
+    namespace = "t-keys-" + uuid.uuid4().hex[:6]
+    task = {"name": "certificates", "ansible.builtin.include_role": {"name": "otel.kubernetes.otel_certificates"}}
+    run = cluster.run([task], vars=pipeline_settings(namespace))
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    yield namespace
+    cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+
+
+@pytest.mark.parametrize("inventory", ["local", "seed"])
+def test_no_key_material_in_the_render_directory(cluster, certificates, inventory, tmp_path):
+    material = {
+        **key_material(cluster.node),
+        **kubeconfig_material(cluster.node.admin_kubeconfig),
+        "the token given in K8S_AUTH_API_KEY": PLANTED_TOKEN,
+    }
+    # The pipeline's CA, gateway and agent keys at least: the search looks for real keys.
+    keys = [name for name in material if name.startswith(f"{certificates}/") and name.endswith("tls.key base64")]
+    assert len(keys) >= 3, sorted(material)
+    files = render(inventory, tmp_path, *render_args(inventory), env={"K8S_AUTH_API_KEY": PLANTED_TOKEN})
+    assert len(files) > 20
+    hits = scan_directory(tmp_path, material)
+    assert not hits, f"key material in the render directory: {hits}"
