@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import tempfile
 import threading
 import time
@@ -37,6 +36,7 @@ from pipeline import (
     application,
     deploy_pipeline,
     metric_sum,
+    owned_namespace,
     pipeline_settings,
     scrape,
     served_certificate,
@@ -202,36 +202,38 @@ def rotation(cluster):
     namespace = "t-rot-" + uuid.uuid4().hex[:6]
     out = Path(tempfile.mkdtemp(prefix="otel-rotation-backends-"))
     out.chmod(0o777)  # the backends run as user 10001
-    keepalive = {"server_parameters": {"max_connection_age": f"{CONNECTION_AGE}s", "max_connection_age_grace": "2s"}}
-    settings = pipeline_settings(
-        namespace,
-        otel_gateway_replicas=1,
-        otel_gateway_autoscaler={},
-        otel_gateway_affinity={},
-        otel_gateway_resources=SMALL,
-        otel_agent_resources=SMALL,
-        otel_gateway_tempo_endpoint=f"tempo.{namespace}:4317",
-        otel_gateway_loki_endpoint=f"http://loki.{namespace}:3100/otlp",
-        otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
-        otel_gateway_config_extra={"receivers": {"otlp": {"protocols": {"grpc": {"keepalive": keepalive}}}}},
-        otel_gateway_tls_reload_interval=f"{RELOAD}s",
-        otel_agent_tls_reload_interval=f"{RELOAD}s",
-        otel_certificates_ca_rotation_phase_seconds=PHASE_SECONDS,
-    )
-    deploy_pipeline(cluster, namespace, out, settings)
-    telemetrygen = build_collectors()["binaries"]["telemetrygen"]
-    apply(cluster.node, [application(namespace, telemetrygen, SENDER, name="sender")])
-    wait_for(cluster, namespace, "deployment/sender")
-    monitor = Monitor(cluster, namespace)
-    monitor.start()
-    time.sleep(CONNECTION_AGE + 5)  # sending steadily before anything changes
-    state = {"namespace": namespace, "settings": settings, "monitor": monitor, "figures": {}}
-    yield state
-    monitor.stop.set()
-    # The measured windows, for the record (the README's figures come from here).
-    FIGURES.write_text(json.dumps(state["figures"], indent=2))
-    if not os.environ.get("OTEL_TEST_KEEP"):  # kept to look into a failure
-        cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+    with owned_namespace(cluster, namespace):
+        age = {"max_connection_age": f"{CONNECTION_AGE}s", "max_connection_age_grace": "2s"}
+        keepalive = {"server_parameters": age}
+        settings = pipeline_settings(
+            namespace,
+            otel_gateway_replicas=1,
+            otel_gateway_autoscaler={},
+            otel_gateway_affinity={},
+            otel_gateway_resources=SMALL,
+            otel_agent_resources=SMALL,
+            otel_gateway_tempo_endpoint=f"tempo.{namespace}:4317",
+            otel_gateway_loki_endpoint=f"http://loki.{namespace}:3100/otlp",
+            otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
+            otel_gateway_config_extra={"receivers": {"otlp": {"protocols": {"grpc": {"keepalive": keepalive}}}}},
+            otel_gateway_tls_reload_interval=f"{RELOAD}s",
+            otel_agent_tls_reload_interval=f"{RELOAD}s",
+            otel_certificates_ca_rotation_phase_seconds=PHASE_SECONDS,
+        )
+        deploy_pipeline(cluster, namespace, out, settings)
+        telemetrygen = build_collectors()["binaries"]["telemetrygen"]
+        apply(cluster.node, [application(namespace, telemetrygen, SENDER, name="sender")])
+        wait_for(cluster, namespace, "deployment/sender")
+        monitor = Monitor(cluster, namespace)
+        monitor.start()
+        time.sleep(CONNECTION_AGE + 5)  # sending steadily before anything changes
+        state = {"namespace": namespace, "settings": settings, "monitor": monitor, "figures": {}}
+        try:
+            yield state
+        finally:
+            monitor.stop.set()
+            # The measured windows, for the record (the README's figures come from here).
+            FIGURES.write_text(json.dumps(state["figures"], indent=2))
 
 
 def assert_not_refused(window: Window) -> None:

@@ -12,7 +12,6 @@ port from the downward API, as the collection tells applications to.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -31,6 +30,7 @@ from pipeline import (
     attributes,
     deploy_pipeline,
     metric_sum,
+    owned_namespace,
     pipeline_settings,
     read_jsonl,
     scrape,
@@ -75,52 +75,55 @@ def pipeline(cluster):
     namespace = "t-e2e-" + uuid.uuid4().hex[:6]
     out = Path(tempfile.mkdtemp(prefix="otel-e2e-backends-"))
     out.chmod(0o777)  # the backends run as user 10001
-    settings = pipeline_settings(
-        namespace,
-        otel_gateway_replicas=GATEWAY_REPLICAS,
-        otel_gateway_autoscaler={},
-        otel_gateway_affinity={},
-        otel_gateway_resources=SMALL,
-        otel_agent_resources=SMALL,
-        otel_gateway_tempo_endpoint=f"tempo.{namespace}:4317",
-        otel_gateway_loki_endpoint=f"http://loki.{namespace}:3100/otlp",
-        # The role's default policies (errors, > 500 ms, 10%), deciding sooner than 10 s.
-        otel_gateway_tail_sampling={
-            "decision_wait": "3s",
-            "num_traces": 10000,
-            "policies": [
-                {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
-                {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
-                {"name": "probabilistic-policy", "type": "probabilistic", "probabilistic": {"sampling_percentage": 10}},
-            ],
-        },
-        otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
-        # Certificates re-read from the mounted Secrets every 5 s (the roles' default is 1h).
-        otel_gateway_tls_reload_interval="5s",
-        otel_agent_tls_reload_interval="5s",
-    )
-    collectors = deploy_pipeline(cluster, namespace, out, settings)
-    apply(cluster.node, [application(namespace, build_collectors()["binaries"]["telemetrygen"], SHOP)])
-    wait_for(cluster, namespace, "deployment/shop", timeout=240)
-    pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
-    state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors, "settings": settings}
-    # Wait for what must arrive: every error and slow trace, and the logs.
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        traces = traces_at_the_backend(out)
-        whole = [
-            t
-            for service in ("shop-errors", "shop-slow")
-            for t in traces.get(service, {}).values()
-            if len(t) == 2  # telemetrygen: a parent and one child span per trace
-        ]
-        if len(whole) >= ERRORS + SLOW and read_jsonl(out / "logs.jsonl"):
-            break
-        time.sleep(2)
-    time.sleep(5)  # the probabilistic share and the last batches
-    yield state
-    if not os.environ.get("OTEL_TEST_KEEP"):  # kept to look into a failure
-        cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+    with owned_namespace(cluster, namespace):
+        settings = pipeline_settings(
+            namespace,
+            otel_gateway_replicas=GATEWAY_REPLICAS,
+            otel_gateway_autoscaler={},
+            otel_gateway_affinity={},
+            otel_gateway_resources=SMALL,
+            otel_agent_resources=SMALL,
+            otel_gateway_tempo_endpoint=f"tempo.{namespace}:4317",
+            otel_gateway_loki_endpoint=f"http://loki.{namespace}:3100/otlp",
+            # The role's default policies (errors, > 500 ms, 10%), deciding sooner than 10 s.
+            otel_gateway_tail_sampling={
+                "decision_wait": "3s",
+                "num_traces": 10000,
+                "policies": [
+                    {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+                    {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
+                    {
+                        "name": "probabilistic-policy",
+                        "type": "probabilistic",
+                        "probabilistic": {"sampling_percentage": 10},
+                    },
+                ],
+            },
+            otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
+            # Certificates re-read from the mounted Secrets every 5 s (the roles' default is 1h).
+            otel_gateway_tls_reload_interval="5s",
+            otel_agent_tls_reload_interval="5s",
+        )
+        collectors = deploy_pipeline(cluster, namespace, out, settings)
+        apply(cluster.node, [application(namespace, build_collectors()["binaries"]["telemetrygen"], SHOP)])
+        wait_for(cluster, namespace, "deployment/shop", timeout=240)
+        pods = cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+        state = {"namespace": namespace, "out": out, "pods": pods, "collectors": collectors, "settings": settings}
+        # Wait for what must arrive: every error and slow trace, and the logs.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            traces = traces_at_the_backend(out)
+            whole = [
+                t
+                for service in ("shop-errors", "shop-slow")
+                for t in traces.get(service, {}).values()
+                if len(t) == 2  # telemetrygen: a parent and one child span per trace
+            ]
+            if len(whole) >= ERRORS + SLOW and read_jsonl(out / "logs.jsonl"):
+                break
+            time.sleep(2)
+        time.sleep(5)  # the probabilistic share and the last batches
+        yield state
 
 
 def pod_named(state: dict, prefix: str) -> list:

@@ -9,7 +9,9 @@ The backends are one real collector standing in for Tempo (OTLP/gRPC) and Loki (
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import socket
 import ssl
 import tempfile
@@ -221,3 +223,15 @@ def deploy_pipeline(cluster, namespace: str, out: Path, settings: dict) -> list:
     wait_for(cluster, namespace, "deployment/backends-collector", "deployment/otel-gateway-collector")
     wait_for(cluster, namespace, "daemonset/otel-agent-collector")
     return collectors
+
+
+@contextlib.contextmanager
+def owned_namespace(cluster, namespace: str):
+    """Deletes `namespace` when the block ends, failed set-up included (a leftover agent would hold
+    the node's host ports); OTEL_TEST_KEEP keeps it to look into a failure."""
+    try:
+        yield namespace
+    finally:
+        if not os.environ.get("OTEL_TEST_KEEP"):
+            delete = ("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
+            cluster.node.kubectl_run(*delete, check=False)
