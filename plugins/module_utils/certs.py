@@ -12,7 +12,9 @@ Two backends:
   certificate a :class:`CertificateBackend` reads what is stored and answers
   ``needs_regeneration()`` (a reason, or None to keep it) and ``generate()`` (new key and
   certificate). A certificate that is kept is re-applied byte for byte, so the engine
-  reports it unchanged. When the CA is (re)generated, every leaf is re-issued.
+  reports it unchanged. A CA that cannot be used is replaced at once with every leaf; a usable
+  CA that must change is rotated in three phases, one per run (:func:`plan_ca`), so that both
+  sides of an mTLS connection trust old and new CA while the Secrets change.
 - ``cert_manager``: cert-manager objects are rendered instead (a self-signed Issuer, the
   CA Certificate, a CA Issuer and one Certificate per leaf); cert-manager makes the keys.
 
@@ -53,10 +55,19 @@ TLS_SECRET_TYPE = "kubernetes.io/tls"
 KEY_TYPES = ("ecdsa-p256", "rsa-2048", "rsa-4096")
 USAGES = ("server", "client", "both")
 BACKENDS = ("auto", "self_signed", "cert_manager")
-ACTIONS = ("kept", "issued", "renewed")
+ACTIONS = ("kept", "issued", "renewed", "rotating", "rotated")
 CERT_MANAGER_API = "cert-manager.io/v1"
 CERT_MANAGER_KINDS = ("Issuer", "Certificate")
 MANAGED_BY = "otel.kubernetes"
+# The CA Secret's record of a rotation (see plan_ca): which CA generation it holds, the phase
+# and when that phase began; in phase 1, the incoming CA's certificate and key.
+GENERATION_ANNOTATION = "otel.kubernetes/ca-generation"
+PHASE_ANNOTATION = "otel.kubernetes/ca-rotation-phase"
+SINCE_ANNOTATION = "otel.kubernetes/ca-rotation-phase-since"
+NEXT_CA_CERT = "next-ca.crt"
+NEXT_CA_KEY = "next-ca.key"
+PHASES = ("trust", "switch")
+DEFAULT_ROTATION_PHASE_SECONDS = 3900
 # Certificates start a little in the past: nodes whose clocks lag must accept them at once.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 MAX_COMMON_NAME = 64  # ub-common-name in RFC 5280
@@ -100,6 +111,8 @@ class CertsOptions:
     renew_before_days: int = 30
     backend: str = "self_signed"
     prefix: str = "otel"
+    ca_generation: int | None = None
+    rotation_phase_seconds: int = DEFAULT_ROTATION_PHASE_SECONDS
 
     @classmethod
     def from_params(cls, params: dict, default_namespace: str = "default") -> CertsOptions:
@@ -129,6 +142,18 @@ class CertsOptions:
             validity_days=_days(ca_params.get("validity_days"), 3650),
         )
         _check_request(ca, "ca", renew, problems)
+        generation = ca_params.get("generation")
+        if generation is not None and (not isinstance(generation, int) or generation < 1):
+            problems.append(
+                f"ca.generation must be a whole number of 1 or more, got {generation!r}; "
+                "raise it by one to rotate the CA"
+            )
+        phase_seconds = _days(ca_params.get("rotation_phase_seconds"), DEFAULT_ROTATION_PHASE_SECONDS)
+        if phase_seconds < 0:
+            problems.append(
+                f"ca.rotation_phase_seconds must be 0 or more, got {phase_seconds}; give at least the kubelet's "
+                "Secret refresh (about 60) plus the collectors' reload_interval"
+            )
 
         certificates = []
         seen = {(ca.namespace, ca.secret_name): "ca"}
@@ -181,6 +206,8 @@ class CertsOptions:
             renew_before_days=renew,
             backend=backend,
             prefix=prefix,
+            ca_generation=generation,
+            rotation_phase_seconds=phase_seconds,
         )
 
 
@@ -355,6 +382,9 @@ class Stored:
     material: Material | None = None
     ca_pem: bytes | None = None
     problem: str | None = None
+    annotations: dict = field(default_factory=dict)
+    # The CA Secret in phase 1 of a rotation: the incoming CA, trusted but not signing yet.
+    next_material: Material | None = None
 
     @classmethod
     def from_secret(cls, secret: dict | None) -> Stored | None:
@@ -362,15 +392,17 @@ class Stored:
             return None
         meta = secret.get("metadata") or {}
         stored = cls(meta.get("namespace"), meta.get("name"), secret.get("type"))
+        stored.annotations = dict(meta.get("annotations") or {})
         data = secret.get("data") or {}
         raw = {}
-        for key in ("tls.crt", "tls.key", "ca.crt"):
+        for key in ("tls.crt", "tls.key", "ca.crt", NEXT_CA_CERT, NEXT_CA_KEY):
             if data.get(key):
                 try:
                     raw[key] = base64.b64decode(data[key], validate=True)
                 except (binascii.Error, ValueError):
                     raw[key] = None
         stored.ca_pem = raw.get("ca.crt")
+        stored.next_material = _material_or_none(raw.get(NEXT_CA_CERT), raw.get(NEXT_CA_KEY))
         if not raw.get("tls.crt") or not raw.get("tls.key"):
             missing = [k for k in ("tls.crt", "tls.key") if not raw.get(k)]
             stored.problem = f"its Secret has no readable {' and '.join(missing)}"
@@ -387,6 +419,20 @@ class Stored:
             return stored
         stored.material = Material(cert, key, raw["tls.crt"], raw["tls.key"])
         return stored
+
+
+def _material_or_none(cert_pem: bytes | None, key_pem: bytes | None) -> Material | None:
+    """A usable CA pair from stored PEM, else None (then a rotation starts its phase 1 again)."""
+    if not cert_pem or not key_pem:
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    if not same_public_key(cert.public_key(), key.public_key()) or not is_ca_cert(cert):
+        return None
+    return Material(cert, key, cert_pem, key_pem)
 
 
 # ---------------------------------------------------------------------------- the backend
@@ -407,6 +453,7 @@ class CertificateBackend:
         issuer_renewed: bool = False,
         renew_before_days: int = 30,
         now: datetime.datetime | None = None,
+        issuer_reason: str = "the CA was regenerated",
     ):
         if not request.is_ca and issuer is None:
             raise ValueError("a leaf certificate needs its issuer's material")
@@ -414,12 +461,18 @@ class CertificateBackend:
         self.stored = stored
         self.issuer = issuer
         self.issuer_renewed = issuer_renewed
+        self.issuer_reason = issuer_reason
         self.renew_before = datetime.timedelta(days=renew_before_days)
         self.renew_before_days = renew_before_days
         self.now = now or datetime.datetime.now(datetime.timezone.utc)
 
     def needs_regeneration(self) -> str | None:
         """Why the stored certificate cannot be kept, or None when it can."""
+        return self.unusable_reason() or self.outdated_reason()
+
+    def unusable_reason(self) -> str | None:
+        """Why the stored certificate cannot be used at all (a CA then cannot keep anyone's trust
+        through a rotation: it is replaced at once), or None."""
         request, stored = self.request, self.stored
         if stored is None:
             return f"no Secret {request.namespace}/{request.secret_name}"
@@ -427,7 +480,7 @@ class CertificateBackend:
             return stored.problem
         cert, key = stored.material.cert, stored.material.key
         if not request.is_ca and self.issuer_renewed:
-            return "the CA was regenerated"
+            return self.issuer_reason
         if not same_public_key(cert.public_key(), key.public_key()):
             return "its private key does not match the certificate"
         if request.is_ca:
@@ -437,6 +490,15 @@ class CertificateBackend:
                 return "the stored CA certificate is not self-signed"
         elif not issued_by(cert, self.issuer.cert):
             return "it is not signed by the current CA"
+        not_after = _utc(cert, "not_valid_after")
+        if not_after <= self.now:
+            return f"it expired on {iso(not_after)}"
+        return None
+
+    def outdated_reason(self) -> str | None:
+        """Why a usable stored certificate is no longer what is asked, or None."""
+        request = self.request
+        cert, key = self.stored.material.cert, self.stored.material.key
         if key_type_of(key) != request.key_type:
             return f"its key type is {key_type_of(key)}, asked {request.key_type}"
         if common_name_of(cert) != request.common_name:
@@ -454,9 +516,10 @@ class CertificateBackend:
                 )
                 return f"subject alternative names changed: {'; '.join(parts)}"
         not_after = _utc(cert, "not_valid_after")
-        if not_after <= self.now:
-            return f"it expired on {iso(not_after)}"
-        if not_after - self.now <= self.renew_before:
+        # A leaf that lasts as long as its CA would be issued again with the same expiry on every
+        # run: only the CA's rotation (which re-issues it) can extend it.
+        capped = not request.is_ca and not_after >= _utc(self.issuer.cert, "not_valid_after")
+        if not_after - self.now <= self.renew_before and not capped:
             return f"it expires on {iso(not_after)}, within renew_before_days ({self.renew_before_days})"
         not_before = _utc(cert, "not_valid_before")
         if not_before > self.now + CLOCK_SKEW:
@@ -543,22 +606,28 @@ def describe(material: Material) -> dict:
     }
 
 
-def tls_secret(request: CertRequest, material: Material, ca_pem: bytes) -> dict:
-    """The kubernetes.io/tls Secret holding a certificate, its key and the CA certificate."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": TLS_SECRET_TYPE,
-        "metadata": {
-            "name": request.secret_name,
-            "namespace": request.namespace,
-            "labels": {
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "app.kubernetes.io/component": "certificate-authority" if request.is_ca else "certificate",
-            },
+def tls_secret(
+    request: CertRequest,
+    material: Material,
+    ca_pem: bytes,
+    annotations: dict | None = None,
+    next_ca: Material | None = None,
+) -> dict:
+    """The kubernetes.io/tls Secret holding a certificate, its key and the CA certificate(s)."""
+    metadata = {
+        "name": request.secret_name,
+        "namespace": request.namespace,
+        "labels": {
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "app.kubernetes.io/component": "certificate-authority" if request.is_ca else "certificate",
         },
-        "data": {"tls.crt": _b64(material.cert_pem), "tls.key": _b64(material.key_pem), "ca.crt": _b64(ca_pem)},
     }
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    data = {"tls.crt": _b64(material.cert_pem), "tls.key": _b64(material.key_pem), "ca.crt": _b64(ca_pem)}
+    if next_ca is not None:
+        data[NEXT_CA_CERT], data[NEXT_CA_KEY] = _b64(next_ca.cert_pem), _b64(next_ca.key_pem)
+    return {"apiVersion": "v1", "kind": "Secret", "type": TLS_SECRET_TYPE, "metadata": metadata, "data": data}
 
 
 @dataclass
@@ -566,17 +635,20 @@ class Outcome:
     """What was decided for one certificate."""
 
     request: CertRequest
-    action: str  # kept | issued | renewed
+    action: str  # kept | issued | renewed | rotating | rotated
     reason: str
     material: Material
     ca_pem: bytes
+    # The CA only: its Secret's annotations, and the incoming CA in phase 1 of a rotation.
+    annotations: dict = field(default_factory=dict)
+    next_ca: Material | None = None
 
     @property
     def changed(self) -> bool:
         return self.action != "kept"
 
     def secret(self) -> dict:
-        return tls_secret(self.request, self.material, self.ca_pem)
+        return tls_secret(self.request, self.material, self.ca_pem, self.annotations, self.next_ca)
 
     def summary(self) -> dict:
         request = self.request
@@ -608,8 +680,9 @@ class CertPlan:
 
     @property
     def ca_bundle(self) -> str:
-        """base64 of the CA certificate PEM: the value of a webhook configuration's caBundle."""
-        return _b64(self.ca.material.cert_pem)
+        """base64 of the trusted CA certificates' PEM (two during a rotation): the value of a
+        webhook configuration's caBundle."""
+        return _b64(self.ca.ca_pem)
 
     def secrets(self) -> list:
         return [outcome.secret() for outcome in self.outcomes]
@@ -619,12 +692,20 @@ class CertPlan:
         values = set()
         for outcome in self.outcomes:
             values.update(_key_forms(outcome.material.key_pem))
+        if self.ca.next_ca is not None:
+            values.update(_key_forms(self.ca.next_ca.key_pem))
         return values
 
     def summary(self) -> dict:
         ca = self.ca.summary()
         ca["certificate"] = self.ca_pem
         ca["ca_bundle"] = self.ca_bundle
+        annotations = self.ca.annotations
+        ca["generation"] = int(annotations.get(GENERATION_ANNOTATION, "1"))
+        ca["rotation_phase"] = annotations.get(PHASE_ANNOTATION)
+        ca["trusted_fingerprints_sha256"] = [
+            cert.fingerprint(hashes.SHA256()).hex() for cert in x509.load_pem_x509_certificates(self.ca.ca_pem)
+        ]
         return {"ca": ca, "certificates": [outcome.summary() for outcome in self.certificates]}
 
 
@@ -636,7 +717,7 @@ def _decide(backend: CertificateBackend, ca_pem: bytes | None = None) -> Outcome
         ca_pem = ca_pem or material.cert_pem
         note = f"valid until {iso(_utc(material.cert, 'not_valid_after'))} and as asked"
         if stored.ca_pem != ca_pem:
-            note += "; ca.crt set to the current CA certificate"
+            note += "; ca.crt set to the trusted CA certificates"
         return Outcome(backend.request, "kept", note, material, ca_pem)
     material = backend.generate()
     action = "issued" if stored is None else "renewed"
@@ -657,24 +738,133 @@ def check_secret_types(stored: list) -> None:
         )
 
 
+def _stored_generation(stored: Stored | None) -> int:
+    """The CA generation a stored CA Secret records (1 when it records none)."""
+    value = (stored.annotations if stored is not None else {}).get(GENERATION_ANNOTATION, "1")
+    return int(value) if str(value).isdigit() and int(value) >= 1 else 1
+
+
+def _since(stored: Stored) -> datetime.datetime | None:
+    try:
+        moment = datetime.datetime.strptime(stored.annotations.get(SINCE_ANNOTATION, ""), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=datetime.timezone.utc)
+
+
+@dataclass
+class CaDecision:
+    """The CA's outcome, and what the leaves must do about it."""
+
+    outcome: Outcome
+    reissue_leaves: str | None = None  # why every leaf is issued again, or None
+
+
+def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime) -> CaDecision:
+    """The CA, kept, replaced, or one step further in a rotation.
+
+    A usable CA that must change (due within renew_before_days, another common name or key type,
+    or a higher ``ca.generation``) is rotated in three phases, one per run, each at least
+    ``rotation_phase_seconds`` after the previous one, so that every party trusts the CA that
+    signed what the other side presents at every moment:
+
+    1. trust: a new CA is made and kept in the CA Secret (``next-ca.crt``/``next-ca.key``); every
+       ``ca.crt`` holds old and new; the leaves stay signed by the old CA.
+    2. switch: the new CA signs; every leaf is issued again by it; ``ca.crt`` still holds both.
+    3. (done): the old CA leaves every ``ca.crt``.
+
+    A CA that cannot be used at all (missing, unreadable, expired, not a CA) is replaced at once,
+    with every leaf: there is no trust left to keep.
+    """
+    request = options.ca
+    backend = CertificateBackend(request, stored, renew_before_days=options.renew_before_days, now=now)
+    stored_generation = _stored_generation(stored)
+    generation = options.ca_generation or stored_generation
+    # Generation 1 is the default and goes unrecorded, so that Secrets made before this option stay as they are.
+    base = {GENERATION_ANNOTATION: str(generation)} if generation != 1 or stored_generation != 1 else {}
+    unusable = backend.unusable_reason()
+    if unusable:
+        material = backend.generate()
+        action = "issued" if stored is None else "renewed"
+        outcome = Outcome(request, action, unusable, material, material.cert_pem, base)
+        return CaDecision(outcome, "the CA was regenerated")
+
+    old = stored.material
+    phase = stored.annotations.get(PHASE_ANNOTATION)
+    since = _since(stored)
+    ready = since is None or (now - since).total_seconds() >= options.rotation_phase_seconds
+    after = iso(since + datetime.timedelta(seconds=options.rotation_phase_seconds)) if since else "now"
+    # Rotation state is kept as recorded while a phase waits, so that a run changes nothing.
+    recorded = {
+        key: stored.annotations[key]
+        for key in (GENERATION_ANNOTATION, PHASE_ANNOTATION, SINCE_ANNOTATION)
+        if key in stored.annotations
+    }
+
+    if phase == "trust" and stored.next_material is not None:
+        new = stored.next_material
+        if not ready:
+            reason = (
+                "rotation phase 1 of 3: ca.crt holds the old and the new CA, the old CA still signs; "
+                f"the new CA signs on a run after {after}"
+            )
+            return CaDecision(Outcome(request, "kept", reason, old, stored.ca_pem, recorded, new))
+        annotations = {**recorded, PHASE_ANNOTATION: "switch", SINCE_ANNOTATION: iso(now)}
+        reason = "rotation phase 2 of 3: the new CA signs every certificate again; ca.crt still holds the old CA"
+        outcome = Outcome(request, "rotating", reason, new, new.cert_pem + old.cert_pem, annotations)
+        return CaDecision(outcome, "the CA rotation switched to the new CA")
+
+    if phase == "switch":
+        if not ready:
+            reason = (
+                "rotation phase 2 of 3: the new CA signs, ca.crt still holds the old CA too; "
+                f"the old CA is dropped on a run after {after}"
+            )
+            return CaDecision(Outcome(request, "kept", reason, old, stored.ca_pem, recorded))
+        reason = "rotation phase 3 of 3: done, the old CA was dropped from every ca.crt"
+        return CaDecision(Outcome(request, "rotated", reason, old, old.cert_pem, base))
+
+    outdated = backend.outdated_reason()
+    if phase == "trust":  # and its incoming CA is gone: phase 1 begins again
+        outdated = f"the incoming CA ({NEXT_CA_CERT}, {NEXT_CA_KEY}) is missing or unreadable"
+    if outdated is None and options.ca_generation and options.ca_generation != stored_generation:
+        outdated = f"ca.generation is {options.ca_generation}, the stored CA is generation {stored_generation}"
+    if outdated:
+        new = CertificateBackend(request, None, renew_before_days=options.renew_before_days, now=now).generate()
+        annotations = {**base, PHASE_ANNOTATION: "trust", SINCE_ANNOTATION: iso(now)}
+        reason = (
+            f"rotation phase 1 of 3 ({outdated}): a new CA was made and added to every ca.crt; the old CA still signs"
+        )
+        return CaDecision(Outcome(request, "rotating", reason, old, old.cert_pem + new.cert_pem, annotations, new))
+
+    note = f"valid until {iso(_utc(old.cert, 'not_valid_after'))} and as asked"
+    if stored.ca_pem != old.cert_pem:
+        note += "; ca.crt set to the current CA certificate"
+    if stored.annotations.get(GENERATION_ANNOTATION) != base.get(GENERATION_ANNOTATION) or phase:
+        note += f"; generation {generation} recorded"
+    return CaDecision(Outcome(request, "kept", note, old, old.cert_pem, base))
+
+
 def plan_self_signed(options: CertsOptions, read, now: datetime.datetime | None = None) -> CertPlan:
     """Decide every certificate. ``read(namespace, name)`` returns the stored Secret or None."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     stored_ca = Stored.from_secret(read(options.ca.namespace, options.ca.secret_name))
     stored_leaves = [Stored.from_secret(read(r.namespace, r.secret_name)) for r in options.certificates]
     check_secret_types([stored_ca, *stored_leaves])
-    ca = _decide(CertificateBackend(options.ca, stored_ca, renew_before_days=options.renew_before_days, now=now))
+    decision = plan_ca(options, stored_ca, now)
+    ca = decision.outcome
     leaves = []
     for request, stored in zip(options.certificates, stored_leaves):
         backend = CertificateBackend(
             request,
             stored,
             issuer=ca.material,
-            issuer_renewed=ca.changed,
+            issuer_renewed=decision.reissue_leaves is not None,
+            issuer_reason=decision.reissue_leaves or "",
             renew_before_days=options.renew_before_days,
             now=now,
         )
-        leaves.append(_decide(backend, ca.material.cert_pem))
+        leaves.append(_decide(backend, ca.ca_pem))
     return CertPlan(ca, leaves)
 
 
@@ -929,8 +1119,10 @@ def execute(options: CertsOptions, client, apply, protect, state: str = "present
         {
             value
             for s in stored.values()
-            if s is not None and s.material is not None
-            for value in _key_forms(s.material.key_pem)
+            if s is not None
+            for m in (s.material, s.next_material)
+            if m is not None
+            for value in _key_forms(m.key_pem)
         }
     )
     check_secret_types(list(stored.values()))

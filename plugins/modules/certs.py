@@ -15,10 +15,23 @@ description:
   - The CA Secret also holds the CA's private key in C(tls.key), so that later runs can sign new
     certificates. Leaf Secrets hold only the CA certificate in C(ca.crt).
   - Idempotent. The stored Secrets are read first, and a valid certificate is kept and applied again
-    unchanged. A certificate is renewed when it is missing or unreadable, when it expires within
+    unchanged. A leaf certificate is renewed when it is missing or unreadable, when it expires within
     O(renew_before_days), when its SANs, common name, usage or key type differ from the request, when
-    its private key does not match it, or when the current CA did not sign it. When the CA is renewed,
-    every leaf certificate is issued again.
+    its private key does not match it, or when the current CA did not sign it. A leaf that already
+    expires with its CA is not renewed for its expiry, because only the CA's rotation can extend it.
+  - A CA that cannot be used at all (missing, unreadable, expired, not a CA, key not matching) is
+    replaced at once, and every leaf is issued again by the new one.
+  - A usable CA that must change (it expires within O(renew_before_days), its common name or key type
+    differs, or O(ca.generation) is raised) is rotated in three phases, one per run, so that neither
+    side of an mTLS connection is refused while the Secrets change. Phase 1 makes a new CA, keeps it in
+    the CA Secret (keys C(next-ca.crt) and C(next-ca.key)) and puts both CAs into every C(ca.crt), while
+    the old CA still signs. Phase 2, on a run at least O(ca.rotation_phase_seconds) later, re-issues
+    every leaf with the new CA, and every C(ca.crt) still holds both. Phase 3, on a run at least
+    O(ca.rotation_phase_seconds) after phase 2, drops the old CA from every C(ca.crt). The phase and
+    its start are recorded in annotations of the CA Secret. A run while a phase waits changes nothing.
+  - For OpenTelemetry collectors, the server side must re-read its client CA file (C(client_ca_file_reload),
+    set by the otel_gateway role). A client reads its C(ca_file) only when it starts (collector 0.159.0),
+    so clients such as agents must be restarted between phase 1 and phase 2 to trust the new CA.
   - Private keys never appear in the task's output. They are masked like C(no_log) values, and Secret
     data in diffs is replaced by V(VALUE_REDACTED).
   - Changing O(ca.validity_days) or O(certificates[].validity_days) takes effect at the next renewal.
@@ -65,6 +78,22 @@ options:
         description: Validity of a new CA certificate, in days.
         type: int
         default: 3650
+      generation:
+        description:
+          - The CA generation asked for, from 1. Raise it by one to rotate the CA in three phases (see the
+            description). While it stays the same, nothing more happens.
+          - The CA Secret records its generation in the annotation C(otel.kubernetes/ca-generation). A CA
+            without it is generation 1. When unset, the recorded generation is kept.
+          - Used with O(backend=self_signed) only; cert-manager renews its own CA.
+        type: int
+      rotation_phase_seconds:
+        description:
+          - The least time between two phases of a CA rotation. A run earlier than that keeps the
+            current phase and changes nothing.
+          - Give at least the kubelet's Secret refresh (about 60 seconds) plus the collectors'
+            C(reload_interval), and the time to restart the clients after phase 1.
+        type: int
+        default: 3900
   certificates:
     description:
       - The leaf certificates, each signed by the CA and stored in its own Secret.
@@ -232,6 +261,16 @@ EXAMPLES = r"""
     render_only: true
   register: rendered_tls
 
+- name: Rotate the CA (run again for phases 2 and 3, each at least rotation_phase_seconds later)
+  otel.kubernetes.certs:
+    namespace: observability
+    ca:
+      generation: 2
+    certificates:
+      - secret_name: otel-gateway-tls
+        gateway:
+          name: otel-gateway
+
 - name: Remove the Secrets
   otel.kubernetes.certs:
     namespace: observability
@@ -277,10 +316,25 @@ ca:
       type: str
       sample: ca
     action:
-      description: V(kept), V(issued) (there was none) or V(renewed) (replaced), or what would be done in
+      description: V(kept), V(issued) (there was none), V(renewed) (replaced at once), V(rotating) (phase 1
+        or 2 of a rotation began) or V(rotated) (phase 3, the old CA was dropped), or what would be done in
         check mode; V(rendered) with O(render_only=true).
       type: str
       sample: kept
+    generation:
+      description: The CA generation recorded in the CA Secret (1 when none is recorded).
+      type: int
+      returned: with O(backend=self_signed)
+      sample: 1
+    rotation_phase:
+      description: V(trust) (phase 1) or V(switch) (phase 2) while a rotation is under way, else null.
+      type: str
+      returned: with O(backend=self_signed)
+    trusted_fingerprints_sha256:
+      description: SHA-256 fingerprints of the CA certificates in every C(ca.crt), two during a rotation.
+      type: list
+      elements: str
+      returned: with O(backend=self_signed)
     reason:
       description: Why the certificate was kept, issued or renewed.
       type: str
@@ -317,7 +371,8 @@ ca:
       description: The CA certificate in PEM format. It is public.
       type: str
     ca_bundle:
-      description: The CA certificate PEM in base64, ready for a webhook configuration's C(caBundle).
+      description: The trusted CA certificates' PEM (both CAs during a rotation) in base64, ready for a
+        webhook configuration's C(caBundle).
       type: str
 certificates:
   description:
@@ -434,6 +489,8 @@ ARGUMENT_SPEC = {
             "secret_name": {"type": "str"},
             "common_name": {"type": "str"},
             "validity_days": {"type": "int", "default": 3650},
+            "generation": {"type": "int"},
+            "rotation_phase_seconds": {"type": "int", "default": 3900},
         },
     },
     "certificates": {

@@ -166,10 +166,49 @@ def test_renewal_in_check_mode_keeps_what_is_stored(cluster, namespace):
     run = cluster.run([certs_task(namespace, mtls(namespace, namespace), key_type="rsa-2048")], "--check", "--diff")
     assert run.rc == 0, run.stdout
     assert run.last["changed"] is True
-    assert run.last["ca"]["reason"] == "its key type is ecdsa-p256, asked rsa-2048"
-    assert [c["reason"] for c in run.last["certificates"]] == ["the CA was regenerated"] * 2
+    assert run.last["ca"]["reason"].startswith("rotation phase 1 of 3 (its key type is ecdsa-p256, asked rsa-2048)")
+    assert [c["reason"] for c in run.last["certificates"]] == ["its key type is ecdsa-p256, asked rsa-2048"] * 2
     assert secret(cluster, namespace, "otel-ca")["data"] == before["data"]
     assert_no_key_material(run, {before["data"]["tls.key"]})
+
+
+def test_ca_rotation_in_three_runs_then_nothing_to_do(cluster, namespace):
+    """The phases through ansible-playbook: check mode stores nothing, each run one phase, no key printed."""
+    certificates = mtls(namespace, namespace)
+    first = cluster.run([certs_task(namespace, certificates)])
+    assert first.rc == 0, first.stdout
+    old_ca = pem(secret(cluster, namespace, "otel-ca"), "tls.crt")
+    rotate = {"ca": {"common_name": "integration-ca", "generation": 2, "rotation_phase_seconds": 0}}
+    checked = cluster.run([certs_task(namespace, certificates, **rotate)], "--check", "--diff")
+    assert checked.rc == 0 and checked.last["changed"] is True, checked.stdout
+    assert checked.last["ca"]["action"] == "rotating"
+    assert pem(secret(cluster, namespace, "otel-ca"), "tls.crt") == old_ca
+    assert "annotations" not in secret(cluster, namespace, "otel-ca")["metadata"]
+
+    runs, keys, seen = [checked], set(), []
+    for expected in (("rotating", "trust"), ("rotating", "switch"), ("rotated", None), ("kept", None)):
+        run = cluster.run([certs_task(namespace, certificates, **rotate)], "--diff")
+        runs.append(run)
+        assert run.rc == 0, run.stdout
+        assert (run.last["ca"]["action"], run.last["ca"]["rotation_phase"]) == expected, run.last["ca"]
+        assert run.last["changed"] is (expected[0] != "kept")
+        stored = [secret(cluster, namespace, n) for n in ("otel-ca", "gateway-tls", "agent-tls")]
+        keys.update(o["data"][k] for o in stored for k in ("tls.key", "next-ca.key") if k in o["data"])
+        seen.append(stored)
+    trust, switch, done, again = seen
+    assert trust[0]["metadata"]["annotations"]["otel.kubernetes/ca-rotation-phase"] == "trust"
+    new_ca = pem(trust[0], "next-ca.crt")
+    assert {pem(o, "ca.crt") for o in trust} == {old_ca + new_ca}
+    assert {pem(o, "ca.crt") for o in switch} == {new_ca + old_ca}
+    assert pem(switch[0], "tls.crt") == new_ca and "next-ca.key" not in switch[0]["data"]
+    new_cert = x509.load_pem_x509_certificate(new_ca)
+    for leaf in switch[1:]:
+        assert x509.load_pem_x509_certificate(pem(leaf, "tls.crt")).issuer == new_cert.subject
+    assert {pem(o, "ca.crt") for o in done} == {new_ca}
+    assert done[0]["metadata"]["annotations"] == {"otel.kubernetes/ca-generation": "2"}
+    assert [o["metadata"]["resourceVersion"] for o in again] == [o["metadata"]["resourceVersion"] for o in done]
+    for run in runs:
+        assert_no_key_material(run, keys)
 
 
 def test_cert_manager_asked_but_not_installed(cluster, namespace):

@@ -15,90 +15,43 @@ plumbing), so they run in a namespace of their own at the privileged level.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from localnode import promql
-from localnode.build import BUSYBOX_IMAGE
-from localnode.collector import IMAGES, build_collectors
-from operator_standin import apply, as_the_operator_runs_it, rollout
-from pipeline import pipeline_settings
+from localnode.collector import build_collectors
+from operator_standin import apply
+from pipeline import (
+    agent_service,
+    application,
+    apps_namespace,
+    attributes,
+    deploy_pipeline,
+    metric_sum,
+    owned_namespace,
+    pipeline_settings,
+    read_jsonl,
+    scrape,
+    served_certificate,
+    talk_grpc_over_tls,
+    tls_secret,
+    traces_at_the_backend,
+    wait_for,
+)
 from playbook import render_objects
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
-ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 ERRORS, SLOW, ORDINARY = 20, 20, 300  # traces sent of each kind
 GATEWAY_REPLICAS = 2
 SMALL = {"limits": {"memory": "400Mi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}
-
-
-def backend_config() -> dict:
-    return {
-        "receivers": {
-            "otlp/tempo": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}},
-            "otlp/loki": {"protocols": {"http": {"endpoint": "0.0.0.0:3100", "logs_url_path": "/otlp/v1/logs"}}},
-        },
-        "exporters": {
-            "file/traces": {"path": "/out/traces.jsonl", "flush_interval": "1s"},
-            "file/logs": {"path": "/out/logs.jsonl", "flush_interval": "1s"},
-        },
-        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
-        "service": {
-            "extensions": ["health_check"],
-            "telemetry": {"metrics": {"level": "none"}},
-            "pipelines": {
-                "traces": {"receivers": ["otlp/tempo"], "exporters": ["file/traces"]},
-                "logs": {"receivers": ["otlp/loki"], "exporters": ["file/logs"]},
-            },
-        },
-    }
-
-
-def apps_namespace(name: str) -> dict:
-    """The test's own namespace for the backends and the application (they mount host directories)."""
-    labels = {"pod-security.kubernetes.io/enforce": "privileged"}
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
-
-
-def backends(namespace: str, out: Path) -> list:
-    """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine."""
-    collector = {
-        "metadata": {"name": "backends", "namespace": namespace},
-        "spec": {
-            "mode": "deployment",
-            "image": IMAGES["k8s"],
-            "config": backend_config(),
-            "volumes": [{"name": "out", "hostPath": {"path": str(out), "type": "Directory"}}],
-            "volumeMounts": [{"name": "out", "mountPath": "/out"}],
-            "securityContext": {"runAsUser": 10001},
-        },
-    }
-    objects = [o for o in as_the_operator_runs_it(collector) if o["kind"] != "Service"]
-    selector = objects[-1]["spec"]["selector"]["matchLabels"]
-    for name, port in (("tempo", 4317), ("loki", 3100)):
-        objects.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": name, "namespace": namespace},
-                "spec": {"selector": selector, "ports": [{"name": name, "port": port}]},
-            }
-        )
-    return objects
 
 
 # The pod IP goes along as a resource attribute (what OTEL_RESOURCE_ATTRIBUTES=k8s.pod.ip=$(POD_IP)
@@ -121,161 +74,73 @@ $T logs $G --otlp-attributes "$A" --service shop --logs 20 --body "hello from th
 touch /tmp/sent
 exec sleep 100000
 """
-
-
-def application(namespace: str, telemetrygen: Path, agent: str) -> dict:
-    """A Deployment that sends known telemetry to the node-local agent `agent` (its Service's DNS
-    name), then waits (Ready once sent)."""
-    labels = {"app": "shop"}
-    container = {
-        "name": "shop",
-        "image": BUSYBOX_IMAGE,
-        "command": ["sh", "-c", SENDER.format(errors=ERRORS, slow=SLOW, ordinary=ORDINARY)],
-        "env": [
-            {"name": "AGENT", "value": agent},
-            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        ],
-        "volumeMounts": [{"name": "tg", "mountPath": "/tg", "readOnly": True}],
-        "readinessProbe": {"exec": {"command": ["sh", "-c", "test -f /tmp/sent"]}, "periodSeconds": 2},
-    }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "shop", "namespace": namespace},
-        "spec": {
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [container],
-                    "volumes": [{"name": "tg", "hostPath": {"path": str(telemetrygen.parent), "type": "Directory"}}],
-                    "terminationGracePeriodSeconds": 1,
-                },
-            },
-        },
-    }
-
-
-def wait_for(cluster, namespace: str, *targets: str, timeout: int = 180) -> None:
-    not_done = rollout(cluster.node, namespace, *targets, timeout=timeout)
-    if not_done:
-        pytest.fail(not_done)
-
-
-def read_jsonl(path: Path) -> list:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def attributes(resource: dict) -> dict:
-    return {a["key"]: next(iter(a["value"].values()), None) for a in resource.get("attributes", [])}
-
-
-def traces_at_the_backend(out: Path) -> dict:
-    """service.name -> {trace id: [(span, resource attributes)]}."""
-    found = {}
-    for request in read_jsonl(out / "traces.jsonl"):
-        for resource_spans in request.get("resourceSpans", []):
-            resource = attributes(resource_spans.get("resource", {}))
-            service = resource.get("service.name")
-            for scope in resource_spans.get("scopeSpans", []):
-                for span in scope.get("spans", []):
-                    found.setdefault(service, {}).setdefault(span["traceId"], []).append((span, resource))
-    return found
-
-
-def scrape(ip: str, port: int) -> str:
-    with urllib.request.urlopen(f"http://{ip}:{port}/metrics", timeout=10) as response:
-        return response.read().decode()
-
-
-def metric_sum(text: str, name: str, **labels) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+SHOP = SENDER.format(errors=ERRORS, slow=SLOW, ordinary=ORDINARY)
 
 
 @pytest.fixture(scope="module")
 def pipeline(cluster):
     namespace = "t-e2e-" + uuid.uuid4().hex[:6]
-    apps = namespace + "-apps"
-    agent = f"otel-agent-collector.{namespace}.svc.cluster.local"
+    apps = apps_namespace(namespace)
     out = Path(tempfile.mkdtemp(prefix="otel-e2e-backends-"))
     out.chmod(0o777)  # the backends run as user 10001
-    crd = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
-    assert crd.rc == 0, crd.stdout[-3000:]
-    settings = pipeline_settings(
-        namespace,
-        otel_gateway_replicas=GATEWAY_REPLICAS,
-        otel_gateway_autoscaler={},
-        otel_gateway_affinity={},
-        otel_gateway_resources=SMALL,
-        otel_agent_resources=SMALL,
-        otel_gateway_tempo_endpoint=f"tempo.{apps}:4317",
-        otel_gateway_loki_endpoint=f"http://loki.{apps}:3100/otlp",
-        # The role's default policies (errors, > 500 ms, 10%), deciding sooner than 10 s.
-        otel_gateway_tail_sampling={
-            "decision_wait": "3s",
-            "num_traces": 10000,
-            "policies": [
-                {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
-                {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
-                {"name": "probabilistic-policy", "type": "probabilistic", "probabilistic": {"sampling_percentage": 10}},
-            ],
-        },
-        otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
-        # Certificates re-read from the mounted Secrets every 5 s (the roles' default is 1h).
-        otel_gateway_tls_reload_interval="5s",
-        otel_agent_tls_reload_interval="5s",
-    )
-    run = cluster.run(
-        [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES],
-        vars=settings,
-    )
-    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    collectors = [
-        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
-        for name in ("otel-gateway", "otel-agent")
-    ]
-    apply(cluster.node, [apps_namespace(apps)])
-    apply(cluster.node, backends(apps, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
-    wait_for(cluster, apps, "deployment/backends-collector")
-    wait_for(cluster, namespace, "deployment/otel-gateway-collector")
-    wait_for(cluster, namespace, "daemonset/otel-agent-collector")
-    apply(cluster.node, [application(apps, build_collectors()["binaries"]["telemetrygen"], agent)])
-    wait_for(cluster, apps, "deployment/shop", timeout=240)
-    pods = [p for ns in (namespace, apps) for p in cluster.get(f"/api/v1/namespaces/{ns}/pods")["items"]]
-    state = {
-        "namespace": namespace,
-        "apps": apps,
-        "agent": agent,
-        "out": out,
-        "pods": pods,
-        "collectors": collectors,
-        "settings": settings,
-    }
-    # Wait for what must arrive: every error and slow trace, and the logs.
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        traces = traces_at_the_backend(out)
-        whole = [
-            t
-            for service in ("shop-errors", "shop-slow")
-            for t in traces.get(service, {}).values()
-            if len(t) == 2  # telemetrygen: a parent and one child span per trace
-        ]
-        if len(whole) >= ERRORS + SLOW and read_jsonl(out / "logs.jsonl"):
-            break
-        time.sleep(2)
-    time.sleep(5)  # the probabilistic share and the last batches
-    yield state
-    if not os.environ.get("OTEL_TEST_KEEP"):  # kept to look into a failure
-        cluster.node.kubectl_run("delete", "namespace", namespace, apps, "--wait=false")
+    with owned_namespace(cluster, namespace):
+        settings = pipeline_settings(
+            namespace,
+            otel_gateway_replicas=GATEWAY_REPLICAS,
+            otel_gateway_autoscaler={},
+            otel_gateway_affinity={},
+            otel_gateway_resources=SMALL,
+            otel_agent_resources=SMALL,
+            otel_gateway_tempo_endpoint=f"tempo.{apps}:4317",
+            otel_gateway_loki_endpoint=f"http://loki.{apps}:3100/otlp",
+            # The role's default policies (errors, > 500 ms, 10%), deciding sooner than 10 s.
+            otel_gateway_tail_sampling={
+                "decision_wait": "3s",
+                "num_traces": 10000,
+                "policies": [
+                    {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+                    {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
+                    {
+                        "name": "probabilistic-policy",
+                        "type": "probabilistic",
+                        "probabilistic": {"sampling_percentage": 10},
+                    },
+                ],
+            },
+            otel_gateway_batch={"timeout": "1s", "send_batch_size": 512},
+            # Certificates re-read from the mounted Secrets every 5 s (the roles' default is 1h).
+            otel_gateway_tls_reload_interval="5s",
+            otel_agent_tls_reload_interval="5s",
+        )
+        collectors = deploy_pipeline(cluster, namespace, out, settings)
+        agent = agent_service(namespace)
+        apply(cluster.node, [application(apps, build_collectors()["binaries"]["telemetrygen"], SHOP, agent)])
+        wait_for(cluster, apps, "deployment/shop", timeout=240)
+        pods = [p for ns in (namespace, apps) for p in cluster.get(f"/api/v1/namespaces/{ns}/pods")["items"]]
+        state = {
+            "namespace": namespace,
+            "apps": apps,
+            "agent": agent,
+            "out": out,
+            "pods": pods,
+            "collectors": collectors,
+            "settings": settings,
+        }
+        # Wait for what must arrive: every error and slow trace, and the logs.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            traces = traces_at_the_backend(out)
+            whole = [
+                t
+                for service in ("shop-errors", "shop-slow")
+                for t in traces.get(service, {}).values()
+                if len(t) == 2  # telemetrygen: a parent and one child span per trace
+            ]
+            if len(whole) >= ERRORS + SLOW and read_jsonl(out / "logs.jsonl"):
+                break
+            time.sleep(2)
+        time.sleep(5)  # the probabilistic share and the last batches
+        yield state
 
 
 def pod_named(state: dict, prefix: str) -> list:
@@ -312,19 +177,7 @@ def test_tail_sampling_keeps_every_error_and_slow_trace_whole_and_about_ten_perc
     assert 8 <= ordinary <= 60, f"ordinary traces kept: {ordinary} of {ORDINARY} ({counts})"
 
 
-def test_spans_carry_the_sending_pods_kubernetes_attributes(cluster, pipeline):
-    # With the permissions otel.kubernetes.rbac derived for the agent through its role, and no others.
-    namespace = pipeline["namespace"]
-    agents = pod_named(pipeline, "otel-agent-collector-")
-    assert agents and {p["spec"]["serviceAccountName"] for p in agents} == {"otel-agent"}
-    role = f"{namespace}-otel-agent"
-    assert cluster.bindings_of(namespace, "otel-agent") == [("ClusterRoleBinding", None, role, role)]
-    rules = cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")["rules"]
-    assert {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]} == {
-        ("", "pods"),
-        ("", "namespaces"),
-        ("apps", "replicasets"),
-    }
+def test_spans_carry_the_sending_pods_kubernetes_attributes(pipeline):
     shop = pod_named(pipeline, "shop-")
     assert len(shop) == 1
     expected = {
@@ -375,34 +228,6 @@ def test_logs_reach_loki_over_otlp_http_on_its_otlp_path(pipeline):
 
 
 # ---------------------------------------------------------------- mTLS
-def tls_secret(cluster, namespace: str, name: str) -> dict:
-    import base64
-
-    data = cluster.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")["data"]
-    return {key: base64.b64decode(value) for key, value in data.items()}
-
-
-def talk_grpc_over_tls(ip: str, ca: bytes, cert: tuple | None) -> str:
-    """'accepted' when the gateway answers an HTTP/2 preface over TLS, else why not."""
-    with tempfile.TemporaryDirectory() as folder:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        (Path(folder) / "ca.crt").write_bytes(ca)
-        context.load_verify_locations(str(Path(folder) / "ca.crt"))
-        context.set_alpn_protocols(["h2"])
-        if cert:
-            (Path(folder) / "tls.crt").write_bytes(cert[0])
-            (Path(folder) / "tls.key").write_bytes(cert[1])
-            context.load_cert_chain(str(Path(folder) / "tls.crt"), str(Path(folder) / "tls.key"))
-        try:
-            with socket.create_connection((ip, 4317), timeout=10) as raw, context.wrap_socket(raw) as tls:
-                tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-                answer = tls.recv(64)
-                return "accepted" if answer else "closed"
-        except (ssl.SSLError, ConnectionError, OSError) as error:
-            return f"refused: {error}"
-
-
 def other_ca_certificate() -> tuple:
     """A client certificate from a CA the gateway does not trust."""
     import datetime
@@ -519,20 +344,6 @@ def failing_collector_metrics() -> str:
 
 
 # ---------------------------------------------------------------- certificate renewal (last: it changes them)
-def served_certificate(ip: str, ca: bytes, cert: tuple) -> bytes:
-    """The DER certificate the gateway presents."""
-    with tempfile.TemporaryDirectory() as folder:
-        files = {name: Path(folder) / name for name in ("ca.crt", "tls.crt", "tls.key")}
-        for path, data in zip(files.values(), (ca, *cert)):
-            path.write_bytes(data)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.load_verify_locations(str(files["ca.crt"]))
-        context.load_cert_chain(str(files["tls.crt"]), str(files["tls.key"]))
-        with socket.create_connection((ip, 4317), timeout=10) as raw, context.wrap_socket(raw) as tls:
-            return tls.getpeercert(binary_form=True)
-
-
 def test_renewed_certificates_are_served_without_a_restart_and_data_keeps_flowing(cluster, pipeline):
     from cryptography import x509
 
@@ -592,7 +403,7 @@ def test_the_agents_memory_limiter_refuses_a_burst_instead_of_the_pod_being_oom_
     # with every span of 1 MB until its memory_limiter (80% of the 400Mi limit, 100 MiB spike)
     # refuses data.
     cluster.node.kubectl_run("-n", namespace, "scale", "deployment/otel-gateway-collector", "--replicas=0")
-    job = application(pipeline["apps"], build_collectors()["binaries"]["telemetrygen"], pipeline["agent"])
+    job = application(pipeline["apps"], build_collectors()["binaries"]["telemetrygen"], SHOP, pipeline["agent"])
     job["apiVersion"], job["kind"], job["metadata"]["name"] = "batch/v1", "Job", "burst"
     pod = job["spec"]["template"]["spec"]
     pod["restartPolicy"] = "Never"

@@ -159,6 +159,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         tls = config["receivers"]["otlp"]["protocols"][protocol]["tls"]
         assert tls["cert_file"] == "/etc/otel/tls/tls.crt" and tls["key_file"] == "/etc/otel/tls/tls.key"
         assert tls["client_ca_file"] == "/etc/otel/tls/ca.crt"  # mTLS
+        assert tls["client_ca_file_reload"] is True  # a CA rotation's new CA is trusted without a restart
     assert config["service"]["telemetry"]["metrics"]["readers"] == [
         {"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}
     ]

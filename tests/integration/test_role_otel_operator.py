@@ -451,8 +451,9 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
     assert cluster.get(SECRET_PATH)["data"]["tls.crt"] != leaf_before
     assert set(ca_bundles(cluster).values()) == {ca_before}
 
-    # A CA valid for 20 days: the default window renews it, which re-issues the certificate
-    # and writes the new CA into every caBundle in the same run.
+    # A CA valid for 20 days: the default window (30 days) makes it due. Phase 1 of its rotation
+    # puts a new CA beside the old one into every caBundle while the old CA still signs (the
+    # serving certificate, due too, is renewed by it, up to the old CA's expiry).
     delete(cluster, CA_SECRET_PATH)
     install(
         cluster,
@@ -465,11 +466,14 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
 
     renewed = install(cluster)
     result = task(renewed, certs_task)
-    assert result["ca"]["action"] == "renewed" and "expire" in result["ca"]["reason"]
+    assert result["ca"]["action"] == "rotating" and "expire" in result["ca"]["reason"]
+    assert result["ca"]["rotation_phase"] == "trust"
     assert result["certificates"][0]["action"] == "renewed"
-    new_ca = cluster.get(CA_SECRET_PATH)["data"]["tls.crt"]
-    assert new_ca != short_ca
-    assert set(ca_bundles(cluster).values()) == {new_ca}
+    ca_secret = cluster.get(CA_SECRET_PATH)
+    assert ca_secret["data"]["tls.crt"] == short_ca
+    both = ca_secret["data"]["ca.crt"]
+    assert base64.b64decode(both) == base64.b64decode(short_ca) + base64.b64decode(ca_secret["data"]["next-ca.crt"])
+    assert set(ca_bundles(cluster).values()) == {both}
     apply_changes = {(r["kind"], r["action"]) for r in applied(renewed) if r["changed"]}
     assert apply_changes == {
         ("MutatingWebhookConfiguration", "updated"),
@@ -477,8 +481,9 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
         ("CustomResourceDefinition", "updated"),
     }
     leaf = x509.load_pem_x509_certificate(pem(cluster.get(SECRET_PATH)))
-    assert signed_by(leaf, x509.load_pem_x509_certificate(base64.b64decode(new_ca)))
+    assert signed_by(leaf, x509.load_pem_x509_certificate(base64.b64decode(short_ca)))
 
+    # Within the phase (3900 s by default), a run changes nothing.
     time.sleep(1.1)
     again = cluster.run(role())
     ok(again)

@@ -269,26 +269,137 @@ def test_ca_needs_regeneration_when_not_a_ca():
     assert backend.needs_regeneration() == "the stored certificate is not a CA (basicConstraints CA:FALSE or missing)"
 
 
-def test_ca_change_reissues_every_leaf():
+def test_ca_change_rotates_the_ca_in_three_phases_one_per_run():
     plan = first_plan()
     store = store_of(plan)
-    changed = certs.plan_self_signed(options(ca={"common_name": "new-ca"}), reader(store), now=NOW)
-    assert changed.ca.action == "renewed"
-    assert changed.ca.reason == "its common name is 'test-ca', asked 'new-ca'"
-    assert [(o.action, o.reason) for o in changed.certificates] == [("renewed", "the CA was regenerated")] * 2
-    new_ca = changed.ca.material.cert
-    for outcome in changed.certificates:
-        assert certs.issued_by(outcome.material.cert, new_ca)
-        assert outcome.secret()["data"]["ca.crt"] == changed.ca_bundle
-    assert changed.ca_bundle != plan.ca_bundle
+    old_ca = plan.ca.material.cert
+    asked = options(ca={"common_name": "new-ca", "rotation_phase_seconds": 600})
+    trusted_before = {key: bundle_of(secret) for key, secret in store.items()}
+
+    # Phase 1: a new CA, trusted everywhere beside the old one; nothing is signed by it yet.
+    one = certs.plan_self_signed(asked, reader(store), now=NOW)
+    assert one.ca.action == "rotating"
+    assert one.ca.reason.startswith("rotation phase 1 of 3 (its common name is 'test-ca', asked 'new-ca')")
+    new_ca = one.ca.next_ca.cert
+    assert certs.common_name_of(new_ca) == "new-ca" and one.ca.material.cert == old_ca
+    assert [o.action for o in one.certificates] == ["kept", "kept"]
+    assert all(certs.issued_by(o.material.cert, old_ca) for o in one.certificates)
+    assert {tuple(bundle_of(s)) for s in one.secrets()} == {(old_ca, new_ca)}
+    assert one.summary()["ca"]["rotation_phase"] == "trust"
+    assert one.sensitive_values() >= certs._key_forms(one.ca.next_ca.key_pem)
+    store = store_of(one)
+    assert set(store[(NS, "otel-ca")]["data"]) == {"tls.crt", "tls.key", "ca.crt", "next-ca.crt", "next-ca.key"}
+    assert_both_sides_trust(trusted_before, one)
+
+    # A run before rotation_phase_seconds have passed changes nothing.
+    wait = certs.plan_self_signed(asked, reader(store), now=NOW + datetime.timedelta(seconds=599))
+    assert [o.action for o in wait.outcomes] == ["kept"] * 3
+    assert "the new CA signs on a run after 2026-06-01T12:10:00Z" in wait.ca.reason
+    assert wait.secrets() == one.secrets()
+
+    # Phase 2: the new CA signs; every leaf is issued again; both CAs still trusted.
+    later = NOW + datetime.timedelta(seconds=600)
+    two = certs.plan_self_signed(asked, reader(store), now=later)
+    assert two.ca.action == "rotating" and two.ca.reason.startswith("rotation phase 2 of 3")
+    assert two.ca.material.cert == new_ca and two.ca.next_ca is None
+    assert [(o.action, o.reason) for o in two.certificates] == [
+        ("renewed", "the CA rotation switched to the new CA")
+    ] * 2
+    assert all(certs.issued_by(o.material.cert, new_ca) for o in two.certificates)
+    assert {tuple(bundle_of(s)) for s in two.secrets()} == {(new_ca, old_ca)}
+    assert_both_sides_trust({k: bundle_of(v) for k, v in store.items()}, two)
+    store = store_of(two)
+    wait = certs.plan_self_signed(asked, reader(store), now=later + datetime.timedelta(seconds=1))
+    assert [o.action for o in wait.outcomes] == ["kept"] * 3 and wait.secrets() == two.secrets()
+    assert "the old CA is dropped on a run after 2026-06-01T12:20:00Z" in wait.ca.reason
+
+    # Phase 3: the old CA leaves every ca.crt; the leaves themselves are kept.
+    three = certs.plan_self_signed(asked, reader(store), now=later + datetime.timedelta(seconds=600))
+    assert three.ca.action == "rotated" and three.ca.reason.startswith("rotation phase 3 of 3: done")
+    assert [o.action for o in three.certificates] == ["kept", "kept"]
+    assert [o.material.cert_pem for o in three.certificates] == [o.material.cert_pem for o in two.certificates]
+    assert {tuple(bundle_of(s)) for s in three.secrets()} == {(new_ca,)}
+    assert "annotations" not in store_of(three)[(NS, "otel-ca")]["metadata"]
+    assert_both_sides_trust({k: bundle_of(v) for k, v in store.items()}, three)
+
+    # Then stable: nothing to do on any later run.
+    store = store_of(three)
+    done = certs.plan_self_signed(asked, reader(store), now=later + datetime.timedelta(days=1))
+    assert [o.action for o in done.outcomes] == ["kept"] * 3 and done.secrets() == three.secrets()
 
 
-def test_ca_expiring_renews_ca_and_leaves():
+def bundle_of(secret: dict) -> list:
+    return x509.load_pem_x509_certificates(base64.b64decode(secret["data"]["ca.crt"]))
+
+
+def assert_both_sides_trust(trusted_before: dict, plan: certs.CertPlan) -> None:
+    """While the Secrets change, a collector may hold the old files or the new ones, on either side:
+    every certificate of each must verify against every trust bundle of the other."""
+    leaves_after = [o.material.cert for o in plan.certificates]
+    bundles_after = [bundle_of(s) for s in plan.secrets()]
+    for leaf in leaves_after:
+        for bundle in [*trusted_before.values(), *bundles_after]:
+            assert any(certs.issued_by(leaf, ca) for ca in bundle), (certs.common_name_of(leaf), bundle)
+
+
+def test_ca_expiring_rotates_it_and_leaves_as_old_as_it_wait_for_the_rotation():
+    # The leaves (365 days) are capped at the CA's expiry (100 days): renewing them before the
+    # rotation switches would give them the same expiry again, on every run.
+    short = options(ca={"common_name": "test-ca", "validity_days": 100})
+    store = store_of(first_plan(short))
+    later = NOW + datetime.timedelta(days=80)
+    again = certs.plan_self_signed(short, reader(store), now=later)
+    assert again.ca.action == "rotating" and "within renew_before_days (30)" in again.ca.reason
+    assert [o.action for o in again.certificates] == ["kept", "kept"]
+    rerun = certs.plan_self_signed(short, reader(store_of(again)), now=later)
+    assert [o.action for o in rerun.outcomes] == ["kept"] * 3
+
+
+def test_unusable_ca_is_replaced_at_once_with_every_leaf():
     store = store_of(first_plan())
-    later = NOW + datetime.timedelta(days=3650 - 10)
-    again = certs.plan_self_signed(options(), reader(store), now=later)
-    assert again.ca.action == "renewed" and "within renew_before_days (30)" in again.ca.reason
-    assert {o.action for o in again.certificates} == {"renewed"}
+    expired = NOW + datetime.timedelta(days=3651)
+    again = certs.plan_self_signed(options(), reader(store), now=expired)
+    assert again.ca.action == "renewed" and again.ca.reason == "it expired on 2036-05-29T12:00:00Z"
+    assert [(o.action, o.reason) for o in again.certificates] == [("renewed", "the CA was regenerated")] * 2
+    assert all(certs.issued_by(o.material.cert, again.ca.material.cert) for o in again.certificates)
+    assert again.ca.next_ca is None and {tuple(bundle_of(s)) for s in again.secrets()} == {(again.ca.material.cert,)}
+
+
+def test_raising_the_generation_rotates_once():
+    plan = first_plan()
+    assert "annotations" not in plan.ca.secret()["metadata"]  # generation 1 goes unrecorded
+    assert plan.summary()["ca"]["generation"] == 1
+    store = store_of(plan)
+    same = certs.plan_self_signed(options(ca={"common_name": "test-ca", "generation": 1}), reader(store), now=NOW)
+    assert [o.action for o in same.outcomes] == ["kept"] * 3 and same.secrets() == plan.secrets()
+    asked = options(ca={"common_name": "test-ca", "generation": 2, "rotation_phase_seconds": 0})
+    one = certs.plan_self_signed(asked, reader(store), now=NOW)
+    assert one.ca.reason.startswith("rotation phase 1 of 3 (ca.generation is 2, the stored CA is generation 1)")
+    assert one.summary()["ca"]["generation"] == 2
+    two = certs.plan_self_signed(asked, reader(store_of(one)), now=NOW)
+    three = certs.plan_self_signed(asked, reader(store_of(two)), now=NOW)
+    done = certs.plan_self_signed(asked, reader(store_of(three)), now=NOW)
+    assert [p.ca.action for p in (two, three, done)] == ["rotating", "rotated", "kept"]
+    assert done.secrets() == three.secrets()
+    assert done.ca.secret()["metadata"]["annotations"] == {"otel.kubernetes/ca-generation": "2"}
+
+
+def test_phase_one_without_its_incoming_ca_begins_again():
+    store = store_of(first_plan())
+    one = certs.plan_self_signed(options(ca={"common_name": "new-ca"}), reader(store), now=NOW)
+    store = store_of(one)
+    del store[(NS, "otel-ca")]["data"]["next-ca.key"]
+    again = certs.plan_self_signed(options(ca={"common_name": "new-ca"}), reader(store), now=NOW)
+    assert again.ca.action == "rotating"
+    assert "the incoming CA (next-ca.crt, next-ca.key) is missing or unreadable" in again.ca.reason
+    assert again.ca.next_ca is not None and again.ca.material.cert == one.ca.material.cert
+
+
+def test_rotation_options_are_checked():
+    with pytest.raises(OtelK8sError) as error:
+        options(ca={"generation": 0, "rotation_phase_seconds": -1})
+    assert "ca.generation must be a whole number of 1 or more, got 0" in str(error.value)
+    assert "ca.rotation_phase_seconds must be 0 or more, got -1" in str(error.value)
 
 
 def test_leaf_with_stale_ca_crt_is_kept_and_ca_crt_corrected():
@@ -299,7 +410,7 @@ def test_leaf_with_stale_ca_crt_is_kept_and_ca_crt_corrected():
     again = certs.plan_self_signed(options(), reader(store), now=NOW)
     gateway = again.certificates[0]
     assert gateway.action == "kept"
-    assert gateway.reason.endswith("; ca.crt set to the current CA certificate")
+    assert gateway.reason.endswith("; ca.crt set to the trusted CA certificates")
     assert gateway.secret()["data"]["ca.crt"] == plan.ca_bundle
     assert gateway.secret()["data"]["tls.crt"] == plan.certificates[0].secret()["data"]["tls.crt"]
 
