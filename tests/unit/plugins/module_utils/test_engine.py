@@ -198,3 +198,16 @@ def test_a_kind_removed_since_discovery_was_cached_is_named():
     eng = engine.ApplyEngine(GoneKindClient(), ForgettingDiscovery(served), engine.ApplyOptions())
     with pytest.raises(OtelK8sError, match="Gadget of apiVersion example.com/v1 is no longer served"):
         eng.run([{"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": "a"}}])
+
+
+def test_a_missing_namespace_is_named_with_the_fix():
+    missing = ApiError(
+        404, "NotFound", 'namespaces "nope" not found', {"details": {"name": "nope", "kind": "namespaces"}}
+    )
+    text = engine.describe_api_error(missing, "applying ConfigMap nope/a")
+    assert "namespace nope does not exist" in text and "create it first" in text
+
+
+def test_a_401_names_the_credentials():
+    text = engine.describe_api_error(ApiError(401, "Unauthorized", "client_cert /x.crt"), "applying y")
+    assert "401 Unauthorized" in text and "client_cert /x.crt" in text
