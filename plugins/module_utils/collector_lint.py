@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import collector_settings
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import yaml_problem
 
 try:
     import yaml
@@ -105,10 +106,11 @@ class LintReport:
 def parse_config(config) -> tuple:
     """dict or YAML text -> (dict or None, error or None). The input is never changed."""
     if isinstance(config, str):
+        text = config
         try:
-            config = yaml.safe_load(config)
+            config = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            return None, f"config: not valid YAML: {error}"
+            return None, f"config: not valid YAML: {yaml_problem(error, text)}"
         if config is None:
             return None, "config: empty; give the collector configuration (receivers, processors, exporters, service)"
     if not isinstance(config, dict):

@@ -227,6 +227,7 @@ def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
         errors.append("ports: expected a list of ports (name, port, protocol, targetPort, hostPort)")
         return None
     rendered = []
+    seen = {}  # (port, protocol) and name -> the first entry that used it
     for index, port in enumerate(ports):
         where = f"ports[{index}]"
         if not isinstance(port, dict):
@@ -246,6 +247,16 @@ def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
         protocol = port.get("protocol") or "TCP"
         if protocol not in PROTOCOLS:
             errors.append(f"{where}.protocol: `{protocol}` is not one of {', '.join(PROTOCOLS)}")
+        # A Service refuses two ports with one number and protocol, or one name twice.
+        keys = []
+        if isinstance(number, int) and isinstance(protocol, str):
+            keys.append(((number, protocol), f"port {number}/{protocol}"))
+        if isinstance(port.get("name"), str) and port["name"]:
+            keys.append((port["name"], f"name `{port['name']}`"))
+        for key, shown in keys:
+            if key in seen:
+                errors.append(f"{where}: {shown} is also {seen[key]}; give each port number and name once")
+            seen.setdefault(key, where)
         entry = {k: port[k] for k in PORT_FIELDS if k in port and port[k] is not None}
         # Always explicit: server-side apply on Kubernetes 1.20 rejects ports without it.
         entry["protocol"] = protocol
@@ -473,8 +484,11 @@ def render(
             f"replicas: a {mode} collector runs one collector per "
             f"{'node' if mode == 'daemonset' else 'pod'}; replicas applies to deployment and statefulset"
         )
-    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
-        errors.append(f"replicas: expected a whole number, got {replicas!r}")
+    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1):
+        errors.append(
+            f"replicas: expected a whole number of at least 1, got {replicas!r}; "
+            "to remove the collector use state: absent"
+        )
     if mode == "sidecar":
         for option, value in (
             ("tolerations", tolerations),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import calendar
 import email.utils
 import json
 import os
@@ -27,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError, yaml_problem
 
 try:
     import yaml
@@ -74,7 +75,25 @@ class Connection:
     verify: bool = True
     tls_server_name: str | None = None
     default_namespace: str = "default"
+    # Where the credentials came from, for messages: the option or kubeconfig entry, never the secret.
+    origin: str = ""
     _tempdir: list = field(default_factory=list, repr=False)
+
+    def describe_credentials(self) -> str:
+        """The identity this connection presents and where it was configured, for a 401 message."""
+        if self.client_cert:
+            if self.origin == "client_cert":
+                text = f"client_cert {self.client_cert}"
+            else:
+                text = f"the client certificate of {self.origin or 'the kubeconfig'}"
+            expiry = certificate_expiry(self.client_cert)
+            if expiry is not None and expiry < time.time():
+                when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expiry))
+                text += f" expired on {when}: issue a new certificate"
+            return text
+        if self.token:
+            return f"the bearer token of {self.origin or 'api_key'}"
+        return f"no client certificate or token in {self.origin or 'the options'}"
 
     def write_temp(self, name: str, data: bytes) -> str:
         """Certificate data from a kubeconfig must be a file for ssl; remove it at exit."""
@@ -86,6 +105,37 @@ class Connection:
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(data)
         return path
+
+
+def certificate_expiry(path: str) -> float | None:
+    """notAfter of a PEM certificate file as a Unix time, or None when it cannot be read here."""
+    try:
+        from cryptography import x509
+
+        with open(path, "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+    except (ImportError, OSError, ValueError):
+        return None
+    after = getattr(cert, "not_valid_after_utc", None)
+    if after is None:  # cryptography < 42: a naive datetime in UTC
+        return calendar.timegm(cert.not_valid_after.timetuple())
+    return after.timestamp()
+
+
+# Files a connection reads, with the option that names them and how to fix it.
+_FILES = (
+    ("ca_file", "ca_cert", "K8S_AUTH_CA_CERT, or the kubeconfig's certificate-authority"),
+    ("client_cert", "client_cert", "K8S_AUTH_CLIENT_CERT, or the kubeconfig's client-certificate"),
+    ("client_key", "client_key", "K8S_AUTH_CLIENT_KEY, or the kubeconfig's client-key"),
+)
+
+
+def check_files(conn: Connection) -> None:
+    """Every certificate or key file the connection names must exist, before anything is sent."""
+    for attribute, option, elsewhere in _FILES:
+        path = getattr(conn, attribute)
+        if path and not os.path.isfile(path):
+            raise OtelK8sError(f"{option} {path} does not exist; fix '{option}' ({elsewhere}) to name an existing file")
 
 
 def _b64(data: str) -> bytes:
@@ -128,6 +178,7 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
         verify=not cluster.get("insecure-skip-tls-verify", False),
         tls_server_name=cluster.get("tls-server-name"),
         default_namespace=ctx.get("namespace") or "default",
+        origin=f"kubeconfig {source} (user {ctx.get('user')})",
     )
     if cluster.get("certificate-authority-data"):
         conn.ca_data = _b64(cluster["certificate-authority-data"]).decode()
@@ -144,8 +195,13 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
     if user.get("token"):
         conn.token = user["token"]
     elif user.get("tokenFile"):
-        with open(path(user["tokenFile"])) as handle:
-            conn.token = handle.read().strip()
+        try:
+            with open(path(user["tokenFile"])) as handle:
+                conn.token = handle.read().strip()
+        except OSError as error:
+            raise OtelK8sError(
+                f"kubeconfig {source}: cannot read the tokenFile of user {ctx.get('user')} ({error}); fix the file"
+            ) from None
     return conn
 
 
@@ -169,6 +225,7 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection
             k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
     except (k8s_config.ConfigException, OSError, ValueError) as error:
         raise OtelK8sError(f"could not load Kubernetes credentials: {error}") from None
+    source = kubeconfig if isinstance(kubeconfig, str) else "(inline)" if kubeconfig else "KUBECONFIG"
     token = (configuration.api_key or {}).get("authorization") or (configuration.api_key or {}).get("BearerToken")
     if token and token.lower().startswith("bearer "):
         token = token[7:]
@@ -180,6 +237,7 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection
         token=token,
         verify=configuration.verify_ssl,
         tls_server_name=getattr(configuration, "tls_server_name", None),
+        origin="in-cluster service account" if in_cluster else f"kubeconfig {source}",
     )
 
 
@@ -187,7 +245,7 @@ def resolve_connection(options: dict) -> Connection:
     """Module options (with K8S_AUTH_* fallbacks already applied) -> Connection."""
     host = options.get("host")
     if host and (options.get("api_key") or options.get("client_cert")):
-        conn = Connection(server=host.rstrip("/"))
+        conn = Connection(server=host.rstrip("/"), origin="client_cert" if options.get("client_cert") else "api_key")
     else:
         kubeconfig = options.get("kubeconfig")
         context = options.get("context")
@@ -200,10 +258,11 @@ def resolve_connection(options: dict) -> Connection:
             if not os.path.exists(paths[0]):
                 raise OtelK8sError(f"kubeconfig {paths[0]} does not exist; fix 'kubeconfig' or KUBECONFIG")
             with open(paths[0]) as handle:
-                try:
-                    data = yaml.safe_load(handle) or {}
-                except yaml.YAMLError as error:
-                    raise OtelK8sError(f"kubeconfig {paths[0]} is not valid YAML: {error}") from None
+                text = handle.read()
+            try:
+                data = yaml.safe_load(text) or {}
+            except yaml.YAMLError as error:
+                raise OtelK8sError(f"kubeconfig {paths[0]} is not valid YAML: {yaml_problem(error, text)}") from None
             conn = _static_kubeconfig(data, context, paths[0], os.path.dirname(paths[0])) or _from_kubernetes_client(
                 paths[0], context, False
             )
@@ -221,10 +280,12 @@ def resolve_connection(options: dict) -> Connection:
     # Explicit options win over what the kubeconfig said.
     if options.get("api_key"):
         conn.token = options["api_key"]
+        conn.origin = "api_key"
     if options.get("ca_cert"):
         conn.ca_file, conn.ca_data = options["ca_cert"], None
     if options.get("client_cert"):
         conn.client_cert = options["client_cert"]
+        conn.origin = "client_cert"
     if options.get("client_key"):
         conn.client_key = options["client_key"]
     if options.get("validate_certs") is not None:
@@ -276,17 +337,27 @@ class KubeClient:
 
     def _ssl_context(self) -> ssl.SSLContext:
         conn = self.conn
+        check_files(conn)
         context = ssl.create_default_context()
         if not conn.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         elif conn.ca_file or conn.ca_data:
-            context.load_verify_locations(cafile=conn.ca_file, cadata=conn.ca_data)
+            try:
+                context.load_verify_locations(cafile=conn.ca_file, cadata=conn.ca_data)
+            except (OSError, ssl.SSLError) as error:
+                where = f"ca_cert {conn.ca_file}" if conn.ca_file else "the kubeconfig's certificate-authority-data"
+                raise OtelK8sError(
+                    f"cannot load {where} ({error}); give the PEM CA certificate of the API server"
+                ) from None
         if conn.client_cert:
             try:
                 context.load_cert_chain(conn.client_cert, conn.client_key)
             except (OSError, ssl.SSLError) as error:
-                raise OtelK8sError(f"cannot load the client certificate/key ({conn.client_cert}): {error}") from None
+                raise OtelK8sError(
+                    f"cannot load the client certificate/key ({conn.client_cert}): {error}; "
+                    "fix 'client_cert' and 'client_key' to name a PEM certificate and its key"
+                ) from None
         return context
 
     def request(
@@ -329,8 +400,9 @@ class KubeClient:
                 if answer is None:
                     raise OtelK8sError(
                         f"cannot reach the Kubernetes API server {self.conn.server} "
-                        f"(still failing after {self.retry_timeout:.0f}s of retries: {problem}); run again once "
-                        "it answers, or raise retry_timeout to ride out longer outages"
+                        f"(still failing after {self.retry_timeout:.0f}s of retries: {problem}); "
+                        "check 'host' (or the kubeconfig's cluster server and 'context') and that the API server "
+                        "is running, or raise 'retry_timeout' to wait longer"
                     )
                 break
             time.sleep(delay)
@@ -339,6 +411,8 @@ class KubeClient:
             data = json.loads(answer.data) if answer.data else {}
         except ValueError:
             data = {"message": answer.data.decode(errors="replace")[:500]}
+        if answer.status == 401:  # the server's message says nothing about which credentials
+            raise ApiError(401, data.get("reason", "Unauthorized"), self.conn.describe_credentials(), data)
         if answer.status >= 400:
             raise ApiError(answer.status, data.get("reason", ""), data.get("message") or f"HTTP {answer.status}", data)
         return Response(answer.status, data, _http_date(answer.headers))

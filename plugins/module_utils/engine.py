@@ -103,7 +103,7 @@ def describe_api_error(error: ApiError, what: str) -> str:
     """The Kubernetes Status message, with the object and the fix named."""
     if error.status == 401:
         return (
-            f"the API server rejected the credentials (401 Unauthorized) while {what}; "
+            f"the API server rejected the credentials (401 Unauthorized) while {what}: {error.message}; "
             "check 'kubeconfig'/'context', 'api_key' or 'client_cert'/'client_key'"
         )
     if error.status == 403:
@@ -125,6 +125,13 @@ def describe_api_error(error: ApiError, what: str) -> str:
         return (
             f"conflict (409) while {what}: other field managers own these fields: {fields or error.message}. "
             "Set force_conflicts: true to take them over, or stop managing them elsewhere"
+        )
+    details = error.body.get("details") or {}
+    if error.status == 404 and details.get("kind") == "namespaces":
+        return (
+            f"the API server refused {what}: namespace {details.get('name')} does not exist (404 NotFound); "
+            f"create it first: put a Namespace {details.get('name')} in the same input (namespaces are applied "
+            "first) or name an existing namespace"
         )
     text = f"the API server refused {what} ({error.status} {error.reason or 'error'}): {error.message}"
     return text

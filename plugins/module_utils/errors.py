@@ -30,3 +30,24 @@ class ApiError(OtelK8sError):
     @property
     def causes(self) -> list:
         return (self.body.get("details") or {}).get("causes") or []
+
+
+def yaml_problem(error, text: str) -> str:
+    """A YAML parse error for a person: the line as written, what is wrong there, and the fix."""
+    lines = text.splitlines()
+    where = ""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        # A problem found at the end of the text (an unclosed bracket) is shown on the last line written.
+        number = min(mark.line, len(lines) - 1)
+        while number > 0 and not lines[number].strip():
+            number -= 1
+        if 0 <= number < len(lines) and lines[number].strip():
+            where = f"line {number + 1} `{lines[number].strip()}`: "
+    problem = " ".join(
+        part for part in (getattr(error, "context", None), getattr(error, "problem", None)) if part
+    ) or str(error)
+    return (
+        f"{where}{problem}; fix the YAML (close every bracket and quote, indent consistently, "
+        "quote values that hold ': ' or ' #')"
+    )

@@ -36,6 +36,7 @@ import json
 import re
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import yaml_problem
 
 try:
     import yaml
@@ -293,7 +294,7 @@ def parse_values(values) -> tuple:
         try:
             parsed = yaml.safe_load(values)
         except yaml.YAMLError as error:
-            return None, f"helm_values: not valid YAML: {error}"
+            return None, f"helm_values: not valid YAML: {yaml_problem(error, values)}"
         if parsed is None or isinstance(parsed, dict):
             return parsed or {}, None
         values = parsed
@@ -687,7 +688,7 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     if ports:
         options["ports"] = ports
     _labels_and_annotations(values, options, errors)
-    return options, errors
+    return options, [f"helm_values.{error}" for error in errors]
 
 
 # ---------------------------------------------------------------------------- ingress
@@ -803,7 +804,7 @@ def ingress_from_helm_values(
     if ingress is None:
         return [], []
     if not isinstance(ingress, dict):
-        return [], ["ingress: expected a mapping (enabled, ingressClassName, annotations, hosts, tls)"]
+        return [], ["helm_values.ingress: expected a mapping (enabled, ingressClassName, annotations, hosts, tls)"]
     if ingress.get("enabled") is not True:
         return [], []
     service = service_name or f"{name}-collector"
@@ -829,7 +830,7 @@ def ingress_from_helm_values(
             errors.append(f"{where}.name: `{entry['name']}` is given twice")
         seen.add(entry["name"])
         objects.append(_ingress_object(entry, where, f"{service}-{entry['name']}", namespace, service, labels, errors))
-    return objects, errors
+    return objects, [f"helm_values.{error}" for error in errors]
 
 
 def ingress_names(values, name: str, service_name: str | None = None) -> list:

@@ -578,7 +578,7 @@ def render_instrumentation(
             problems.append(f"{option}: {value!r} is not a valid name (lowercase letters, digits and '-')")
     for option, port in (("agent_grpc_port", agent_grpc_port), ("agent_http_port", agent_http_port)):
         if not isinstance(port, int) or not 0 < port < 65536:
-            problems.append(f"{option}: {port!r} is not a port number")
+            problems.append(f"{option}: {port!r} is not a port number; give the agent's port, 1 to 65535")
     _check_agent_service(agent_service, cluster_domain, problems)
     spec = {}
     node_local = exporter_endpoint is None

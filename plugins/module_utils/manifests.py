@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import copy
+import re
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError, yaml_problem
 
 try:
     import yaml
@@ -134,6 +135,44 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
+# Object names the API server accepts (apimachinery's validation), checked here so that a bad name
+# fails the task before anything of the input is applied. Custom resources are left to the server.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAMED = ("Namespace", "Service")
+_RBAC_KINDS = ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+
+
+def name_problem(obj: dict) -> str | None:
+    """Why the API server would refuse this object's metadata.name or metadata.namespace, or None."""
+    meta = obj["metadata"]
+    name, namespace = meta["name"], meta.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or not _DNS_LABEL.match(namespace)):
+        return (
+            f"metadata.namespace {namespace!r} is not a valid namespace name (at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit)"
+        )
+    if group_of(obj["apiVersion"]) not in BUILTIN_GROUPS:
+        return None
+    if obj["kind"] in _RBAC_KINDS:
+        if name in (".", "..") or "/" in name or "%" in name:
+            return f"metadata.name {name!r} is not a valid {obj['kind']} name (no '/' or '%', not '.' or '..')"
+        return None
+    if obj["kind"] in _LABEL_NAMED:
+        if not _DNS_LABEL.match(name):
+            return (
+                f"metadata.name {name!r} is not a valid {obj['kind']} name (at most 63 lowercase letters, "
+                "digits and '-', starting and ending with a letter or digit)"
+            )
+        return None
+    if not _DNS_SUBDOMAIN.match(name):
+        return (
+            f"metadata.name {name!r} is not a valid {obj['kind']} name (lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit, at most 253 characters)"
+        )
+    return None
+
+
 def group_of(api_version: str) -> str:
     return api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
 
@@ -168,7 +207,7 @@ def load_documents(definition=None, src: str | None = None) -> list:
             with open(src) as handle:
                 text = handle.read()
         except OSError as error:
-            raise OtelK8sError(f"src: cannot read {src}: {error.strerror}") from None
+            raise OtelK8sError(f"src: cannot read {src}: {error.strerror}; fix 'src' to name a readable file") from None
         return _flatten(_parse_yaml(text, f"src {src}"), "src")
     if definition is None:
         raise OtelK8sError("give 'definition' (a dict, a list or YAML text) or 'src' (a file)")
@@ -185,7 +224,7 @@ def _parse_yaml(text: str, origin: str) -> list:
     try:
         return list(yaml.load_all(text, Loader=YAML_LOADER))  # nosec B506 - a safe loader
     except yaml.YAMLError as error:
-        raise OtelK8sError(f"{origin} is not valid YAML: {error}") from None
+        raise OtelK8sError(f"{origin} is not valid YAML: {yaml_problem(error, text)}") from None
 
 
 def check_objects(documents: list) -> list:
@@ -212,6 +251,10 @@ def check_objects(documents: list) -> list:
             )
             continue
         obj = copy.deepcopy(doc)
+        problem = name_problem(obj)
+        if problem:
+            problems.append(f"{where} ({identity(obj)}): {problem}")
+            continue
         key = (group_of(obj["apiVersion"]), obj["kind"], meta.get("namespace"), meta["name"])
         if key in seen:
             problems.append(f"{where}: {identity(obj)} is also {seen[key]}; give each object once")

@@ -38,10 +38,11 @@ documents, for the features the configuration turns on, and nothing else:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError, yaml_problem
 
 try:
     import yaml
@@ -180,10 +181,11 @@ def load_config(config) -> dict:
     if config is None or config == "":
         return {}
     if isinstance(config, str):
+        text = config
         try:
-            config = yaml.safe_load(config)
+            config = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            raise OtelK8sError(f"config is not valid YAML: {error}") from None
+            raise OtelK8sError(f"config is not valid YAML: {yaml_problem(error, text)}") from None
     if config is None:
         return {}
     if not isinstance(config, dict):
@@ -493,7 +495,10 @@ def check_extra_rules(extra_rules) -> list:
             if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
                 problems.append(f"{where}.{key}: expected a list of strings")
         if not rule.get("verbs"):
-            problems.append(f"{where}: verbs is required")
+            problems.append(
+                f"{where}: verbs is required in {json.dumps(rule, sort_keys=True)}; "
+                "give the verbs the rule allows, for example [get, list, watch]"
+            )
         if not rule.get("resources") and not rule.get("nonResourceURLs"):
             problems.append(f"{where}: give resources (with apiGroups) or nonResourceURLs")
         if rule.get("resources") and rule.get("apiGroups") is None:

@@ -70,7 +70,8 @@ options:
     type: str
   replicas:
     description:
-      - Number of replicas (C(deployment) and C(statefulset) only).
+      - Number of replicas (C(deployment) and C(statefulset) only), at least 1.
+      - To remove the collector use O(state=absent).
     type: int
   autoscaler:
     description:
@@ -110,6 +111,7 @@ options:
       - Extra ports of the collector's Service (C(name), C(port), C(protocol), C(targetPort), C(nodePort),
         C(appProtocol)) and C(hostPort) for node agents.
       - C(protocol) is always written (default C(TCP)); some API servers refuse server-side apply without it.
+      - Each port number (per protocol) and each name may be given once, as in a Service.
       - The operator also infers ports from the receivers of the configuration.
     type: list
     elements: dict

@@ -579,8 +579,8 @@ def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, crd, n
     refused = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
     assert refused.rc != 0
     errors = refused.last["errors"]
-    assert any(e.startswith("ingress.className:") for e in errors)
-    assert any(e.startswith("ingress.hosts[0]:") for e in errors)
+    assert any(e.startswith("helm_values.ingress.className:") for e in errors)
+    assert any(e.startswith("helm_values.ingress.hosts[0]:") for e in errors)
     assert any("memory_limiter is at position 3" in w for w in refused.last["lint_warnings"])
     assert cluster.get(collector_path(namespace, "seed-agent")) is None
 

@@ -448,5 +448,5 @@ def test_ingress_tls_secret_must_not_be_the_mtls_secret(cluster, tmp_path):
     )
     assert run.rc != 0
     failure = next(t for t in run.tasks if t.get("failed"))
-    assert failure["task"].endswith("Check the gateway variables")
+    assert failure["task"].endswith("Check the Ingress TLS Secret")
     assert "otel-gateway-tls" in failure["msg"]

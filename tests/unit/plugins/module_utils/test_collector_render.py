@@ -593,3 +593,18 @@ def test_corrected_agent_renders_without_errors_or_warnings():
     assert rendered.valid, rendered.errors
     assert rendered.warnings == []
     assert rendered.distribution == "k8s"
+
+
+@pytest.mark.parametrize("replicas", [0, -1])
+def test_replicas_below_one_are_refused_with_the_fix(replicas):
+    errors = render(replicas=replicas).errors
+    assert matching(errors, "replicas:", repr(replicas), "at least 1", "state: absent")
+
+
+def test_a_port_number_or_name_given_twice_is_refused():
+    ports = [{"name": "a", "port": 9000}, {"name": "b", "port": 9000}, {"name": "a", "port": 9001}]
+    errors = render(ports=ports).errors
+    assert matching(errors, "ports[1]", "port 9000/TCP is also ports[0]")
+    assert matching(errors, "ports[2]", "name `a` is also ports[0]")
+    # one number over two protocols is two ports
+    assert not render(ports=[{"name": "t", "port": 53}, {"name": "u", "port": 53, "protocol": "UDP"}]).errors

@@ -183,3 +183,65 @@ def test_unreachable_server_gives_up_after_the_deadline():
     with pytest.raises(OtelK8sError, match="cannot reach the Kubernetes API server"):
         client.request("GET", "/api")
     assert client.requests >= 2
+
+
+def certificate(tmp_path, days: int) -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / f"cert{days}.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_the_credentials_are_described_and_an_expired_certificate_is_named(tmp_path):
+    expired = Connection(
+        server="https://a", client_cert=certificate(tmp_path, -1), client_key="k", origin="client_cert"
+    )
+    assert expired.describe_credentials().startswith(f"client_cert {expired.client_cert} expired on ")
+    valid = Connection(server="https://a", client_cert=certificate(tmp_path, 9), client_key="k", origin="kubeconfig x")
+    assert valid.describe_credentials() == "the client certificate of kubeconfig x"
+    assert (
+        Connection(server="https://a", token="t", origin="api_key").describe_credentials()
+        == "the bearer token of api_key"
+    )
+
+
+@pytest.mark.parametrize("option", ["ca_cert", "client_cert", "client_key"])
+def test_missing_certificate_files_are_named_not_a_traceback(tmp_path, option):
+    files = {
+        "ca_cert": str(tmp_path / "ca.crt"),
+        "client_cert": certificate(tmp_path, 9),
+        "client_key": str(tmp_path / "k"),
+    }
+    for name in ("ca_cert", "client_key"):
+        if name != option:
+            Path(files[name]).write_text("x")
+    files[option] = str(tmp_path / "missing.pem")
+    conn = resolve_connection({"host": "https://a", **files})
+    with pytest.raises(OtelK8sError, match=f"{option} {tmp_path}/missing.pem does not exist; fix '{option}'"):
+        KubeClient(conn)
+
+
+def test_a_ca_file_that_is_not_pem_is_named_not_a_traceback(tmp_path):
+    bad = tmp_path / "ca.crt"
+    bad.write_text("not a certificate")
+    with pytest.raises(OtelK8sError, match=f"cannot load ca_cert {bad} .*give the PEM CA certificate"):
+        KubeClient(Connection(server="https://a", ca_file=str(bad)))

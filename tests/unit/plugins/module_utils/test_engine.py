@@ -271,3 +271,16 @@ def test_api_server_gone_during_a_wait_names_what_was_applied():
     applied = "Already applied before this error, and left in place: Namespace a (created), Deployment a/d (created)"
     assert applied in msg
     assert [r["action"] for r in caught.value.details["results"]] == ["created", "created"]
+
+
+def test_a_missing_namespace_is_named_with_the_fix():
+    missing = ApiError(
+        404, "NotFound", 'namespaces "nope" not found', {"details": {"name": "nope", "kind": "namespaces"}}
+    )
+    text = engine.describe_api_error(missing, "applying ConfigMap nope/a")
+    assert "namespace nope does not exist" in text and "create it first" in text
+
+
+def test_a_401_names_the_credentials():
+    text = engine.describe_api_error(ApiError(401, "Unauthorized", "client_cert /x.crt"), "applying y")
+    assert "401 Unauthorized" in text and "client_cert /x.crt" in text

@@ -199,8 +199,8 @@ def test_seed_values_map_and_the_lint_then_catches_the_seed_mistakes():
 
 def test_seed_ingress_is_refused_with_the_chart_schema_named():
     objects, errors = hv.ingress_from_helm_values(SEED_VALUES, "otel-agent", "observability")
-    assert any(e.startswith("ingress.className:") and "ingressClassName" in e for e in errors)
-    assert any(e.startswith("ingress.hosts[0]:") and "paths" in e and "port" in e for e in errors)
+    assert any(e.startswith("helm_values.ingress.className:") and "ingressClassName" in e for e in errors)
+    assert any(e.startswith("helm_values.ingress.hosts[0]:") and "paths" in e and "port" in e for e in errors)
     assert len(objects) == 1  # rendered to show, never to apply with errors
 
 

@@ -164,3 +164,37 @@ def test_rendered_sets_namespaces_only_where_the_scope_is_known():
     assert "namespace" not in by_name["g"]  # unknown kind: as given
     assert [o["kind"] for o in out][:3] == ["Namespace", "CustomResourceDefinition", "ConfigMap"]
     assert "namespace" not in manifests.rendered(objects[:1])[0]["metadata"]  # no namespace option: as given
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}}, "metadata.name 'Bad_Name'"),
+        ({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a.b"}}, "not a valid Service name"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "No"}}, "metadata.namespace"),
+        (
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "a/b"}},
+            "no '/' or '%'",
+        ),
+    ],
+)
+def test_names_the_api_server_would_refuse_are_refused_before_anything(obj, expected):
+    with pytest.raises(OtelK8sError) as caught:
+        manifests.check_objects([("definition document 2", obj), ("definition document 1", ns("fine"))])
+    assert expected in caught.value.message and "nothing was applied" in caught.value.message
+
+
+def test_names_the_api_server_accepts_pass():
+    accepted = [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:otel"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web.v2", "namespace": "a-b"}},
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "Left_To_The_Server"}},
+    ]
+    assert len(manifests.check_objects([("d", o) for o in accepted])) == 3
+
+
+def test_invalid_yaml_shows_the_line_and_the_fix():
+    with pytest.raises(OtelK8sError) as caught:
+        manifests.load_documents("kind: ConfigMap\nmetadata: [unclosed\n")
+    assert "line 2 `metadata: [unclosed`" in caught.value.message
+    assert "fix the YAML" in caught.value.message
