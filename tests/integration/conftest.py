@@ -100,8 +100,9 @@ class Cluster:
     def bindings_of(self, namespace: str, service_account: str) -> list:
         """Every (Cluster)RoleBinding naming this service account, as (kind, namespace, name, role)."""
         found = []
-        for kind in ("clusterrolebindings", "rolebindings"):
-            for binding in self.get(f"/apis/rbac.authorization.k8s.io/v1/{kind}")["items"]:
+        # Items of a LIST carry no kind: it is the list's.
+        for kind, plural in (("ClusterRoleBinding", "clusterrolebindings"), ("RoleBinding", "rolebindings")):
+            for binding in self.get(f"/apis/rbac.authorization.k8s.io/v1/{plural}")["items"]:
                 for subject in binding.get("subjects") or []:
                     if (subject["kind"], subject.get("namespace"), subject["name"]) == (
                         "ServiceAccount",
@@ -109,7 +110,7 @@ class Cluster:
                         service_account,
                     ):
                         meta = binding["metadata"]
-                        found.append((binding["kind"], meta.get("namespace"), meta["name"], binding["roleRef"]["name"]))
+                        found.append((kind, meta.get("namespace"), meta["name"], binding["roleRef"]["name"]))
         return found
 
 
