@@ -2,8 +2,9 @@
 
 The API server, etcd and the kubelet are stopped and started during runs, the stand-in
 operator's Pod is deleted, ansible-playbook is killed, another field manager edits what the
-collection owns. After each, what is on the node is compared with what an uninterrupted run
-left there (site_runs.snapshot: kind, namespace, name and the meaningful content).
+collection owns, and the collectors' Pods live through a kubelet restart. After each, what is
+on the node is compared with what an uninterrupted run left there (site_runs.snapshot: kind,
+namespace, name and the meaningful content).
 
 Run with the EXCLUSIVE node lock: these tests stop node components and run site.yml.
 Every outage is short and every stopped component is started again in `finally`.
@@ -12,12 +13,14 @@ Every outage is short and every stopped component is started again in `finally`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import time
 
 import pytest
+from operator_standin import apply, as_the_operator_runs_it, rollout
 from playbook import finish
 from site_runs import (
     OPERATOR_DEPLOYMENT,
@@ -227,3 +230,43 @@ def test_another_field_manager_then_force_conflicts(cluster, baseline):
         cluster.request(
             "PATCH", GATEWAY_PATH, remove, content_type="application/merge-patch+json", query={"fieldManager": "test"}
         )
+
+
+def test_the_collectors_recover_from_a_kubelet_restart(cluster, baseline):
+    """The gateway and the agent site.yml describes, run as the operator would run them (the
+    stand-in: no operator here), keep their Pods through a kubelet restart and are Ready again."""
+    node = cluster.node
+    collectors = [cluster.get(f"{COLLECTORS}/{name}") for name in ("otel-gateway", "otel-agent")]
+    objects = [o for c in collectors for o in as_the_operator_runs_it(c)]
+    targets = ("deployment/otel-gateway-collector", "daemonset/otel-agent-collector")
+
+    def collector_pods() -> dict:
+        pods = cluster.get(f"/api/v1/namespaces/{PIPELINE_NAMESPACE}/pods")["items"]
+        return {
+            p["metadata"]["name"]: p
+            for p in pods
+            if p["metadata"]["name"].startswith(("otel-gateway-collector-", "otel-agent-collector-"))
+            and not p["metadata"].get("deletionTimestamp")
+        }
+
+    apply(node, objects)
+    try:
+        not_done = rollout(node, PIPELINE_NAMESPACE, *targets, timeout=240)
+        assert not not_done, not_done
+        before = collector_pods()
+        node.stop_component("kubelet")
+        try:
+            time.sleep(15)
+        finally:
+            node.start_component("kubelet")
+        wait_until("the collectors' Pods Ready again", lambda: all(ready(p) for p in collector_pods().values()), 180)
+        after = collector_pods()
+        assert sorted(after) == sorted(before), "the kubelet restart replaced collector Pods"
+        restarts = {n: [s["restartCount"] for s in p["status"]["containerStatuses"]] for n, p in after.items()}
+        assert all(count == [0] for count in restarts.values()), restarts
+        rerun = site(node)
+        assert rerun.rc == 0, first_failure(rerun)
+        assert [t["task"] for t in rerun.tasks if t.get("changed")] == []
+    finally:
+        listed = {"apiVersion": "v1", "kind": "List", "items": objects}
+        node.kubectl_run("delete", "--ignore-not-found", "--wait=false", "-f", "-", input_text=json.dumps(listed))
