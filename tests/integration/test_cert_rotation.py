@@ -319,6 +319,11 @@ def test_a_ca_rotation_keeps_both_sides_trusted_in_every_phase(cluster, rotation
     cluster.node.kubectl_run("-n", namespace, "rollout", "restart", "daemonset/otel-agent-collector")
     wait_for(cluster, namespace, "daemonset/otel-agent-collector")
     settle()
+    # The sender reaches the new agent Pod through the node-local Service once its gRPC client has
+    # reconnected (its backoff grows while no agent Pod is there): wait for data, up to 90 s more.
+    deadline = time.monotonic() + 90
+    while monitor.window("agent restart", start, time.monotonic()).accepted == 0 and time.monotonic() < deadline:
+        time.sleep(1)
     restart = monitor.window("agent restart", start, time.monotonic())
     figures["agent restart (after phase 1)"] = restart.figures()
 
