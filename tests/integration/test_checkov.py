@@ -129,9 +129,9 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
     gateway = f"Deployment.{namespace}.otel-gateway-collector"
     agent = f"DaemonSet.{namespace}.otel-agent-collector"
     # Exactly the collection's reasons, carried from the collectors' annotations by the stand-in
-    # the way the operator carries them; the host port only on the agent.
+    # the way the operator carries them; no host-port skip: the agent opens none by default.
     assert skips(result, gateway) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
-    assert skips(result, agent) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38", "CKV_K8S_26")}
+    assert skips(result, agent) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
     # The Pods of the templates: the NetworkPolicy check, skipped through the template's annotations.
     pods = {resource for check, resource, _reason in result.skipped if check == "CKV2_K8S_6"}
     assert len(pods) == 2 and all(p.startswith(f"Pod.{namespace}.otel-") for p in pods), pods
