@@ -55,6 +55,14 @@ def module_with(spec: dict, **kwargs) -> AnsibleModule:
     return module
 
 
+def reader_module(spec: dict) -> AnsibleModule:
+    """An AnsibleModule for a module that only reads: its own options plus auth and retry_timeout."""
+    argument_spec = dict(AUTH_ARG_SPEC)
+    argument_spec["retry_timeout"] = APPLY_ARG_SPEC["retry_timeout"]
+    argument_spec.update(spec)
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+
+
 def render_only(module: AnsibleModule) -> bool:
     """True when the task renders objects and must not contact the cluster at all."""
     return bool(module.params.get("render_only"))

@@ -101,26 +101,23 @@ api_requests:
   sample: 2
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import AUTH_ARG_SPEC, connect, fail
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import connect, fail, reader_module
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
 
 
 def main():
-    argument_spec = dict(AUTH_ARG_SPEC)
-    argument_spec.update(
-        api_version={"type": "str", "default": "v1"},
-        kind={"type": "str", "required": True},
-        namespace={"type": "str"},
-        name={"type": "str"},
-        label_selectors={"type": "list", "elements": "str"},
-        field_selectors={"type": "list", "elements": "str"},
-        retry_timeout={"type": "int", "default": 60},
+    module = reader_module(
+        {
+            "api_version": {"type": "str", "default": "v1"},
+            "kind": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "name": {"type": "str"},
+            "label_selectors": {"type": "list", "elements": "str"},
+            "field_selectors": {"type": "list", "elements": "str"},
+        }
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     try:
         client = connect(module)

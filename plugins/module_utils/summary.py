@@ -1,0 +1,148 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What site.yml leaves on the cluster, read back and described in one call.
+
+The summary was eight playbook tasks (reads in loops, a certificate-info task per TLS Secret,
+Jinja building each line), about a third of a no-op site.yml. It is now three or four list
+reads through InfoRunner (the collection's client, retries and discovery cache) and plain
+Python. Only the public certificate of each TLS Secret is looked at; nothing of a Secret is
+returned but its name and the certificate's expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+
+try:
+    from cryptography import x509
+except ImportError:  # pragma: no cover - the collection's requirements include cryptography
+    x509 = None
+
+COLLECTOR_API = ("opentelemetry.io/v1beta1", "OpenTelemetryCollector")
+
+
+def _unique(names) -> list:
+    """Names in first-seen order, without repeats (the roles may share a namespace)."""
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def pod_line(pod: dict) -> str:
+    meta, spec, status = pod.get("metadata", {}), pod.get("spec", {}), pod.get("status", {})
+    statuses = status.get("containerStatuses") or []
+    containers = spec.get("containers") or []
+    ready = sum(1 for entry in statuses if entry.get("ready"))
+    restarts = sum(entry.get("restartCount", 0) for entry in statuses)
+    images = ", ".join(container.get("image", "") for container in containers)
+    return (
+        f"pod {meta.get('namespace')}/{meta.get('name')}: {status.get('phase') or 'Unknown'}, "
+        f"ready {ready}/{len(containers)}, restarts {restarts}, image {images}"
+    )
+
+
+def collector_line(collector: dict) -> str:
+    meta, spec = collector.get("metadata", {}), collector.get("spec", {})
+    mode = spec.get("mode", "deployment")
+    replicas = spec.get("replicas", "one per node" if mode == "daemonset" else 1)
+    autoscaler = spec.get("autoscaler") or {}
+    scaling = (
+        f", autoscaler {autoscaler.get('minReplicas', 1)}..{autoscaler['maxReplicas']}"
+        if "maxReplicas" in autoscaler
+        else ""
+    )
+    image = spec.get("image") or "operator default"
+    where = f"{meta.get('namespace')}/{meta.get('name')}"
+    return f"collector {where}: mode {mode}, replicas {replicas}{scaling}, image {image}"
+
+
+def certificate_expiry(secret: dict) -> str | None:
+    """The expiry (UTC, ISO 8601) of a TLS Secret's certificate; None when it holds none that parses."""
+    encoded = (secret.get("data") or {}).get("tls.crt")
+    if not encoded or x509 is None:
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(base64.b64decode(encoded))
+    except ValueError:
+        return None
+    not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SummaryRunner:
+    """Reads the operator's and the collectors' Pods, the collectors and the TLS Secrets; describes them."""
+
+    def __init__(self, client, discovery):
+        self.info = InfoRunner(client, discovery)
+        self.client = client
+
+    def run(self, operator_namespace: str, gateway: dict, agent: dict) -> dict:
+        collector_namespaces = _unique([gateway["namespace"], agent["namespace"]])
+        collectors = []
+        for namespace in collector_namespaces:
+            collectors += self.info.run(*COLLECTOR_API, namespace=namespace)["resources"]
+        pods = []
+        for namespace in _unique([operator_namespace, gateway["namespace"], agent["namespace"]]):
+            pods += self.info.run("v1", "Pod", namespace=namespace)["resources"]
+        secrets = self.info.run(
+            "v1", "Secret", namespace=gateway["namespace"], field_selectors=["type=kubernetes.io/tls"]
+        )
+        certificates = [
+            {
+                "namespace": secret["metadata"].get("namespace"),
+                "name": secret["metadata"]["name"],
+                "not_after": certificate_expiry(secret),
+            }
+            for secret in secrets["resources"]
+        ]
+        lines = [pod_line(pod) for pod in pods]
+        lines += [collector_line(collector) for collector in collectors]
+        lines += [
+            f"certificate {cert['namespace']}/{cert['name']} expires {cert['not_after'] or 'unknown'}"
+            for cert in certificates
+        ]
+        lines += endpoint_lines(gateway, agent)
+        return {
+            "lines": lines,
+            "pods": [_pod_facts(pod) for pod in pods],
+            "collectors": [_collector_facts(collector) for collector in collectors],
+            "certificates": certificates,
+            "api_requests": self.client.requests,
+        }
+
+
+def endpoint_lines(gateway: dict, agent: dict) -> list:
+    security = "mTLS" if agent.get("mtls", True) else "plaintext"
+    port = agent.get("gateway_port", 4317)
+    agent_service = f"{agent['name']}-collector.{agent['namespace']}"
+    grpc, http = agent.get("otlp_grpc_port", 4317), agent.get("otlp_http_port", 4318)
+    gateway_service = f"{gateway['name']}-collector.{gateway['namespace']}"
+    headless = f"{gateway['name']}-collector-headless.{gateway['namespace']}"
+    return [
+        f"endpoint for applications: the node-local agent, Service {agent_service} (internalTrafficPolicy Local), "
+        f"OTLP gRPC :{grpc} and HTTP :{http}",
+        f"traces agent -> gateway: loadbalancing by trace ID via {headless}:{port}, {security}",
+        f"metrics and logs agent -> gateway: {gateway_service}:{port}, {security}",
+    ]
+
+
+def _pod_facts(pod: dict) -> dict:
+    statuses = pod.get("status", {}).get("containerStatuses") or []
+    return {
+        "namespace": pod["metadata"].get("namespace"),
+        "name": pod["metadata"]["name"],
+        "phase": pod.get("status", {}).get("phase") or "Unknown",
+        "ready": all(entry.get("ready") for entry in statuses) and bool(statuses),
+        "restarts": sum(entry.get("restartCount", 0) for entry in statuses),
+    }
+
+
+def _collector_facts(collector: dict) -> dict:
+    spec = collector.get("spec", {})
+    return {
+        "namespace": collector["metadata"].get("namespace"),
+        "name": collector["metadata"]["name"],
+        "mode": spec.get("mode", "deployment"),
+        "image": spec.get("image"),
+    }

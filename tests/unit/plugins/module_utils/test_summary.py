@@ -1,0 +1,149 @@
+"""SummaryRunner's reads and lines, with a fake client (site.yml runs it on the real node)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.otel.kubernetes.plugins.module_utils.summary import (
+    SummaryRunner,
+    certificate_expiry,
+    collector_line,
+    pod_line,
+)
+
+from .test_info import SERVED, FakeClient, FakeDiscovery
+
+SERVED_HERE = {**SERVED, ("v1", "Pod"): ("pods", True)}
+GATEWAY = {"name": "otel-gateway", "namespace": "observability"}
+AGENT = {
+    "name": "otel-agent",
+    "namespace": "observability",
+    "otlp_grpc_port": 4317,
+    "otlp_http_port": 4318,
+    "gateway_port": 4317,
+    "mtls": True,
+}
+
+
+def pem_certificate(not_after: datetime.datetime) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "summary-test")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(not_after - datetime.timedelta(days=1))
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def pod(namespace, name, ready=True, restarts=0):
+    return {
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": {"containers": [{"name": "c", "image": "collector:1"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"ready": ready, "restartCount": restarts}]},
+    }
+
+
+def test_pod_line_counts_ready_containers_and_restarts():
+    assert (
+        pod_line(pod("ns", "p", ready=False, restarts=3))
+        == "pod ns/p: Running, ready 0/1, restarts 3, image collector:1"
+    )
+
+
+def test_pod_line_of_a_pod_without_status():
+    assert pod_line({"metadata": {"namespace": "ns", "name": "p"}, "spec": {"containers": []}}) == (
+        "pod ns/p: Unknown, ready 0/0, restarts 0, image "
+    )
+
+
+def test_collector_lines_by_mode():
+    agent = {"metadata": {"namespace": "o", "name": "a"}, "spec": {"mode": "daemonset", "image": "i:1"}}
+    gateway = {
+        "metadata": {"namespace": "o", "name": "g"},
+        "spec": {"mode": "deployment", "autoscaler": {"minReplicas": 2, "maxReplicas": 5}},
+    }
+    assert collector_line(agent) == "collector o/a: mode daemonset, replicas one per node, image i:1"
+    assert (
+        collector_line(gateway) == "collector o/g: mode deployment, replicas 1, autoscaler 2..5, image operator default"
+    )
+
+
+def test_certificate_expiry_reads_only_the_certificate():
+    expiry = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    secret = {"data": {"tls.crt": base64.b64encode(pem_certificate(expiry)).decode(), "tls.key": "c2VjcmV0"}}
+    assert certificate_expiry(secret) == "2030-01-02T03:04:05Z"
+    assert certificate_expiry({"data": {"tls.crt": base64.b64encode(b"not a certificate").decode()}}) is None
+    assert certificate_expiry({"data": {}}) is None
+
+
+def test_the_runner_reads_each_namespace_once_and_returns_no_key_material():
+    expiry = datetime.datetime(2031, 6, 1, tzinfo=datetime.timezone.utc)
+    secret = {
+        "metadata": {"namespace": "observability", "name": "otel-gateway-tls"},
+        "data": {"tls.crt": base64.b64encode(pem_certificate(expiry)).decode(), "tls.key": "UFJJVkFURQ=="},
+    }
+    answers = {
+        "/apis/opentelemetry.io/v1beta1/namespaces/observability/opentelemetrycollectors": {
+            "items": [
+                {"metadata": {"namespace": "observability", "name": "otel-gateway"}, "spec": {"mode": "deployment"}}
+            ]
+        },
+        "/api/v1/namespaces/opentelemetry-operator-system/pods": {
+            "items": [pod("opentelemetry-operator-system", "op")]
+        },
+        "/api/v1/namespaces/observability/pods": {"items": [pod("observability", "gw", restarts=1)]},
+        "/api/v1/namespaces/observability/secrets": {"items": [secret]},
+    }
+    client = FakeClient(answers)
+    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run("opentelemetry-operator-system", GATEWAY, AGENT)
+    # gateway and agent share a namespace: one list of collectors, one of Pods there.
+    assert [call[1] for call in client.calls] == list(answers)
+    assert client.calls[-1][2] == {"fieldSelector": "type=kubernetes.io/tls"}
+    assert result["certificates"] == [
+        {"namespace": "observability", "name": "otel-gateway-tls", "not_after": "2031-06-01T00:00:00Z"}
+    ]
+    assert result["lines"][:4] == [
+        "pod opentelemetry-operator-system/op: Running, ready 1/1, restarts 0, image collector:1",
+        "pod observability/gw: Running, ready 1/1, restarts 1, image collector:1",
+        "collector observability/otel-gateway: mode deployment, replicas 1, image operator default",
+        "certificate observability/otel-gateway-tls expires 2031-06-01T00:00:00Z",
+    ]
+    assert "otel-gateway-collector-headless.observability:4317, mTLS" in result["lines"][5]
+    assert "UFJJVkFURQ==" not in repr(result) and "PRIVATE" not in repr(result)
+    assert result["pods"][1] == {
+        "namespace": "observability",
+        "name": "gw",
+        "phase": "Running",
+        "ready": True,
+        "restarts": 1,
+    }
+    assert result["api_requests"] == 4
+
+
+def test_without_the_operator_crd_there_are_no_collector_lines():
+    served = {key: value for key, value in SERVED_HERE.items() if key[1] != "OpenTelemetryCollector"}
+    client = FakeClient(
+        {
+            "/api/v1/namespaces/x/pods": {"items": []},
+            "/api/v1/namespaces/y/pods": {"items": []},
+            "/api/v1/namespaces/g/pods": {"items": []},
+            "/api/v1/namespaces/g/secrets": {"items": []},
+        }
+    )
+    result = SummaryRunner(client, FakeDiscovery(served)).run(
+        "x", {"name": "gw", "namespace": "g"}, dict(AGENT, namespace="y", mtls=False)
+    )
+    assert result["collectors"] == [] and result["certificates"] == []
+    assert result["lines"][-1].endswith(":4317, plaintext")
