@@ -172,7 +172,8 @@ def kubectl_requests(stderr: str) -> list:
     return found
 
 
-DISCOVERY = re.compile(r"^/(api|apis)(/[^/]+)?(/[^/]+)?/?$|^/version|^/openapi/")
+# /api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION, /version, /openapi/...
+DISCOVERY = re.compile(r"^/api(/[^/]+)?/?$|^/apis(/[^/]+){0,2}/?$|^/version|^/openapi/")
 
 
 def classify(requests: list) -> dict:

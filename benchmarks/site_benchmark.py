@@ -22,6 +22,7 @@ requests are counted at the client (benchmarks/request_trace: every HTTP request
 ansible-playbook and its modules; kubectl's own -v=6 lines).
 
 Usage: .venv/bin/python benchmarks/site_benchmark.py [--repeat N] [--quick] [--json FILE]
+       [--sections empty_play,profile,site_and_kubectl,render,scale] [--report-from FILE]
 It holds `flock -x /tmp/otel-node.lock` around each sequence of site.yml/uninstall.yml runs,
 and clears the node of the pipeline at the end. A benchmark, not a test: it prints figures
 and says when a no-op run was not one; it fails only when a playbook fails.
@@ -506,7 +507,7 @@ class Bench:
         def row(label, value, note=""):
             print(f"{label:58} {value:8.2f}  {note}")
 
-        empty = f["empty_play"]
+        empty = f.get("empty_play", float("nan"))  # nan: not measured in this run (--sections)
         row("empty play (1 debug task, localhost)", empty)
         for inventory in ("local", "seed"):
             if f"render_{inventory}" in f:
@@ -589,6 +590,12 @@ class Bench:
             f"{len(split['object']) / max(objects, 1):.2f} object requests per object ({objects} objects), "
             f"at most {worst[0][1] if worst else 0} on one; verbs {dict(verbs)}"
         )
+        repeated = [f"{path} x{n}" for path, n in per_object.most_common() if n > 1]
+        if repeated:
+            print(f"  more than one request: {'; '.join(repeated)}")
+        collections = Counter(f"{method} {path}" for method, path in split["collection"])
+        if collections:
+            print(f"  collections: {'; '.join(f'{what} x{n}' for what, n in collections.most_common())}")
 
 
 def slowest(tasks: list, count: int = 6) -> list:
@@ -608,7 +615,17 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed thing (the median is printed)")
     parser.add_argument("--quick", action="store_true", help="skip the scale runs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--sections",
+        help="run only these, comma-separated, of empty_play, profile, site_and_kubectl, render, scale",
+    )
+    parser.add_argument("--report-from", type=Path, help="print the table of an earlier run's --json file, run nothing")
     args = parser.parse_args()
+    if args.report_from:
+        bench = Bench.__new__(Bench)
+        bench.figures = json.loads(args.report_from.read_text())
+        bench.report()
+        return 0
     node = LocalNode(os.environ.get("OTEL_TEST_NODE", "/tmp/devnode"))
     if not node.running():
         raise SystemExit(f"no local node is running in {node.dir} (set OTEL_TEST_NODE)")
@@ -617,6 +634,8 @@ def main() -> int:
         sections = [bench.empty_play, bench.profile, bench.site_and_kubectl, bench.render]
         if not args.quick:
             sections.append(bench.scale)
+        if args.sections:
+            sections = [getattr(bench, name) for name in args.sections.split(",")]
         failed = []
         try:
             for section in sections:
