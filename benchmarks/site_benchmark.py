@@ -375,13 +375,15 @@ class Bench:
                     "name": "A gateway",
                     "ansible.builtin.include_role": {"name": "otel.kubernetes.otel_gateway"},
                     "vars": {
-                        "otel_gateway_name": "bench-gw-{{ item }}",
-                        "otel_gateway_namespace": "bench-gw-{{ item }}",
+                        "otel_gateway_name": "bench-gw-{{ bench_gateway }}",
+                        "otel_gateway_namespace": "bench-gw-{{ bench_gateway }}",
                         "otel_gateway_tls_enabled": False,
                         "otel_gateway_replicas": 1,
                         "otel_gateway_state": state,
                     },
                     "loop": list(range(EXTRA_GATEWAYS)),
+                    # The role's own loops use `item`: a name of our own keeps the gateway's name fixed.
+                    "loop_control": {"loop_var": "bench_gateway"},
                 }
             ],
         }
