@@ -19,8 +19,6 @@ This is a benchmark, not a test: it prints figures and never fails on them.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import shutil
 import statistics
@@ -34,9 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import yaml  # noqa: E402
+from benchlib import AuditCounter, ansible_task_seconds, write_playbook  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
-
-BIN = ROOT / ".venv" / "bin"
 
 
 def object_set(prefix: str) -> str:
@@ -95,64 +92,6 @@ def object_set(prefix: str) -> str:
             }
         )
     return yaml.safe_dump_all(docs, sort_keys=False)
-
-
-class AuditCounter:
-    """Counts requests in the audit log written since mark(), per user agent prefix."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.offset = 0
-
-    def mark(self) -> None:
-        self.offset = self.path.stat().st_size if self.path.exists() else 0
-
-    def count(self, agent_prefix: str) -> dict:
-        counts: dict = {}
-        with open(self.path) as handle:
-            handle.seek(self.offset)
-            for line in handle:
-                event = json.loads(line)
-                if event.get("stage") != "ResponseComplete" or not event.get("userAgent", "").startswith(agent_prefix):
-                    continue
-                counts[event["verb"]] = counts.get(event["verb"], 0) + 1
-        return counts
-
-
-def ansible_task_seconds(playbook: Path, env: dict) -> tuple:
-    """(task seconds, task result) for the single task of a playbook."""
-    run_env = dict(
-        os.environ,
-        **env,
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-    )
-    done = subprocess.run(
-        [str(BIN / "ansible-playbook"), str(playbook)],
-        cwd=ROOT,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(done.stdout)
-    task = report["plays"][0]["tasks"][0]
-    result = task["hosts"]["localhost"]
-    if result.get("failed"):
-        raise SystemExit(f"{playbook.name} failed: {result.get('msg')}")
-    duration = task["task"]["duration"]
-
-    def parse(value):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-    return (parse(duration["end"]) - parse(duration["start"])).total_seconds(), result
-
-
-def write_playbook(path: Path, task: dict) -> Path:
-    path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
-    return path
 
 
 def main() -> int:
