@@ -47,12 +47,6 @@ options:
       - Field selector terms, joined with commas, for example C(type=kubernetes.io/tls). Lists only.
     type: list
     elements: str
-  retry_timeout:
-    description:
-      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
-        are retried with backoff. Other errors fail at once.
-    type: int
-    default: 60
 extends_documentation_fragment:
   - otel.kubernetes.auth
 notes:
@@ -103,14 +97,14 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import AUTH_ARG_SPEC, connect, fail
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import CONNECTION_ARG_SPEC, connect, fail
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
 
 
 def main():
-    argument_spec = dict(AUTH_ARG_SPEC)
+    argument_spec = dict(CONNECTION_ARG_SPEC)
     argument_spec.update(
         api_version={"type": "str", "default": "v1"},
         kind={"type": "str", "required": True},
@@ -118,7 +112,6 @@ def main():
         name={"type": "str"},
         label_selectors={"type": "list", "elements": "str"},
         field_selectors={"type": "list", "elements": "str"},
-        retry_timeout={"type": "int", "default": 60},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import instrumentation_runner
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import APPLY_ARG_SPEC, AUTH_ARG_SPEC
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import APPLY_ARG_SPEC, CONNECTION_ARG_SPEC
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import Response
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
@@ -80,7 +80,7 @@ def _defaults(spec: dict) -> dict:
 
 class FakeModule:
     def __init__(self, check_mode=False, **params):
-        self.params = _defaults(AUTH_ARG_SPEC)
+        self.params = _defaults(CONNECTION_ARG_SPEC)
         self.params.update(_defaults(APPLY_ARG_SPEC))
         self.params.update(_defaults(instrumentation_runner.ARGUMENT_SPEC))
         self.params.update(params)
