@@ -18,18 +18,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_settings
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_model, collector_settings
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
-    MIB,  # noqa: F401 - collector_render reads it here; new code imports collector_model
     components_of,
     components_of_type,
     normalise,
     parse_config,
-    parse_quantity,  # noqa: F401 - as MIB
     split_id,
     to_mib,
 )
+
+# collector_render (another branch's) reads these two here; new code takes them from collector_model.
+MIB = collector_model.MIB
+parse_quantity = collector_model.parse_quantity
 
 MODES = ("daemonset", "deployment", "statefulset", "sidecar")
 SIGNALS = ("traces", "metrics", "logs", "profiles")
