@@ -42,12 +42,6 @@ options:
       - Seconds between two readiness checks.
     type: int
     default: 1
-  retry_timeout:
-    description:
-      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
-        are retried with backoff. Other errors fail at once.
-    type: int
-    default: 60
   render_only:
     description:
       - Render and validate the objects, and return them in RV(ignore:objects) without contacting any cluster.

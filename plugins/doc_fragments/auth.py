@@ -53,6 +53,12 @@ options:
       - Can also be set with E(K8S_AUTH_CLIENT_KEY) or E(K8S_AUTH_KEY_FILE).
     type: path
     aliases: [key_file]
+  retry_timeout:
+    description:
+      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
+        are retried with backoff. Other errors fail at once.
+    type: int
+    default: 60
 requirements:
   - python >= 3.9
   - urllib3 (installed with the C(kubernetes) package)

@@ -24,6 +24,9 @@ _AUTH_TYPES = {
     "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False},
 }
 AUTH_ARG_SPEC = {name: dict(spec, fallback=(env_fallback, list(AUTH_ENV[name]))) for name, spec in _AUTH_TYPES.items()}
+# Options of every module that talks to the API server (doc fragment otel.kubernetes.auth): the
+# credentials, and how long the client retries transient failures.
+CONNECTION_ARG_SPEC = dict(AUTH_ARG_SPEC, retry_timeout={"type": "int", "default": 60})
 
 # Options of every module that writes to the cluster (doc fragment otel.kubernetes.apply).
 APPLY_ARG_SPEC = {
@@ -33,7 +36,6 @@ APPLY_ARG_SPEC = {
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 120},
     "wait_sleep": {"type": "int", "default": 1},
-    "retry_timeout": {"type": "int", "default": 60},
     "render_only": {"type": "bool", "default": False},
 }
 
@@ -45,8 +47,8 @@ RENDER_ONLY_ABSENT = (
 
 
 def module_with(spec: dict, **kwargs) -> AnsibleModule:
-    """An AnsibleModule whose spec is the module's own options plus auth and apply options."""
-    argument_spec = dict(AUTH_ARG_SPEC)
+    """An AnsibleModule whose spec is the module's own options plus connection and apply options."""
+    argument_spec = dict(CONNECTION_ARG_SPEC)
     argument_spec.update(APPLY_ARG_SPEC)
     argument_spec.update(spec)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
@@ -56,9 +58,8 @@ def module_with(spec: dict, **kwargs) -> AnsibleModule:
 
 
 def reader_module(spec: dict) -> AnsibleModule:
-    """An AnsibleModule for a module that only reads: its own options plus auth and retry_timeout."""
-    argument_spec = dict(AUTH_ARG_SPEC)
-    argument_spec["retry_timeout"] = APPLY_ARG_SPEC["retry_timeout"]
+    """An AnsibleModule for a module that only reads: its own options plus the connection options."""
+    argument_spec = dict(CONNECTION_ARG_SPEC)
     argument_spec.update(spec)
     return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 

@@ -15,71 +15,28 @@ Every message starts with the exact place in the configuration and ends with the
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_settings
+from ansible_collections.otel.kubernetes.plugins.module_utils import collector_model, collector_settings
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import yaml_problem
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
+    components_of,
+    components_of_type,
+    normalise,
+    parse_config,
+    split_id,
+    to_mib,
+)
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
-    yaml = None
+# collector_render (another branch's) reads these two here; new code takes them from collector_model.
+MIB = collector_model.MIB
+parse_quantity = collector_model.parse_quantity
 
 MODES = ("daemonset", "deployment", "statefulset", "sidecar")
 SIGNALS = ("traces", "metrics", "logs", "profiles")
 LOCALHOST = ("localhost", "127.0.0.1", "::1", "[::1]")
 _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
-MIB = 1024 * 1024
-
-_SUFFIXES = {
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "Pi": 1024**5,
-    "Ei": 1024**6,
-    "n": 1e-9,
-    "u": 1e-6,
-    "m": 1e-3,
-    "": 1,
-    "k": 1e3,
-    "K": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "P": 1e15,
-    "E": 1e18,
-}
-_QUANTITY_RE = re.compile(
-    r"^\s*([+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|K|M|G|T|P|E)?\s*$"
-)
-
-
-def parse_quantity(value) -> int:
-    """A Kubernetes quantity ('512Mi', '1Gi', '1G', '500M', '1e9', 1073741824) -> bytes.
-
-    Raises ValueError with the accepted forms when the value is not a quantity.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a memory quantity")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"{value!r} is negative")
-        return int(value)
-    match = _QUANTITY_RE.match(str(value))
-    if not match:
-        raise ValueError(
-            f"{value!r} is not a Kubernetes quantity; write for example 512Mi, 1Gi, 1G or a number of bytes"
-        )
-    number, suffix = match.groups()
-    return int(float(number) * _SUFFIXES[suffix or ""])
-
-
-def to_mib(value) -> float:
-    return parse_quantity(value) / MIB
 
 
 @dataclass
@@ -103,55 +60,10 @@ class LintReport:
 
 
 # ------------------------------------------------------------------ parsing helpers
-def parse_config(config) -> tuple:
-    """dict or YAML text -> (dict or None, error or None). The input is never changed."""
-    if isinstance(config, str):
-        text = config
-        try:
-            config = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            return None, f"config: not valid YAML: {yaml_problem(error, text)}"
-        if config is None:
-            return None, "config: empty; give the collector configuration (receivers, processors, exporters, service)"
-    if not isinstance(config, dict):
-        return None, (
-            f"config: expected a mapping (receivers, processors, exporters, service), got {type(config).__name__}"
-        )
-    return copy.deepcopy(config), None
-
-
-def normalise(config: dict) -> dict:
-    """Empty sections and empty component settings become {} (as v1beta1 stores them)."""
-    for kind in dist.KINDS:
-        if kind in config and config[kind] is None:
-            config[kind] = {}
-        section = config.get(kind)
-        if isinstance(section, dict):
-            for key, value in section.items():
-                if value is None:
-                    section[key] = {}
-    if config.get("service") is None and "service" in config:
-        config["service"] = {}
-    return config
-
-
-def split_id(component_id) -> tuple:
-    """'otlp/tempo' -> ('otlp', 'tempo'); 'batch' -> ('batch', None)."""
-    text = str(component_id)
-    type_name, _slash, name = text.partition("/")
-    return type_name, (name or None)
 
 
 def _int_like(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def components_of_type(config: dict, kind: str, current: str) -> list:
-    """(id, settings) of every component of this type (any name, any spelling)."""
-    section = config.get(kind)
-    if not isinstance(section, dict):
-        return []
-    return [(cid, settings) for cid, settings in section.items() if dist.canonical(kind, split_id(cid)[0]) == current]
 
 
 def _fmt(items) -> str:
@@ -159,15 +71,6 @@ def _fmt(items) -> str:
 
 
 # ------------------------------------------------------------------ distribution
-def components_of(config: dict) -> list:
-    """(kind, id, type) of every component defined in the five sections."""
-    found = []
-    for kind in dist.KINDS:
-        section = config.get(kind)
-        if isinstance(section, dict):
-            for cid in section:
-                found.append((kind, str(cid), split_id(cid)[0]))
-    return found
 
 
 def _fits(kind: str, type_name: str, name: str) -> bool:

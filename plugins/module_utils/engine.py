@@ -78,6 +78,10 @@ def _object_path(resource, obj: dict) -> str:
     return resource_path(resource.api_version, resource.plural, meta.get("namespace"), meta["name"])
 
 
+def _not_served_yet(obj: dict) -> str:
+    return f"kind {obj['kind']} of {obj['apiVersion']} is not served yet (no CRD for it exists)"
+
+
 def _batches(plan: list) -> list:
     """Consecutive objects of the same kind; Namespaces and CRDs one at a time."""
     batches = []
@@ -286,7 +290,7 @@ class ApplyEngine:
         meta = obj["metadata"]
         if opts.check_mode and (resource is None or meta.get("namespace") in pending_namespaces):
             if item.unserved:
-                reason = f"kind {obj['kind']} of {obj['apiVersion']} is not served yet (no CRD for it exists)"
+                reason = _not_served_yet(obj)
             elif resource is None:
                 reason = "its CustomResourceDefinition is created by this input"
             else:
@@ -317,6 +321,10 @@ class ApplyEngine:
                 # (a CRD deleted since discovery was cached). Say that, not a bare "not found".
                 self.discovery.invalidate(obj["apiVersion"])
                 if self.discovery.find(obj["apiVersion"], obj["kind"]) is None:
+                    if opts.check_mode:
+                        # As when discovery was fresh from the start: an earlier task of this
+                        # run may install the CRD (dry-run only in check mode).
+                        return "created", True, None, obj, f"not validated by the server: {_not_served_yet(obj)}"
                     raise OtelK8sError(
                         f"{manifests.identity(obj)}: kind {obj['kind']} of apiVersion {obj['apiVersion']} is no "
                         "longer served by this API server (its CustomResourceDefinition was removed); install it again"

@@ -42,12 +42,12 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError, yaml_problem
-
-try:
-    import yaml
-except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
-    yaml = None
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
+    component_type,
+    load_config,
+    used_components,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 
 READ = ("get", "list", "watch")
 MANAGED_BY = {"app.kubernetes.io/managed-by": "otel.kubernetes"}
@@ -173,57 +173,8 @@ class Permissions:
         return not self.cluster and not any(self.namespaced.values())
 
 
-# ---------------------------------------------------------------------------- config
-
-
-def load_config(config) -> dict:
-    """The collector config as a dict: a dict, YAML text, or None (no permissions)."""
-    if config is None or config == "":
-        return {}
-    if isinstance(config, str):
-        text = config
-        try:
-            config = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise OtelK8sError(f"config is not valid YAML: {yaml_problem(error, text)}") from None
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise OtelK8sError(f"config: expected the collector configuration as a mapping, got {type(config).__name__}")
-    return config
-
-
-def component_type(component_id: str) -> str:
-    """'k8sattributes/agent' -> 'k8sattributes'."""
-    return str(component_id).split("/", 1)[0]
-
-
-def used_components(config: dict) -> dict:
-    """{section: {component_id: settings}} of the components the collector starts.
-
-    With service.pipelines, only components a pipeline names (and service.extensions)
-    run; without a service section every defined component is taken, to be safe.
-    """
-    service = config.get("service") if isinstance(config.get("service"), dict) else None
-    pipelines = (service or {}).get("pipelines")
-    sections = {}
-    for section in ("receivers", "processors", "exporters", "extensions"):
-        defined = config.get(section) or {}
-        if not isinstance(defined, dict):
-            raise OtelK8sError(f"config.{section}: expected a mapping of component id to settings")
-        sections[section] = {cid: (settings if isinstance(settings, dict) else {}) for cid, settings in defined.items()}
-    if service is None or not isinstance(pipelines, dict):
-        return sections
-    named = {"receivers": set(), "processors": set(), "exporters": set()}
-    for pipeline in pipelines.values():
-        for section, ids in named.items():
-            ids.update((pipeline or {}).get(section) or [])
-    used = {section: {cid: s for cid, s in sections[section].items() if cid in ids} for section, ids in named.items()}
-    enabled = service.get("extensions") or []
-    used["extensions"] = {cid: s for cid, s in sections["extensions"].items() if cid in enabled}
-    return used
-
-
+# ---------------------------------------------------------------------------- config values
+# Parsing the config and finding the components it starts: collector_model.
 def _literal(value, where: str) -> str:
     if isinstance(value, str) and "${" in value:
         raise OtelK8sError(

@@ -203,44 +203,16 @@ api_requests:
   sample: 42
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, pod_security
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
-    apply_objects,
-    fail,
-    module_with,
-    redacted_params,
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.apply_runner import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    run_module,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 
 
 def main():
-    module = module_with(
-        {
-            "definition": {"type": "raw"},
-            "src": {"type": "path"},
-            "namespace": {"type": "str"},
-            "pod_security": {"type": "str", "choices": list(pod_security.LEVELS)},
-            "wait_condition": {
-                "type": "dict",
-                "options": {
-                    "type": {"type": "str", "required": True},
-                    "status": {"type": "str", "default": "True", "choices": ["True", "False", "Unknown"]},
-                    "reason": {"type": "str"},
-                },
-            },
-        },
-        mutually_exclusive=[("definition", "src")],
-        required_one_of=[("definition", "src")],
-    )
-    invocation = {"module_args": redacted_params(module)}
-    try:
-        objects = manifests.check_objects(manifests.load_documents(module.params["definition"], module.params["src"]))
-        objects = pod_security.label_namespaces(objects, module.params["pod_security"])
-        module.no_log_values.update(manifests.secret_values(objects))
-        result = apply_objects(module, objects, module.params["namespace"], module.params["wait_condition"])
-    except OtelK8sError as error:
-        fail(module, error, invocation=invocation)
-    module.exit_json(invocation=invocation, **result)
+    run_module(module_with(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -216,69 +216,11 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_validate, distributions
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES, lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_config_runner import ARGUMENT_SPEC, run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "config": {"type": "raw", "required": True},
-            "distribution": {"type": "str", "choices": list(distributions.ORDER)},
-            "image": {"type": "str"},
-            "memory_limit": {"type": "str"},
-            "mode": {"type": "str", "default": "deployment", "choices": list(MODES)},
-            "replicas": {"type": "int"},
-            "autoscaler": {"type": "dict"},
-            "traces_routed_by_trace_id": {"type": "bool", "default": False},
-            "fail_on_warnings": {"type": "bool", "default": False},
-            "collector_binary": {"type": "str"},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    report = lint(
-        p["config"],
-        distribution=p["distribution"],
-        image=p["image"],
-        memory_limit=p["memory_limit"],
-        mode=p["mode"],
-        replicas=p["replicas"],
-        autoscaler=p["autoscaler"],
-        traces_routed_by_trace_id=p["traces_routed_by_trace_id"],
-    )
-    validated_with = None
-    if report.valid:
-        errors, warnings, validated_with = collector_validate.second_opinion(
-            report.config, p["collector_binary"], report.distribution
-        )
-        report.errors.extend(errors)
-        report.warnings.extend(warnings)
-    result = {
-        "changed": False,
-        "valid": not report.errors,
-        "errors": report.errors,
-        "lint_warnings": report.warnings,
-        "validated_with": validated_with,
-        "distribution": report.distribution,
-        "image": report.image,
-        "collector_version": distributions.COLLECTOR_VERSION,
-        "config": report.config,
-    }
-    for warning in report.warnings:
-        module.warn(warning)
-    if report.errors:
-        module.fail_json(
-            msg=f"the collector configuration has {len(report.errors)} error(s):\n- " + "\n- ".join(report.errors),
-            **result,
-        )
-    if p["fail_on_warnings"] and report.warnings:
-        module.fail_json(
-            msg=f"the collector configuration has {len(report.warnings)} warning(s) and "
-            f"fail_on_warnings is set:\n- " + "\n- ".join(report.warnings),
-            **result,
-        )
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
 
 
 if __name__ == "__main__":

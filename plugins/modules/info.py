@@ -47,12 +47,6 @@ options:
       - Field selector terms, joined with commas, for example C(type=kubernetes.io/tls). Lists only.
     type: list
     elements: str
-  retry_timeout:
-    description:
-      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
-        are retried with backoff. Other errors fail at once.
-    type: int
-    default: 60
 extends_documentation_fragment:
   - otel.kubernetes.auth
 notes:

@@ -171,43 +171,12 @@ api_requests:
   type: int
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, rbac_render
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import apply_objects, fail, module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac_runner import ARGUMENT_SPEC, run_module
 
 
 def main():
-    module = module_with(
-        {
-            "name": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
-            "config": {"type": "raw"},
-            "service_account": {"type": "str"},
-            "extra_rules": {"type": "list", "elements": "dict", "default": []},
-            "kubelet_fine_grained_authz": {"type": "bool", "default": True},
-        }
-    )
-    params = module.params
-    objects = []
-    try:
-        permissions = rbac_render.derive_permissions(
-            params["config"], params["namespace"], params["kubelet_fine_grained_authz"]
-        )
-        objects = rbac_render.render_rbac(
-            params["name"],
-            params["namespace"],
-            service_account=params["service_account"],
-            extra_rules=params["extra_rules"],
-            permissions=permissions,
-        )
-        for warning in rbac_render.rbac_warnings(permissions, params["extra_rules"]):
-            module.warn(warning)
-        checked = manifests.check_objects([("rendered", obj) for obj in objects])  # copies for the engine
-        result = apply_objects(module, checked, namespace=params["namespace"])
-    except OtelK8sError as error:
-        fail(module, error, objects=objects)
-    # With render_only, the result's objects (ordered, namespaced) replace the rendered ones.
-    module.exit_json(**{"objects": objects, "permissions": permissions.reasons, **result})
+    run_module(module_with(ARGUMENT_SPEC))
 
 
 if __name__ == "__main__":

@@ -75,12 +75,6 @@ options:
           - Whether the agent talks to the gateway with mutual TLS.
         type: bool
         default: true
-  retry_timeout:
-    description:
-      - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
-        are retried with backoff. Other errors fail at once.
-    type: int
-    default: 60
 extends_documentation_fragment:
   - otel.kubernetes.auth
 notes:

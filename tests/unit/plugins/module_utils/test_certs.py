@@ -13,6 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import _x509
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -160,7 +161,7 @@ def test_ca_server_and_client_generation():
         assert secret["data"]["ca.crt"] == secrets["otel-ca"]["data"]["tls.crt"]
     assert secrets["agent-tls"]["metadata"]["namespace"] == "agents"
     assert certs.key_type_of(ca.public_key()) == "ecdsa-p256"
-    assert certs.iso(certs._utc(server, "not_valid_after")) == "2027-06-01T12:00:00Z"
+    assert certs.iso(_x509.utc(server, "not_valid_after")) == "2027-06-01T12:00:00Z"
 
 
 def test_rsa_keys_and_leaf_capped_at_ca_expiry():
@@ -168,7 +169,7 @@ def test_rsa_keys_and_leaf_capped_at_ca_expiry():
     plan = first_plan(opts)
     assert {certs.key_type_of(o.material.key) for o in plan.outcomes} == {"rsa-2048"}
     server = plan.certificates[0].material.cert
-    assert certs._utc(server, "not_valid_after") == certs._utc(plan.ca.material.cert, "not_valid_after")
+    assert _x509.utc(server, "not_valid_after") == _x509.utc(plan.ca.material.cert, "not_valid_after")
     usage = server.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.key_encipherment and usage.digital_signature
 
@@ -286,7 +287,7 @@ def test_ca_change_rotates_the_ca_in_three_phases_one_per_run():
     assert all(certs.issued_by(o.material.cert, old_ca) for o in one.certificates)
     assert {tuple(bundle_of(s)) for s in one.secrets()} == {(old_ca, new_ca)}
     assert one.summary()["ca"]["rotation_phase"] == "trust"
-    assert one.sensitive_values() >= certs._key_forms(one.ca.next_ca.key_pem)
+    assert one.sensitive_values() >= _x509.key_forms(one.ca.next_ca.key_pem)
     store = store_of(one)
     assert set(store[(NS, "otel-ca")]["data"]) == {"tls.crt", "tls.key", "ca.crt", "next-ca.crt", "next-ca.key"}
     assert_both_sides_trust(trusted_before, one)

@@ -9,9 +9,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils import distributio
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import (
     choose_image,
     lint,
-    parse_quantity,
     smallest_distribution,
 )
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import parse_quantity
 
 # ---------------------------------------------------------------- the seed's configurations, verbatim
 SEED_AGENT = """
