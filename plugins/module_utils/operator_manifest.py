@@ -13,7 +13,8 @@ What the ``otel_operator`` role does, in one module call (``otel.kubernetes.oper
   the certs module_utils (a CA of the role's own, written into every caBundle; :func:`applied_objects`);
 - then everything is applied with one wait, whose timeout names the usual causes.
 
-Everything but :class:`OperatorRunner` and :func:`fetch_manifest` is pure (no I/O, no Ansible).
+Everything but :class:`OperatorRunner` and :func:`fetch_manifest` (Ansible's ``open_url``) is
+pure: no I/O, no Ansible.
 The runner talks to the API server only through the engine, discovery and the info reader.
 """
 
@@ -26,8 +27,10 @@ import os
 import shutil
 import tempfile
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
+
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import certs, manifests, pod_security
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
@@ -192,9 +195,9 @@ def fetch_manifest(options: OperatorOptions) -> dict:
     try:
         with os.fdopen(handle, "wb") as out:
             try:
-                with urllib.request.urlopen(options.manifest_url, timeout=DOWNLOAD_TIMEOUT) as answer:  # nosec B310
+                with open_url(options.manifest_url, timeout=DOWNLOAD_TIMEOUT) as answer:
                     shutil.copyfileobj(answer, out)
-            except (urllib.error.URLError, OSError, ValueError) as error:
+            except (urllib.error.URLError, UrlConnectionError, OSError, ValueError) as error:
                 reason = getattr(error, "reason", None) or error
                 raise OtelK8sError(
                     f"{options.name('manifest_url')}: {options.manifest_url} could not be downloaded ({reason}); "

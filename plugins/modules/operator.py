@@ -203,6 +203,24 @@ webhook_certificate:
     - In check mode while the operator's namespace does not exist yet, V(skipped=true) and the reason.
   returned: when the webhook certificate is made without cert-manager
   type: dict
+  contains:
+    ca:
+      description: The webhook CA, as M(otel.kubernetes.certs) returns its RV(otel.kubernetes.certs#module:ca).
+      type: dict
+    certificates:
+      description: The serving certificate, as M(otel.kubernetes.certs) returns its certificates.
+      type: list
+      elements: dict
+    results:
+      description: What was done to the Secrets, per Secret.
+      type: list
+      elements: dict
+    skipped:
+      description: True when the certificate was not made (check mode, namespace not there yet).
+      type: bool
+    reason:
+      description: Why it was skipped.
+      type: str
 webhook_ca_removed:
   description: With cert-manager, the removal of the CA Secret made when cert-manager was absent.
   returned: when cert-manager makes the webhook certificate
@@ -249,7 +267,12 @@ ARGUMENT_SPEC = {
     "namespace": {"type": "str", "default": "opentelemetry-operator-system"},
     "deployment": {"type": "str", "default": "opentelemetry-operator-controller-manager"},
     "webhook_service": {"type": "str", "default": "opentelemetry-operator-webhook-service"},
-    "webhook_cert_secret": {"type": "str", "default": "opentelemetry-operator-controller-manager-service-cert"},
+    # The name of a Secret, not a secret.
+    "webhook_cert_secret": {
+        "type": "str",
+        "default": "opentelemetry-operator-controller-manager-service-cert",
+        "no_log": False,
+    },
     "cert_backend": {"type": "str", "default": "auto", "choices": list(operator_manifest.CERT_BACKENDS)},
     "cert_validity_days": {"type": "int", "default": 365},
     "ca_validity_days": {"type": "int", "default": 3650},
