@@ -101,8 +101,19 @@ def ensure_installed(cluster) -> None:
         install(cluster)
 
 
+def operator_task(run) -> dict:
+    """The role's one module task (otel.kubernetes.operator) that installs, upgrades or renders."""
+    return task_starting(run, "Apply the objects of OpenTelemetry Operator")
+
+
+def step(run, name: str) -> dict:
+    """One step of that task: namespace_applied, cert_manager_objects_removed, webhook_certificate,
+    webhook_ca_removed (or, for the removal task, custom_resources_removed and webhook_certificate_removed)."""
+    return operator_task(run)[name]
+
+
 def applied(run) -> list:
-    return task_starting(run, "Apply the objects of OpenTelemetry Operator")["results"]
+    return operator_task(run)["results"]
 
 
 def pem(secret: dict, key: str = "tls.crt") -> bytes:
@@ -220,10 +231,10 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
         "--check",
     )
     ok(run)
-    download = task_starting(run, "Download the release manifest")
+    download = step(run, "manifest")
     assert download["changed"] is True and Path(download["dest"]).parent == cache
     assert Path(download["dest"]).read_bytes() == FIXTURE.read_bytes()
-    assert task(run, "Issue, keep or renew the admission webhook certificate")["skipped"] is True
+    assert step(run, "webhook_certificate")["skipped"] is True
     results = applied(run)
     assert {r["action"] for r in results} == {"created"}
     kinds = {r["kind"] for r in results}
@@ -256,7 +267,7 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
         "--check",
     )
     ok(again)
-    assert task_starting(again, "Download the release manifest")["changed"] is False
+    assert step(again, "manifest")["changed"] is False
 
 
 def test_bad_manifest_or_missing_cert_manager_fail_before_anything_is_applied(cluster, tmp_path):
@@ -288,8 +299,8 @@ def test_bad_manifest_or_missing_cert_manager_fail_before_anything_is_applied(cl
 
 def test_install_without_cert_manager(cluster):
     first = install(cluster)
-    assert f"{PREFIX}Apply the operator's namespace" in changed_tasks(first)
-    certs = task(first, "Issue, keep or renew the admission webhook certificate")
+    assert step(first, "namespace_applied")["changed"] is True
+    certs = step(first, "webhook_certificate")
     assert certs["backend"] == "self_signed"
     assert certs["ca"]["action"] == "issued" and certs["certificates"][0]["action"] == "issued"
     results = applied(first)
@@ -334,7 +345,7 @@ def test_install_without_cert_manager(cluster):
     second = cluster.run(role())
     ok(second)
     assert changed_tasks(second) == []
-    certs = task(second, "Issue, keep or renew the admission webhook certificate")
+    certs = step(second, "webhook_certificate")
     assert certs["ca"]["action"] == "kept" and certs["certificates"][0]["action"] == "kept"
     assert {r["action"] for r in applied(second)} == {"unchanged"}
     kept = cluster.get(SECRET_PATH)
@@ -345,7 +356,7 @@ def test_install_without_cert_manager(cluster):
     check = cluster.run(role(), "--check")
     ok(check)
     assert changed_tasks(check) == []
-    assert task(check, "Issue, keep or renew the admission webhook certificate")["ca"]["action"] == "kept"
+    assert step(check, "webhook_certificate")["ca"]["action"] == "kept"
 
     # No private key in the output.
     for key in (secret["data"]["tls.key"], ca_secret["data"]["tls.key"]):
@@ -432,19 +443,19 @@ def test_upgrade_to_a_new_pinned_version(cluster, tmp_path):
 
 def test_certificate_renewal_updates_every_ca_bundle(cluster):
     ensure_installed(cluster)
-    certs_task = "Issue, keep or renew the admission webhook certificate"
+    certs_task = "webhook_certificate"
 
     # A serving certificate valid for 10 days, with the default CA.
     delete(cluster, SECRET_PATH)
     short = install(cluster, otel_operator_cert_validity_days=10, otel_operator_cert_renew_before_days=5)
-    result = task(short, certs_task)
+    result = step(short, certs_task)
     assert result["ca"]["action"] == "kept" and result["certificates"][0]["action"] == "issued"
     ca_before = cluster.get(CA_SECRET_PATH)["data"]["tls.crt"]
     leaf_before = cluster.get(SECRET_PATH)["data"]["tls.crt"]
 
     # The default renewal window (30 days) takes it: re-issued by the same CA, caBundles unchanged.
     renewed = install(cluster)
-    result = task(renewed, certs_task)
+    result = step(renewed, certs_task)
     assert result["ca"]["action"] == "kept"
     assert result["certificates"][0]["action"] == "renewed"
     assert "expire" in result["certificates"][0]["reason"]
@@ -465,7 +476,7 @@ def test_certificate_renewal_updates_every_ca_bundle(cluster):
     assert set(ca_bundles(cluster).values()) == {short_ca}
 
     renewed = install(cluster)
-    result = task(renewed, certs_task)
+    result = step(renewed, certs_task)
     assert result["ca"]["action"] == "rotating" and "expire" in result["ca"]["reason"]
     assert result["ca"]["rotation_phase"] == "trust"
     assert result["certificates"][0]["action"] == "renewed"
@@ -520,7 +531,7 @@ def test_with_cert_manager_the_manifest_is_applied_as_released(cluster):
     ok(install_crds)
     try:
         run = install(cluster)  # otel_operator_cert_backend: auto
-        assert task(run, "Make the webhook certificate without cert-manager")["skipped"] is True
+        assert operator_task(run)["backend"] == "cert_manager" and "webhook_certificate" not in operator_task(run)
         kinds = {(r["kind"], r["name"]) for r in applied(run)}
         assert {
             ("Issuer", "opentelemetry-operator-selfsigned-issuer"),
@@ -535,26 +546,19 @@ def test_with_cert_manager_the_manifest_is_applied_as_released(cluster):
         # The role no longer owns the caBundle fields: cert-manager's CA injector fills them in.
         assert set(ca_bundles(cluster).values()) == {None}
         # Its own CA (and private key) is removed; the serving Secret is cert-manager's now.
-        assert (
-            task(run, "Remove the role's own webhook CA, now that cert-manager signs the webhook certificate")[
-                "results"
-            ][0]["action"]
-            == "deleted"
-        )
+        assert step(run, "webhook_ca_removed")["results"][0]["action"] == "deleted"
         assert cluster.get(CA_SECRET_PATH) is None
 
         # Back to self-signed while cert-manager is still installed: its objects are removed
         # (cert-manager would overwrite the Secret), and the role's CA is back in every caBundle.
         back = install(cluster, otel_operator_cert_backend="self_signed")
-        removed = task(
-            back, "Remove the manifest's cert-manager Issuer and Certificate (they would overwrite the webhook Secret)"
-        )
+        removed = step(back, "cert_manager_objects_removed")
         assert {r["action"] for r in removed["results"]} == {"deleted"}
         assert (
             cluster.get(f"/apis/cert-manager.io/v1/namespaces/{NS}/issuers/opentelemetry-operator-selfsigned-issuer")
             is None
         )
-        certs = task(back, "Issue, keep or renew the admission webhook certificate")
+        certs = step(back, "webhook_certificate")
         assert certs["ca"]["action"] == "issued" and certs["certificates"][0]["action"] == "renewed"
         ca = cluster.get(CA_SECRET_PATH)["data"]["tls.crt"]
         assert set(ca_bundles(cluster).values()) == {ca}
@@ -626,12 +630,13 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
     ok(run)
     assert seen == {"crd": True, "deployment": True, "webhooks": True}
 
-    # Custom resources first, and waited for; then the manifest in reverse order.
+    # Custom resources first, and waited for (the double saw the CRD, the controller and the
+    # webhooks still there); then the manifest in reverse order. One task does both.
     names = [t["task"] for t in run.tasks if t.get("changed")]
-    assert names.index(f"{PREFIX}Delete the custom resources and wait until they are gone") < names.index(
-        f"{PREFIX}Delete the objects of OpenTelemetry Operator v0.158.0"
-    )
-    crs = task(run, "Delete the custom resources and wait until they are gone")["results"]
+    assert names == [f"{PREFIX}Delete the objects of OpenTelemetry Operator v0.158.0"]
+    removal = task(run, "Delete the objects of OpenTelemetry Operator v0.158.0")
+    assert removal["custom_resources_removed"]["changed"] is True
+    crs = removal["custom_resources_removed"]["results"]
     assert {(r["kind"], r["action"]) for r in crs} == {
         ("OpenTelemetryCollector", "deleted"),
         ("Instrumentation", "deleted"),
