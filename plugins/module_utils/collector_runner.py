@@ -136,7 +136,7 @@ class CollectorRunner:
             self.module.fail_json(msg=f"collector {name}: {problem}; nothing was applied", invocation=self.invocation)
         return values
 
-    def _render(self, name: str, version, options: dict, values, errors: list) -> tuple:
+    def _render(self, name: str, version, options: dict, values, errors: list, warn: bool = True) -> tuple:
         """(object, ingresses, errors): the collector rendered, linted and validated."""
         notes = []
         options, found = options_with_values(options, values, notes)
@@ -161,7 +161,7 @@ class CollectorRunner:
             errors += found
             warnings += cautions
         self.result.update(image=rendered.image, distribution=rendered.distribution, lint_warnings=warnings)
-        for warning in warnings:
+        for warning in warnings if warn else []:
             self.module.warn(warning)
         return rendered.object, ingresses, errors
 
@@ -240,36 +240,35 @@ class CollectorRunner:
     # ------------------------------------------------------------------ a preset component
     def _run_preset(self) -> None:
         p, module = self.p, self.module
-        preset = PRESETS[p["preset"]]
-        component = preset.build(p["preset_settings"], p["state"])
+        component = PRESETS[p["preset"]].build(p["preset_settings"], p["state"])
         if component.errors:
             self._refuse(component.name, component.errors)
         values = self._parse_values(component.helm_values, component.name)
-        config = component.options["config"]
-        # The monitoring kinds decide an option of the collector (never two ServiceMonitors): know them first.
+        present = p["state"] == "present"
+        obj = collector_render.collector_ref(component.name, component.namespace)
+        ingresses = []
+        if present:
+            # Rendered and validated before the cluster is contacted: bad input fails with nothing read.
+            obj, ingresses = self._render_preset(component, values, [])
         client = discovery = None
         if not self.rendering:
             client = connect(module)
             discovery = Discovery(client)
         kinds = component.monitoring_kinds(discovery)
-        obj = collector_render.collector_ref(component.name, component.namespace)
-        ingresses = []
-        if p["state"] == "present":
-            options = dict(component.options, self_monitoring=component.self_monitoring(kinds))
-            obj, ingresses, errors = self._render(component.name, component.version, options, values, [])
-            if errors:
-                self._refuse(component.name, errors, obj)
-            config = obj["spec"]["config"]
+        if present and component.self_monitoring(kinds) != component.self_monitoring([]):
+            # The component makes the ServiceMonitors itself: the operator must not make its own too.
+            obj, ingresses = self._render_preset(component, values, kinds)
+        config = obj["spec"]["config"] if present else component.options["config"]
         permissions = rbac_render.derive_permissions(config, component.namespace)
         rbac = rbac_render.render_rbac(
             component.rbac_name, component.namespace, service_account=component.service_account, permissions=permissions
         )
-        if p["state"] == "present":
-            for warning in rbac_render.rbac_warnings(permissions):
+        if present:
+            for warning in self.result["lint_warnings"] + rbac_render.rbac_warnings(permissions):
                 module.warn(warning)
         groups = [
             pod_security.label_namespaces([component.namespace_object()], component.pod_security)
-            if component.create_namespace and p["state"] == "present"
+            if component.create_namespace and present
             else [],
             rbac,
             [obj] + ingresses,
@@ -277,7 +276,7 @@ class CollectorRunner:
         ]
         groups = [manifests.check_objects([("preset", o) for o in group]) for group in groups]
         status = {}
-        if p["state"] == "present":
+        if present:
             status = component.publish(self.result.get("image"), permissions.reasons, self.result["lint_warnings"])
         self.result.update(object=obj, permissions=permissions.reasons, status=status)
         if self.rendering:
@@ -287,11 +286,19 @@ class CollectorRunner:
             module.exit_json(invocation=self.invocation, **self.result)
         # In check mode the operator role may have installed nothing yet: the collector was validated
         # offline above and the engine reports it as not validated by the server.
-        served = discovery.find(collector_render.API_VERSION, collector_render.KIND) is not None
-        if p["state"] == "present" and not served and not module.check_mode:
+        served = present and discovery.find(collector_render.API_VERSION, collector_render.KIND) is not None
+        if present and not served and not module.check_mode:
             raise OtelK8sError(OPERATOR_MISSING.format(what=component.what))
         everything = [o for group in groups for o in group]
         self.result.update(apply_objects(module, everything, component.namespace, client=client))
-        self._wait(client, component.name, component.namespace, obj.get("spec", {}).get("mode", "deployment"))
+        self._wait(client, component.name, component.namespace, obj["spec"]["mode"] if present else "deployment")
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)
+
+    def _render_preset(self, component, values, kinds: list) -> tuple:
+        """(collector, Ingresses of the Helm values), or fail_json with every error."""
+        options = dict(component.options, self_monitoring=component.self_monitoring(kinds))
+        obj, ingresses, errors = self._render(component.name, component.version, options, values, [], warn=False)
+        if errors:
+            self._refuse(component.name, errors, obj)
+        return obj, ingresses

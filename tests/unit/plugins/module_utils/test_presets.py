@@ -248,7 +248,8 @@ def test_gateway_ports_come_from_the_prometheus_exporter():
         "port": {"number": 8889},
     }
     assert gateway.build({}).objects([]) == []  # no Ingress unless enabled
-    assert [o["kind"] for o in gateway.build({}, "absent").objects([], "absent")] == ["Ingress"]  # removed whatever is set
+    # Removed whatever the setting says.
+    assert [o["kind"] for o in gateway.build({}, "absent").objects([], "absent")] == ["Ingress"]
 
 
 def test_gateway_default_affinity_and_status():
