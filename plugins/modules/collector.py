@@ -35,8 +35,36 @@ options:
   name:
     description:
       - Name of the OpenTelemetryCollector. The operator names its workload and Service C(<name>-collector).
+      - Required unless O(preset) is given (the preset's C(name) setting names it then).
     type: str
-    required: true
+  preset:
+    description:
+      - Render and apply a whole component of the collection from O(preset_settings) in one task - V(agent) is
+        what role C(otel.kubernetes.otel_agent) deploys (a DaemonSet sending to the gateway over mTLS), V(gateway)
+        what role C(otel.kubernetes.otel_gateway) deploys (the tail-sampling Deployment, its ServiceMonitors and
+        PrometheusRule, its Ingress).
+      - One engine run applies the component's Namespace (at its Pod Security level), its ServiceAccount and the
+        RBAC derived from its configuration (as M(otel.kubernetes.rbac) does), the OpenTelemetryCollector and the
+        gateway's other objects; with O(state=absent) they are removed (never the Namespace).
+      - Everything is rendered and validated before the cluster is contacted. The OpenTelemetryCollector CRD must
+        be served (the task fails, naming the operator role, when it is not; in check mode the collector is then
+        reported as not validated by the server). The gateway's Prometheus Operator objects follow its
+        C(prometheus_monitoring) setting; V(auto) asks API discovery whether C(monitoring.coreos.com/v1) serves
+        them (never when rendering).
+      - The collector options of this module (O(config), O(mode), O(helm_values)...) are not used with a preset;
+        giving one is an error.
+    type: str
+    choices: [agent, gateway]
+    version_added: 0.1.0
+  preset_settings:
+    description:
+      - The settings of O(preset) - the variables of its role without their C(otel_agent_) or C(otel_gateway_)
+        prefix (C(otlp_grpc_port) for C(otel_agent_otlp_grpc_port)), with the role's defaults for those not given.
+        See the roles' README files for each.
+      - Errors name the role variable (C(otel_agent_otlp_grpc_port)) and the fix.
+    type: dict
+    default: {}
+    version_added: 0.1.0
   namespace:
     description:
       - Namespace of the collector. Defaults to the kubeconfig context's namespace, else C(default).
@@ -323,6 +351,15 @@ EXAMPLES = r"""
     render_only: true
   register: gateway
 
+- name: The node agent of role otel_agent, with its namespace and RBAC, in one task
+  otel.kubernetes.collector:
+    preset: agent
+    preset_settings:
+      namespace: observability
+      gateway_namespace: observability
+      host_ports: false
+  register: agent
+
 - name: Remove the gateway
   otel.kubernetes.collector:
     name: otel-gateway
@@ -378,6 +415,7 @@ objects:
   description:
     - With O(render_only=true), every object the task would apply, in apply order - the OpenTelemetryCollector,
       the Ingresses of O(helm_values), and O(extra_objects) (whose Secret values are masked in the output).
+    - With O(preset), the Namespace, the ServiceAccount and RBAC, the collector, then the component's other objects.
   returned: with O(render_only=true)
   type: list
   elements: dict
@@ -407,6 +445,20 @@ results:
     changed:
       description: Whether this object was (or would be) changed.
       type: bool
+status:
+  description:
+    - With O(preset), what its role publishes as C(otel_agent_status) or C(otel_gateway_status) - the name,
+      namespace and image, the endpoints and ports, whether TLS is on, and the lint warnings (the agent also its
+      permissions, the gateway the monitoring kinds it applied). Empty with O(state=absent).
+  returned: with O(preset)
+  type: dict
+  version_added: 0.1.0
+permissions:
+  description: With O(preset), why each permission of the component's RBAC is granted (see M(otel.kubernetes.rbac)).
+  returned: with O(preset)
+  type: list
+  elements: str
+  version_added: 0.1.0
 workload:
   description: The operator-created workload that was waited for.
   returned: with wait=true, state=present and a mode other than sidecar, outside check mode
@@ -423,108 +475,18 @@ api_requests:
   type: int
 """
 
-import time
-
-from ansible_collections.otel.kubernetes.plugins.module_utils import (
-    collector_render,
-    collector_validate,
-    helm_values,
-    manifests,
-)
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
-    apply_objects,
-    connect,
-    fail,
-    module_with,
-    redacted_params,
-    render_only,
-)
+from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
-
-RENDER_OPTIONS = (
-    "namespace",
-    "config",
-    "mode",
-    "image",
-    "distribution",
-    "replicas",
-    "autoscaler",
-    "resources",
-    "env",
-    "node_env",
-    "volumes",
-    "volume_mounts",
-    "ports",
-    "service_account",
-    "tolerations",
-    "node_selector",
-    "affinity",
-    "priority_class_name",
-    "pod_disruption_budget",
-    "upgrade_strategy",
-    "self_monitoring",
-    "labels",
-    "annotations",
-    "security_context",
-    "pod_security_context",
-    "traces_routed_by_trace_id",
-    "extra_objects",
-)
-INGRESS_API = "networking.k8s.io/v1"
-
-
-def _get(client, path):
-    try:
-        return client.request("GET", path).data
-    except ApiError as error:
-        if error.status == 404:
-            return None
-        raise OtelK8sError(f"reading {path}: {error.message}") from None
-
-
-def wait_for_collector(module, client, name: str, namespace: str, mode: str) -> dict | None:
-    """Poll the operator-created workload until it has rolled out; raises OtelK8sError on timeout."""
-    target = collector_render.workload(name, mode)
-    if target is None:
-        return None
-    api_version, kind, plural, workload_name = target
-    collector_path = resource_path(collector_render.API_VERSION, collector_render.PLURAL, namespace, name)
-    workload_path = resource_path(api_version, plural, namespace, workload_name)
-    deadline = time.monotonic() + module.params["wait_timeout"]
-    while True:
-        ready, why = collector_render.collector_ready(
-            _get(client, collector_path), _get(client, workload_path), mode, name, namespace
-        )
-        if ready:
-            return {"apiVersion": api_version, "kind": kind, "name": workload_name, "namespace": namespace}
-        if time.monotonic() + module.params["wait_sleep"] > deadline:
-            raise OtelK8sError(
-                f"timed out after {module.params['wait_timeout']}s waiting for collector "
-                f"{namespace}/{name} to roll out: {why}. The collector itself was applied"
-            )
-        time.sleep(module.params["wait_sleep"])
-
-
-def options_with_values(params: dict, values, notes: list) -> tuple:
-    """(render options, errors): the module's options over what helm_values maps to."""
-    options = {key: params[key] for key in RENDER_OPTIONS}
-    errors = []
-    if values is not None:
-        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=params["mode"], notes=notes)
-        for key, value in from_values.items():
-            if options.get(key) is None:
-                options[key] = value
-    options["mode"] = options["mode"] or "deployment"
-    return options, errors
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_runner import PRESETS, CollectorRunner
 
 
 def main():
     object_list = {"type": "list", "elements": "dict"}
     module = module_with(
         {
-            "name": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "preset": {"type": "str", "choices": sorted(PRESETS)},
+            "preset_settings": {"type": "dict", "default": {}},
             "namespace": {"type": "str"},
             "config": {"type": "raw"},
             "mode": {"type": "str", "choices": list(MODES)},
@@ -556,80 +518,9 @@ def main():
             "helm_values": {"type": "raw"},
             "collector_binary": {"type": "str"},
         },
+        required_one_of=[("name", "preset")],
     )
-    p = module.params
-    invocation = {"module_args": redacted_params(module, "extra_objects")}
-    result = {"lint_warnings": []}
-    rendering = render_only(module)
-    module.no_log_values.update(manifests.secret_values(p["extra_objects"] or []))
-    values, problem = helm_values.parse_values(p["helm_values"])
-    if problem:
-        module.fail_json(msg=f"collector {p['name']}: {problem}; nothing was applied", invocation=invocation)
-    try:
-        documents = [("extra_objects", o) for o in p["extra_objects"] or []]
-        if p["state"] == "absent":
-            obj = collector_render.collector_ref(p["name"], p["namespace"])
-            where = {"namespace": p["namespace"]} if p["namespace"] else {}
-            documents += [
-                (
-                    "helm_values.ingress",
-                    {"apiVersion": INGRESS_API, "kind": "Ingress", "metadata": {"name": n, **where}},
-                )
-                for n in helm_values.ingress_names(values, p["name"])
-            ]
-            mode = p["mode"] or "deployment"
-        else:
-            notes = []
-            options, errors = options_with_values(p, values, notes)
-            mode = options["mode"]
-            ingresses, ingress_errors = helm_values.ingress_from_helm_values(values, p["name"], p["namespace"])
-            errors += ingress_errors
-            if ingresses and mode == "sidecar":
-                errors.append("helm_values.ingress: a sidecar collector has no Service to route an Ingress to")
-            documents += [("helm_values.ingress", o) for o in ingresses]
-            if options["config"] is None:
-                errors.append("config: required with state=present; give config, or helm_values with config")
-                options["config"] = {}
-            rendered = collector_render.render(p["name"], version=p["collector_version"], **options)
-            obj = rendered.object
-            errors += rendered.errors
-            warnings = notes + rendered.warnings
-            if not errors:
-                found, cautions, result["validated_with"] = collector_validate.second_opinion(
-                    obj["spec"]["config"], p["collector_binary"], rendered.distribution, obj["spec"].get("env")
-                )
-                errors += found
-                warnings += cautions
-            result.update(image=rendered.image, distribution=rendered.distribution, lint_warnings=warnings)
-            for warning in warnings:
-                module.warn(warning)
-            if errors:
-                module.fail_json(
-                    msg=f"collector {p['name']}: {len(errors)} error(s), nothing was applied:\n- "
-                    + "\n- ".join(errors),
-                    errors=errors,
-                    object=obj,
-                    invocation=invocation,
-                    **result,
-                )
-        extras = manifests.check_objects(documents) if documents else []
-        module.no_log_values.update(manifests.secret_values(extras))
-        if rendering:
-            result.update(apply_objects(module, [obj] + extras, p["namespace"]))
-            module.exit_json(object=obj, invocation=invocation, **result)
-        client = connect(module)
-        result.update(apply_objects(module, [obj] + extras, p["namespace"], client=client))
-        namespace = next(
-            (r["namespace"] for r in result["results"] if r["kind"] == collector_render.KIND), p["namespace"]
-        )
-        if p["wait"] and p["state"] == "present" and not module.check_mode:
-            workload = wait_for_collector(module, client, p["name"], namespace, mode)
-            if workload:
-                result["workload"] = workload
-        result["api_requests"] = client.requests
-    except OtelK8sError as error:
-        fail(module, error, invocation=invocation, **result)
-    module.exit_json(object=obj, invocation=invocation, **result)
+    CollectorRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -448,5 +448,7 @@ def test_ingress_tls_secret_must_not_be_the_mtls_secret(cluster, tmp_path):
     )
     assert run.rc != 0
     failure = next(t for t in run.tasks if t.get("failed"))
-    assert failure["task"].endswith("Check the Ingress TLS Secret")
-    assert "otel-gateway-tls" in failure["msg"]
+    # The gateway preset checks it, before it reads a kubeconfig (the task's only one).
+    assert failure["task"].endswith("Apply the gateway collector otel-gateway")
+    assert "otel_gateway_ingress_tls names the Secret otel-gateway-tls" in failure["msg"]
+    assert "give the Ingress a secretName of its own" in failure["msg"]

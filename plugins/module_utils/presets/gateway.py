@@ -1,0 +1,490 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The gateway (role otel_gateway): the central tail-sampling collector, its Prometheus Operator
+objects and its optional Ingress."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import presets
+
+PREFIX = "otel_gateway_"
+MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")
+MONITORING_CHOICES = ("auto", "true", "false")
+MEMORY_UNITS = {
+    "": 1,
+    "k": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+}
+# The role's defaults (roles/otel_gateway/defaults/main.yml; a unit test keeps them equal). None:
+# derived from other settings (service_account from name, affinity from namespace and name).
+DEFAULTS = {
+    "name": "otel-gateway",
+    "namespace": "observability",
+    "create_namespace": True,
+    "pod_security": "restricted",
+    "service_account": None,
+    "image": "",
+    "collector_version": "",
+    "replicas": 3,
+    "autoscaler": {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 80},
+    "pod_disruption_budget": {"maxUnavailable": 1},
+    "resources": {"limits": {"cpu": "1", "memory": "2Gi"}, "requests": {"cpu": "200m", "memory": "512Mi"}},
+    "affinity": None,
+    "node_selector": {},
+    "tolerations": [],
+    "priority_class_name": "",
+    "env": [],
+    "labels": {},
+    "otlp_grpc_port": 4317,
+    "otlp_http_port": 4318,
+    "tls_enabled": True,
+    "tls_client_auth": True,
+    "tls_secret": "otel-gateway-tls",
+    "tls_mount_path": "/etc/otel/tls",
+    "tls_reload_interval": "1h",
+    "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
+    "tail_sampling": {
+        "decision_wait": "10s",
+        "num_traces": 100000,
+        "policies": [
+            {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+            {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
+            {
+                "name": "probabilistic-policy",
+                "type": "probabilistic",
+                "probabilistic": {"sampling_percentage": 10},
+            },
+        ],
+    },
+    "batch": {"timeout": "5s", "send_batch_size": 8192},
+    "tempo_endpoint": "tempo.observability:4317",
+    "tempo_insecure": True,
+    "prometheus_endpoint": "0.0.0.0:8889",
+    "loki_endpoint": "http://loki.observability:3100/otlp",
+    "config": {},
+    "config_extra": {},
+    "extra_ports": [],
+    "helm_values": {},
+    "traces_routed_by_trace_id": True,
+    "self_monitoring": True,
+    "prometheus_monitoring": "auto",
+    "monitoring_labels": {},
+    "scrape_interval": "30s",
+    "alert_queue_ratio": 0.8,
+    "alert_memory_ratio": 0.85,
+    "ingress_enabled": False,
+    "ingress_class_name": "nginx",
+    "ingress_annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
+    "ingress_hosts": ["prometheus-gateway.observability.example.com"],
+    "ingress_tls": [
+        {"secretName": "otel-gateway-ingress-tls", "hosts": ["prometheus-gateway.observability.example.com"]}
+    ],
+    "ingress_port": 8889,
+}
+
+
+def default_affinity(namespace: str, name: str) -> dict:
+    """Spread the replicas over nodes where it can."""
+    return {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 100,
+                    "podAffinityTerm": {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {
+                            "matchLabels": {
+                                "app.kubernetes.io/component": "opentelemetry-collector",
+                                "app.kubernetes.io/instance": f"{namespace}.{name}",
+                            }
+                        },
+                    },
+                }
+            ]
+        }
+    }
+
+
+def server_tls(s: dict) -> dict:
+    """TLS of both OTLP protocols, from the mounted Secret. The client CA file is re-read when it changes:
+    a CA rotation adds the new CA to ca.crt before any agent presents a certificate it signed."""
+    path = s["tls_mount_path"]
+    tls = {"cert_file": f"{path}/tls.crt", "key_file": f"{path}/tls.key"}
+    if s["tls_client_auth"]:
+        tls.update(client_ca_file=f"{path}/ca.crt", client_ca_file_reload=True)
+    if s["tls_reload_interval"]:
+        tls["reload_interval"] = s["tls_reload_interval"]
+    return tls
+
+
+def builtin_config(s: dict, grpc_port: int, http_port: int) -> dict:
+    """The seed's gateway, corrected: memory_limiter first and batch last, otlphttp to Loki's OTLP
+    endpoint (the loki exporter was removed), internal metrics on the pod IP, health_check for the
+    operator's probes, TLS on the receivers."""
+    protocol_tls = {"tls": server_tls(s)} if s["tls_enabled"] else {}
+    return {
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": f"0.0.0.0:{grpc_port}", **protocol_tls},
+                    "http": {"endpoint": f"0.0.0.0:{http_port}", **protocol_tls},
+                }
+            }
+        },
+        "processors": {
+            "memory_limiter": s["memory_limiter"],
+            "tail_sampling": s["tail_sampling"],
+            "batch": s["batch"],
+        },
+        "exporters": {
+            "otlp/tempo": {"endpoint": s["tempo_endpoint"], "tls": {"insecure": bool(s["tempo_insecure"])}},
+            "prometheus": {"endpoint": s["prometheus_endpoint"]},
+            "otlphttp/loki": {"endpoint": s["loki_endpoint"]},
+        },
+        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
+        "service": {
+            "extensions": ["health_check"],
+            "telemetry": {
+                "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}
+            },
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "tail_sampling", "batch"],
+                    "exporters": ["otlp/tempo"],
+                },
+                "metrics": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "batch"],
+                    "exporters": ["prometheus"],
+                },
+                "logs": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "batch"],
+                    "exporters": ["otlphttp/loki"],
+                },
+            },
+        },
+    }
+
+
+def prometheus_port(config: dict) -> int:
+    """The prometheus exporter's port (named prometheus, for the ServiceMonitor and the Ingress); 0 without one."""
+    endpoint = str(((config.get("exporters") or {}).get("prometheus") or {}).get("endpoint") or "")
+    found = re.search(r":([0-9]+)$", endpoint)
+    return int(found.group(1)) if found else 0
+
+
+def memory_limit_bytes(resources: dict | None) -> int:
+    """The container memory limit in bytes, for the memory alert (0 when there is none or it is not understood)."""
+    text = str(((resources or {}).get("limits") or {}).get("memory") or "")
+    found = re.match(r"^[0-9]+([.][0-9]+)?", text)
+    unit = text[found.end() :] if found else ""
+    if not found or unit not in MEMORY_UNITS:
+        return 0
+    return int(float(found.group(0)) * MEMORY_UNITS[unit])
+
+
+def service_labels(namespace: str, name: str) -> dict:
+    """The labels the operator puts on the Services of this collector."""
+    return {
+        "app.kubernetes.io/managed-by": "opentelemetry-operator",
+        "app.kubernetes.io/part-of": "opentelemetry",
+        "app.kubernetes.io/component": "opentelemetry-collector",
+        "app.kubernetes.io/instance": f"{namespace}.{name}",
+    }
+
+
+def _rule(alert: str, expr: str, duration: str, severity: str, summary: str, description: str) -> dict:
+    return {
+        "alert": alert,
+        "expr": expr,
+        "for": duration,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": description},
+    }
+
+
+def monitoring_objects(s: dict, kinds: list, port: int, resources: dict | None) -> list:
+    """ServiceMonitors and PrometheusRule of the gateway, for the kinds asked for."""
+    name, ns = s["name"], s["namespace"]
+    labels = {
+        "app.kubernetes.io/part-of": "opentelemetry",
+        "app.kubernetes.io/managed-by": "otel.kubernetes",
+        "app.kubernetes.io/instance": f"{ns}.{name}",
+        **(s["monitoring_labels"] or {}),
+    }
+
+    def meta(object_name: str) -> dict:
+        return {"name": object_name, "namespace": ns, "labels": {**labels, "app.kubernetes.io/name": object_name}}
+
+    def service_monitor(object_name: str, service_type: str, endpoint: dict) -> dict:
+        return {
+            "apiVersion": presets.MONITORING_API,
+            "kind": "ServiceMonitor",
+            "metadata": meta(object_name),
+            "spec": {
+                "namespaceSelector": {"matchNames": [ns]},
+                "selector": {
+                    "matchLabels": {
+                        **service_labels(ns, name),
+                        "operator.opentelemetry.io/collector-service-type": service_type,
+                    }
+                },
+                "endpoints": [{**endpoint, "interval": s["scrape_interval"]}],
+            },
+        }
+
+    objects = []
+    if "ServiceMonitor" in kinds:
+        # The collector's own metrics (service.telemetry, port 8888), on the operator's monitoring Service.
+        objects.append(service_monitor(f"{name}-collector-monitoring", "monitoring", {"port": "monitoring"}))
+        if port > 0:
+            # What the prometheus exporter serves, on the base Service only: the headless Service has the
+            # same ports, and selecting it too would scrape every pod twice.
+            objects.append(service_monitor(f"{name}-collector-prometheus", "base", {"port": "prometheus"}))
+            objects[-1]["spec"]["endpoints"][0]["honorLabels"] = True
+    if "PrometheusRule" in kinds:
+        objects.append(
+            {
+                "apiVersion": presets.MONITORING_API,
+                "kind": "PrometheusRule",
+                "metadata": meta(f"{name}-collector-alerts"),
+                "spec": {"groups": [{"name": f"{name}.collector", "rules": alert_rules(s, resources)}]},
+            }
+        )
+    return objects
+
+
+def alert_rules(s: dict, resources: dict | None) -> list:
+    """Alerts on the collector's current internal metric names. Counters may be exposed with a _total
+    suffix and the memory gauge with _bytes, so names are matched with and without them."""
+    job = f'job="{s["name"]}-collector-monitoring", namespace="{s["namespace"]}"'
+    queue_ratio = float(s["alert_queue_ratio"])
+    memory_ratio = float(s["alert_memory_ratio"])
+    rules = [
+        _rule(
+            "OtelGatewayDown",
+            f"up{{{job}}} == 0",
+            "5m",
+            "critical",
+            "A gateway collector does not answer its metrics scrape.",
+            "{{ $labels.namespace }}/{{ $labels.pod }} has not been scraped for 5 minutes.",
+        ),
+        _rule(
+            "OtelGatewayExportStalled",
+            f'sum by (namespace, job) (rate({{__name__=~"otelcol_receiver_accepted_spans(_total)?", {job}}}[10m])) > 0'
+            " unless on (namespace, job) "
+            f'sum by (namespace, job) (rate({{__name__=~"otelcol_exporter_sent_spans(_total)?", {job}}}[10m])) > 0',
+            "10m",
+            "critical",
+            "The gateway receives spans but exports none.",
+            "otelcol_exporter_sent_spans has not increased for 10 minutes while spans are accepted in "
+            "{{ $labels.namespace }}: the trace backend is unreachable or refusing.",
+        ),
+        _rule(
+            "OtelGatewayExportFailing",
+            "sum by (namespace, job, exporter) "
+            f'(rate({{__name__=~"otelcol_exporter_send_failed_spans(_total)?", {job}}}[5m])) > 0',
+            "10m",
+            "warning",
+            "The gateway fails to send spans.",
+            "Exporter {{ $labels.exporter }} has failed to send spans for 10 minutes.",
+        ),
+        _rule(
+            "OtelGatewayRefusedSpans",
+            "sum by (namespace, job, receiver) "
+            f'(rate({{__name__=~"otelcol_receiver_refused_spans(_total)?", {job}}}[5m])) > 0',
+            "5m",
+            "warning",
+            "The gateway refuses spans.",
+            "Receiver {{ $labels.receiver }} refuses spans (usually the memory_limiter pushing back): "
+            "the senders retry or drop them.",
+        ),
+        _rule(
+            "OtelGatewayExporterQueueNearlyFull",
+            f"max by (namespace, job, pod, exporter) (otelcol_exporter_queue_size{{{job}}})"
+            " / on (namespace, job, pod, exporter) "
+            f"max by (namespace, job, pod, exporter) (otelcol_exporter_queue_capacity{{{job}}})"
+            f" > {queue_ratio}",
+            "5m",
+            "warning",
+            "An exporter queue of the gateway is nearly full.",
+            "The sending queue of {{ $labels.exporter }} on {{ $labels.pod }} is above "
+            f"{int(queue_ratio * 100)}% of its capacity: data is dropped when it is full.",
+        ),
+    ]
+    limit = memory_limit_bytes(resources)
+    if limit > 0:
+        rules.append(
+            _rule(
+                "OtelGatewayMemoryNearLimit",
+                f'max by (namespace, job, pod) ({{__name__=~"otelcol_process_memory_rss(_bytes)?", {job}}})'
+                f" > {int(limit * memory_ratio)}",
+                "5m",
+                "warning",
+                "A gateway collector is close to its memory limit.",
+                f"{{{{ $labels.pod }}}} uses more than {int(memory_ratio * 100)}% of its container memory limit "
+                f"({resources['limits']['memory']}): it is refusing data and may be OOM-killed.",
+            )
+        )
+    return rules
+
+
+def ingress_object(s: dict) -> dict:
+    """The optional Ingress to the prometheus exporter port of <name>-collector."""
+    metadata = {
+        "name": f"{s['name']}-prometheus",
+        "namespace": s["namespace"],
+        "labels": {
+            "app.kubernetes.io/part-of": "opentelemetry",
+            "app.kubernetes.io/managed-by": "otel.kubernetes",
+            "app.kubernetes.io/instance": f"{s['namespace']}.{s['name']}",
+        },
+    }
+    if s["ingress_annotations"]:
+        metadata["annotations"] = s["ingress_annotations"]
+    spec = {}
+    if s["ingress_class_name"]:
+        spec["ingressClassName"] = s["ingress_class_name"]
+    backend = {"service": {"name": f"{s['name']}-collector", "port": {"number": int(s["ingress_port"])}}}
+    spec["rules"] = [
+        {"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        for host in s["ingress_hosts"] or []
+    ]
+    if s["ingress_tls"]:
+        spec["tls"] = s["ingress_tls"]
+    return {"apiVersion": presets.INGRESS_API, "kind": "Ingress", "metadata": metadata, "spec": spec}
+
+
+@dataclass
+class Gateway(presets.Component):
+    settings: dict = field(default_factory=dict)
+    resources: dict | None = None
+    prometheus_port: int = 0
+    kinds: list = field(default_factory=list)
+
+    def monitoring_kinds(self, discovery) -> list:
+        """auto: the kinds the cluster serves (read again, not from a cached discovery; none when rendering)."""
+        choice = str(self.settings["prometheus_monitoring"]).lower()
+        if self.settings.get("state") == "absent" or choice == "auto":
+            if discovery is None:
+                self.kinds = []
+            else:
+                discovery.invalidate(presets.MONITORING_API)
+                self.kinds = [k for k in MONITORING_KINDS if discovery.find(presets.MONITORING_API, k)]
+        else:
+            self.kinds = list(MONITORING_KINDS) if choice == "true" else []
+        return self.kinds
+
+    def self_monitoring(self, kinds: list) -> bool:
+        # The operator's ServiceMonitors only when this role makes none (never both).
+        return bool(self.settings["self_monitoring"]) and "ServiceMonitor" not in kinds
+
+    def objects(self, kinds: list, state: str = "present") -> list:
+        objects = monitoring_objects(self.settings, kinds, self.prometheus_port, self.resources)
+        if state == "absent" or self.settings["ingress_enabled"]:
+            objects.append(ingress_object(self.settings))
+        return objects
+
+    def publish(self, image, permissions: list, lint_warnings: list) -> dict:
+        status = super().publish(image, permissions, [])
+        status.pop("lint_warnings")
+        status.update(monitoring_objects=self.kinds, lint_warnings=lint_warnings)
+        return status
+
+
+def build(given: dict | None, state: str = "present") -> Gateway:
+    """The gateway from its role's settings; errors name the role variables and the fix."""
+    s = presets.merged_settings(DEFAULTS, given)
+    errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
+    s["state"] = state
+    s["service_account"] = s["service_account"] or s["name"]
+    if s["affinity"] is None:
+        s["affinity"] = default_affinity(s["namespace"], s["name"])
+    if str(s["prometheus_monitoring"]).lower() not in MONITORING_CHOICES:
+        errors.append(
+            f"otel_gateway_prometheus_monitoring is {json.dumps(s['prometheus_monitoring'])}; "
+            "set it to auto, true or false."
+        )
+    presets.check_mappings(s, ("config", "config_extra"), PREFIX, "gateway.yaml", errors)
+    grpc_port = presets.check_port(s, "otlp_grpc_port", PREFIX, errors)
+    http_port = presets.check_port(s, "otlp_http_port", PREFIX, errors)
+    presets.check_port(s, "ingress_port", PREFIX, errors)
+    if s["ingress_enabled"] and not s["ingress_hosts"]:
+        errors.append(
+            "otel_gateway_ingress_enabled is true and otel_gateway_ingress_hosts is empty; list the host names the "
+            "Ingress routes, or set otel_gateway_ingress_enabled to false."
+        )
+    if any(isinstance(t, dict) and t.get("secretName") == s["tls_secret"] for t in s["ingress_tls"] or []):
+        errors.append(
+            f"otel_gateway_ingress_tls names the Secret {s['tls_secret']}, the gateway's mTLS Secret "
+            "(otel_gateway_tls_secret), which cert-manager would overwrite; give the Ingress a secretName of its own."
+        )
+    values = presets.helm_values_mapping(s)
+    config = {}
+    if not errors:
+        base = presets.helm_config(values) or s["config"] or builtin_config(s, grpc_port, http_port)
+        config = presets.combine(base, s["config_extra"])
+    account = presets.service_account(values, s["service_account"])
+    resources = values.get("resources") or s["resources"] or None
+    port = prometheus_port(config)
+    ports = ([{"name": "prometheus", "port": port, "protocol": "TCP"}] if port > 0 else []) + list(
+        s["extra_ports"] or []
+    )
+    options = {
+        "namespace": s["namespace"],
+        "config": config,
+        "mode": "deployment",
+        "image": presets.unless_in_values(values, "image", s["image"]),
+        "replicas": None if "replicaCount" in values else s["replicas"],
+        "autoscaler": presets.unless_in_values(values, "autoscaling", s["autoscaler"]),
+        "pod_disruption_budget": presets.unless_in_values(values, "podDisruptionBudget", s["pod_disruption_budget"]),
+        "resources": resources,
+        "service_account": account,
+        "ports": None if "ports" in values else (ports or None),
+        "affinity": presets.unless_in_values(values, "affinity", s["affinity"]),
+        "node_selector": presets.unless_in_values(values, "nodeSelector", s["node_selector"]),
+        "tolerations": presets.unless_in_values(values, "tolerations", s["tolerations"]),
+        "priority_class_name": presets.unless_in_values(values, "priorityClassName", s["priority_class_name"]),
+        "env": s["env"] or None,
+        "labels": s["labels"] or None,
+        "traces_routed_by_trace_id": bool(s["traces_routed_by_trace_id"]),
+        "self_monitoring": bool(s["self_monitoring"]),
+        **presets.tls_pod_options(s["tls_enabled"], s["tls_secret"], s["tls_mount_path"], values),
+    }
+    status = {
+        "service": f"{s['name']}-collector.{s['namespace']}.svc",
+        "headless_service": f"{s['name']}-collector-headless.{s['namespace']}.svc",
+        "otlp_grpc_port": grpc_port,
+        "otlp_http_port": http_port,
+        "tls": bool(s["tls_enabled"]),
+        "mtls": bool(s["tls_enabled"]) and bool(s["tls_client_auth"]),
+    }
+    return Gateway(
+        what="gateway",
+        name=s["name"],
+        namespace=s["namespace"],
+        create_namespace=bool(s["create_namespace"]),
+        pod_security=s["pod_security"],
+        options=options,
+        rbac_name=account,
+        service_account=account,
+        helm_values=s["helm_values"] or None,
+        errors=errors,
+        status=status,
+        version=s["collector_version"] or None,
+        settings=s,
+        resources=resources,
+        prometheus_port=port,
+    )
