@@ -67,4 +67,9 @@ requirements:
 notes:
   - The same option names and environment variables as M(kubernetes.core.k8s), so tasks and environments
     written for kubernetes.core work unchanged.
+  - When the task's connection is local (no become, not async), the module runs in the controller's
+    worker process instead of a new Python process (same code, arguments, messages and results; several
+    times less time per task). It then uses the controller's Python (C(ansible_playbook_python)),
+    whatever C(ansible_python_interpreter) says. Set the variable C(otel_in_process=false) or the
+    environment variable E(OTEL_KUBERNETES_IN_PROCESS=false) to run it as a separate process.
 """

@@ -1,0 +1,171 @@
+# Copyright: otel.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin front of every module of the collection: run the module in the
+controller's worker process when the task runs on the controller anyway.
+
+A module task normally costs a zip built, a Python started and the collection's module_utils
+imported again, for a task whose own work is often one HTTP request. When the connection is
+local (no become, no async), the front imports the module and calls its ``main()`` here
+instead, with the REAL AnsibleModule: the arguments go in encoded exactly as AnsiballZ
+encodes them, and the JSON the module prints is parsed by the same
+``_parse_returned_data`` as a module's output. Validation messages, defaults, env
+fallbacks, no_log masking, ``invocation``, warnings and check/diff mode are therefore the
+module's own, not a copy. Everywhere else the module runs as usual (``_execute_module``).
+
+Opt out with the variable ``otel_in_process: false`` or the environment variable
+``OTEL_KUBERNETES_IN_PROCESS=false`` (the variable wins). In-process, the module uses the
+controller's Python (``ansible_playbook_python``), whatever ``ansible_python_interpreter``
+says; the collection's requirements are installed there for ``render.yml`` already.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import traceback
+
+from ansible.errors import AnsibleError
+from ansible.module_utils import basic
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+from ansible.vars.clean import remove_internal_keys
+
+try:  # ansible-core 2.19+: the encoding AnsiballZ uses for module arguments and results
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:  # older cores: modules run as usual
+    Direction = get_module_encoder = None
+
+display = Display()
+
+SETTING_VAR = "otel_in_process"
+SETTING_ENV = "OTEL_KUBERNETES_IN_PROCESS"
+MODULES_PACKAGE = "ansible_collections.otel.kubernetes.plugins.modules"
+# The serialization profile of modules that declare no METADATA (all of this collection's).
+PROFILE = "legacy"
+LOCAL_TRANSPORTS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
+
+
+def setting(value, source: str) -> bool:
+    """The in-process switch from a variable or environment value; a clear error otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in BOOLEANS_TRUE:
+        return True
+    if text in BOOLEANS_FALSE:
+        return False
+    raise AnsibleError(f"{source}={value!r} is not a boolean; use true (the default) or false")
+
+
+def in_process_refusal(transport, become: bool, async_val, enabled: bool) -> str | None:
+    """Why the module must run as a separate process here, or None when it may run in-process."""
+    if not enabled:
+        return f"disabled by {SETTING_VAR} / {SETTING_ENV}"
+    if get_module_encoder is None:
+        return "this ansible-core has no module argument encoder (2.19 or newer runs modules in-process)"
+    if transport not in LOCAL_TRANSPORTS:
+        return f"the connection is {transport}, not local"
+    if become:
+        return "become is set (the module must run as another user)"
+    if async_val:
+        return "the task is async"
+    return None
+
+
+@contextlib.contextmanager
+def module_process(arguments: bytes, environment: dict):
+    """What the module's process would have: its arguments and the task's environment.
+    Both restored after. (Warnings need nothing: on the controller, AnsibleModule.warn()
+    goes to the display, which attaches it to the task's result as a module's would be.)"""
+    saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
+    saved_env = {name: os.environ.get(name) for name in environment}
+    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, PROFILE
+    os.environ.update({name: str(value) for name, value in environment.items()})
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved_args
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def preload(module_name: str):
+    """The module, imported when its action plugin is loaded: that happens once in the
+    ansible-playbook process, whose forked workers then find the module and its module_utils
+    imported (measured: about a third of an in-process task's cost). None when it cannot be
+    imported here: the task then imports it itself, in-process or as a module process."""
+    try:
+        return importlib.import_module(f"{MODULES_PACKAGE}.{module_name}")
+    except Exception:  # the task reports it, with its own result
+        return None
+
+
+def run_main(module_name: str, arguments: dict, environment: dict) -> dict:
+    """Call the module's main() with `arguments` (ANSIBLE_MODULE_ARGS, internal keys included);
+    returns what its process would have: rc, stdout (the module's JSON) and stderr."""
+    encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+    payload = json.dumps({"ANSIBLE_MODULE_ARGS": arguments}, cls=encoder).encode()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    rc = 0
+    with module_process(payload, environment), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            importlib.import_module(f"{MODULES_PACKAGE}.{module_name}").main()
+            unexpected = f"the module {module_name} returned without exit_json or fail_json"
+        except SystemExit as exit_request:  # exit_json / fail_json
+            return {"rc": exit_request.code or 0, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
+        except Exception as error:  # a bug: the same failed task a module process would give, no traceback
+            display.vvv(traceback.format_exc())
+            unexpected = f"the module {module_name} failed unexpectedly: {type(error).__name__}: {error}"
+            rc = 1
+    result = {"failed": True, "msg": unexpected}
+    return {"rc": rc or 1, "stdout": json.dumps(result), "stderr": stderr.getvalue()}
+
+
+class ModuleFront(ActionBase):
+    """Runs the module named by `module_name`, in-process when the task allows it."""
+
+    _supports_check_mode = True
+    _supports_async = True
+    module_name = ""  # set by each action plugin, which also preloads the module
+
+    def enabled(self, task_vars: dict) -> bool:
+        if SETTING_VAR in task_vars:
+            return setting(self._templar.template(task_vars[SETTING_VAR]), SETTING_VAR)
+        return setting(os.environ.get(SETTING_ENV, "true"), SETTING_ENV)
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect (as in the normal action)
+        refusal = in_process_refusal(
+            getattr(self._connection, "transport", None),
+            self._play_context.become,
+            self._task.async_val,
+            self.enabled(task_vars),
+        )
+        if refusal is None:
+            return merge_hash(result, self.run_in_process(task_vars))
+        display.vvv(f"{self._task.action}: runs as a module process: {refusal}")
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def run_in_process(self, task_vars: dict) -> dict:
+        arguments = dict(self._task.args)
+        self._update_module_args(self._task.action, arguments, task_vars)
+        environment = {}
+        self._compute_environment_string(environment)
+        display.vvv(f"{self._task.action}: runs in the controller's process")
+        data = self._parse_returned_data(run_main(self.module_name, arguments, environment), PROFILE)
+        remove_internal_keys(data)  # as _execute_module does with a module's result
+        return data
