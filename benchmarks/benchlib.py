@@ -194,6 +194,20 @@ def classify(requests: list) -> dict:
     return split
 
 
+def patched_objects(requests: list) -> set:
+    """(namespace or "", plural, name) of every object a run PATCHed: what it applied."""
+    found = set()
+    for method, path in classify(requests)["object"]:
+        parts = path.strip("/").split("/")
+        rest = parts[2:] if parts[0] == "api" else parts[3:]
+        namespace = ""
+        if len(rest) >= 4 and rest[0] == "namespaces":
+            namespace, rest = rest[1], rest[2:]
+        if method == "PATCH" and len(rest) == 2:
+            found.add((namespace, rest[0], rest[1]))
+    return found
+
+
 def owned_part(value, fields):
     """The part of `value` that a managedFields entry's fieldsV1 says its manager owns."""
     if not fields:

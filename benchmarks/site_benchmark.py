@@ -52,6 +52,7 @@ from benchlib import (
     machine_facts,
     median,
     node_lock,
+    patched_objects,
     run_playbook,
     top_level_imports,
     total_import_seconds,
@@ -216,7 +217,7 @@ class Bench:
             print(
                 f"site.yml no-op: {noop['seconds']:.2f}s  {_runs(noop['runs'])}  changed={noop['changed']}", flush=True
             )
-            by_manager = self.read_back()
+            by_manager = self.read_back(patched_objects(noop["requests"]))
             started = time.monotonic()
             clear(self.cluster)
             self.figures["clear_2"] = time.monotonic() - started
@@ -234,12 +235,29 @@ class Bench:
             }
             print(f"site.yml after kubectl's apply: {after.seconds:.2f}s changed={after.changed}", flush=True)
 
-    def read_back(self) -> dict:
-        """{manager: objects} that the collection's field managers applied, as they applied them."""
-        _seconds, listed = self.kubectl_run("api-resources", "--verbs=list,patch", "-o", "name")
-        kinds = ",".join(sorted(listed.stdout.split()))
+    def read_back(self, patched: set) -> dict:
+        """{manager: objects} that the collection's field managers applied, as they applied them,
+        limited to those site.yml's no-op PATCHed (the shared node holds other tests' objects too)."""
+        _seconds, listed = self.kubectl_run("api-resources", "--verbs=list,patch", "--no-headers")
+        # NAME [SHORTNAMES] APIVERSION NAMESPACED KIND
+        plural = {
+            (row.split()[-3], row.split()[-1]): row.split()[0] for row in listed.stdout.splitlines() if row.strip()
+        }
+        kinds = ",".join(
+            sorted(f"{name}.{api.split('/')[0]}" if "/" in api else name for (api, _k), name in plural.items())
+        )
         _seconds, got = self.kubectl_run("get", kinds, "-A", "-o", "json", "--show-managed-fields")
-        by_manager = applied_objects(json.loads(got.stdout)["items"], MANAGER_PREFIX)
+        items = [
+            item
+            for item in json.loads(got.stdout)["items"]
+            if (
+                item["metadata"].get("namespace", ""),
+                plural.get((item["apiVersion"], item["kind"])),
+                item["metadata"]["name"],
+            )
+            in patched
+        ]
+        by_manager = applied_objects(items, MANAGER_PREFIX)
         self.figures["objects"] = {m: Counter(o["kind"] for o in objs) for m, objs in by_manager.items()}
         total = sum(len(objs) for objs in by_manager.values())
         self.figures["object_count"] = total

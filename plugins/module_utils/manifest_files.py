@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 
-import yaml
-
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
+    yaml = None
 
 
 def file_name(index: int, obj: dict) -> str:
@@ -24,6 +27,8 @@ def file_name(index: int, obj: dict) -> str:
 
 def yaml_text(obj: dict) -> str:
     """Block-style YAML, keys in the object's own order, two-space indent."""
+    if yaml is None:
+        raise OtelK8sError("writing manifests needs PyYAML on the host that runs the module: pip install PyYAML")
     return yaml.safe_dump(obj, indent=2, allow_unicode=True, default_flow_style=False, sort_keys=False)
 
 

@@ -13,6 +13,7 @@ from benchlib import (  # noqa: E402
     import_times,
     kubectl_requests,
     owned_part,
+    patched_objects,
     top_level_imports,
     total_import_seconds,
 )
@@ -131,3 +132,18 @@ def test_import_times():
     }
     assert top_level_imports(stderr) == [("ansible.module_utils.basic", 0.04), ("yaml", 0.01)]
     assert total_import_seconds(stderr) == 0.00362
+
+
+def test_patched_objects_are_what_a_run_applied():
+    requests = [
+        ("PATCH", "h", "/api/v1/namespaces/observability/secrets/otel-ca?fieldManager=otel.kubernetes"),
+        ("PATCH", "h", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/a.b"),
+        ("PATCH", "h", "/api/v1/namespaces/observability"),
+        ("GET", "h", "/api/v1/namespaces/observability/secrets/otel-tls"),
+        ("GET", "h", "/apis/apps/v1"),
+    ]
+    assert patched_objects(requests) == {
+        ("observability", "secrets", "otel-ca"),
+        ("", "customresourcedefinitions", "a.b"),
+        ("", "namespaces", "observability"),
+    }
