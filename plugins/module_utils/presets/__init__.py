@@ -133,6 +133,16 @@ def unless_in_values(values: dict, key: str, value):
     return value if value not in (None, "", [], {}) else None
 
 
+def health_check() -> dict:
+    """The health_check extension both components run (the operator's probes use it)."""
+    return {"health_check": {"endpoint": "0.0.0.0:13133"}}
+
+
+def self_telemetry() -> dict:
+    """The collector's own metrics, on the Pod's port 8888 for scraping."""
+    return {"metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}}
+
+
 def tls_volume(secret: str) -> dict:
     return {"name": TLS_VOLUME, "secret": {"secretName": secret, "defaultMode": TLS_SECRET_MODE}}
 

@@ -121,12 +121,10 @@ def builtin_config(s: dict, grpc_port: int, http_port: int, gateway_port: int) -
             },
             "otlp/gateway": {"endpoint": f"{ends['gateway_service']}:{gateway_port}", "tls": tls},
         },
-        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
+        "extensions": presets.health_check(),
         "service": {
-            "extensions": ["health_check"],
-            "telemetry": {
-                "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}
-            },
+            "extensions": list(presets.health_check()),
+            "telemetry": presets.self_telemetry(),
             "pipelines": {
                 "traces": {**pipeline, "exporters": ["loadbalancing"]},
                 "metrics": {**pipeline, "exporters": ["otlp/gateway"]},

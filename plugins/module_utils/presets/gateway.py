@@ -151,12 +151,10 @@ def builtin_config(s: dict, grpc_port: int, http_port: int) -> dict:
             "prometheus": {"endpoint": s["prometheus_endpoint"]},
             "otlphttp/loki": {"endpoint": s["loki_endpoint"]},
         },
-        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
+        "extensions": presets.health_check(),
         "service": {
-            "extensions": ["health_check"],
-            "telemetry": {
-                "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]}
-            },
+            "extensions": list(presets.health_check()),
+            "telemetry": presets.self_telemetry(),
             "pipelines": {
                 "traces": {
                     "receivers": ["otlp"],
