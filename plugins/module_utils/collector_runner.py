@@ -28,6 +28,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
 
 PRESETS = {"agent": agent, "gateway": gateway}
@@ -74,10 +75,8 @@ OPERATOR_MISSING = (
 
 def _get(client, path):
     try:
-        return client.request("GET", path).data
+        return read_object(client, path)
     except ApiError as error:
-        if error.status == 404:
-            return None
         raise OtelK8sError(f"reading {path}: {error.message}") from None
 
 

@@ -97,3 +97,16 @@ class Discovery:
         """Forget a group-version (a CRD for it was just applied or removed)."""
         self._cache.pop(api_version, None)
         self._fresh.discard(api_version)
+
+
+def group_serves(client, api_version: str, kinds) -> bool:
+    """Does the API server serve every one of these kinds in api_version now? One fresh request,
+    no cache: asked once per run about an add-on (cert-manager) that may just have been installed."""
+    try:
+        data = client.request("GET", f"/apis/{api_version}").data
+    except ApiError as error:
+        if error.status == 404:
+            return False
+        raise
+    served = {r.get("kind") for r in data.get("resources") or []}
+    return all(kind in served for kind in kinds)

@@ -23,6 +23,16 @@ def _selector(selectors) -> str | None:
     return ",".join(str(term) for term in selectors)
 
 
+def read_object(client, path: str) -> dict | None:
+    """One object by its API path, or None when it does not exist; other refusals raise ApiError."""
+    try:
+        return client.request("GET", path).data
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
 class InfoRunner:
     """One object by name, or a list (a namespace or all namespaces, with selectors)."""
 

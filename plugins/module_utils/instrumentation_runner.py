@@ -18,6 +18,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
 
 PLURALS = {
     "Namespace": ("v1", "namespaces"),
@@ -84,12 +85,13 @@ def existing_targets(client, targets: list) -> tuple:
         api_version, plural = PLURALS[obj["kind"]]
         meta = obj["metadata"]
         try:
-            client.request("GET", resource_path(api_version, plural, meta.get("namespace"), meta["name"]))
-            found.append(obj)
+            exists = read_object(client, resource_path(api_version, plural, meta.get("namespace"), meta["name"]))
         except ApiError as error:
-            if error.status != 404:
-                raise OtelK8sError(f"cannot read {manifests.identity(obj)} ({error.status}): {error.message}") from None
+            raise OtelK8sError(f"cannot read {manifests.identity(obj)} ({error.status}): {error.message}") from None
+        if exists is None:
             missing.append(manifests.identity(obj))
+        else:
+            found.append(obj)
     return found, missing
 
 

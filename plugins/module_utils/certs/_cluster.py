@@ -24,8 +24,10 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._self_signed
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._stored import Stored
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import key_forms
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.engine import describe_api_error
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
 
 
 def _api_failure(error: ApiError, what: str) -> OtelK8sError:
@@ -35,23 +37,17 @@ def _api_failure(error: ApiError, what: str) -> OtelK8sError:
 def read_secret(client, namespace: str, name: str) -> dict | None:
     """The stored Secret, or None when it does not exist."""
     try:
-        return client.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}").data
+        return read_object(client, f"/api/v1/namespaces/{namespace}/secrets/{name}")
     except ApiError as error:
-        if error.status == 404:
-            return None
         raise _api_failure(error, f"reading Secret {namespace}/{name}") from None
 
 
 def cert_manager_served(client) -> bool:
     """Does the API server serve cert-manager's Issuer and Certificate? (One fresh request.)"""
     try:
-        data = client.request("GET", f"/apis/{CERT_MANAGER_API}").data
+        return group_serves(client, CERT_MANAGER_API, CERT_MANAGER_KINDS)
     except ApiError as error:
-        if error.status == 404:
-            return False
         raise _api_failure(error, f"discovering {CERT_MANAGER_API}") from None
-    kinds = {r.get("kind") for r in data.get("resources") or []}
-    return all(kind in kinds for kind in CERT_MANAGER_KINDS)
 
 
 def execute(options: CertsOptions, client, apply, protect, state: str = "present") -> dict:
