@@ -229,8 +229,20 @@ def rotation(cluster):
         wait_for(cluster, apps, "deployment/sender")
         monitor = Monitor(cluster, namespace)
         monitor.start()
+        # The first spans arrive once the sender's gRPC client, the agent's resolver (gateway Pods
+        # by DNS) and the gateway are all up: on a busy node that took more than 15 s (a CI run saw
+        # none in the first 15 s). Measure from the first accepted span, waiting up to 120 s for it.
+        started = time.monotonic()
+        while True:
+            samples = [sample for sample in list(monitor.samples) if sample[0] >= started]
+            if len(samples) >= 2 and samples[-1][1] > samples[0][1]:
+                break
+            assert time.monotonic() - started < 120, "the gateway accepted no span within 120 s of the sender starting"
+            time.sleep(1)
+        first_span = time.monotonic() - started
         time.sleep(CONNECTION_AGE + 5)  # sending steadily before anything changes
         state = {"namespace": namespace, "settings": settings, "monitor": monitor, "figures": {}}
+        state["figures"]["first span after the sender started (s)"] = round(first_span, 1)
         try:
             yield state
         finally:
