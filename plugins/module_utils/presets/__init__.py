@@ -151,6 +151,20 @@ def tls_mount(path: str) -> dict:
     return {"name": TLS_VOLUME, "mountPath": path, "readOnly": True}
 
 
+def pod_options(s: dict, values: dict) -> dict:
+    """The collector options both components take the same way: scheduling, env, labels, self-monitoring
+    and the TLS mount (Helm values, where they set one, win over the role's setting)."""
+    return {
+        "tolerations": unless_in_values(values, "tolerations", s["tolerations"]),
+        "node_selector": unless_in_values(values, "nodeSelector", s["node_selector"]),
+        "priority_class_name": unless_in_values(values, "priorityClassName", s["priority_class_name"]),
+        "env": s["env"] or None,
+        "labels": s["labels"] or None,
+        "self_monitoring": bool(s["self_monitoring"]),
+        **tls_pod_options(s["tls_enabled"], s["tls_secret"], s["tls_mount_path"], values),
+    }
+
+
 def tls_pod_options(enabled: bool, secret: str, mount_path: str, values: dict) -> dict:
     """volumes, volume_mounts and pod_security_context for the mounted TLS Secret.
 

@@ -203,13 +203,7 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
         "service_account": account,
         "node_env": True,
         "ports": None if "ports" in values else ports(s, grpc_port, http_port),
-        "tolerations": presets.unless_in_values(values, "tolerations", s["tolerations"]),
-        "node_selector": presets.unless_in_values(values, "nodeSelector", s["node_selector"]),
-        "priority_class_name": presets.unless_in_values(values, "priorityClassName", s["priority_class_name"]),
-        "env": s["env"] or None,
-        "labels": s["labels"] or None,
-        "self_monitoring": bool(s["self_monitoring"]),
-        **presets.tls_pod_options(s["tls_enabled"], s["tls_secret"], s["tls_mount_path"], values),
+        **presets.pod_options(s, values),
     }
     status = {
         "name": s["name"],

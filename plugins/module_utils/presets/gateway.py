@@ -452,14 +452,8 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "service_account": account,
         "ports": None if "ports" in values else (ports or None),
         "affinity": presets.unless_in_values(values, "affinity", s["affinity"]),
-        "node_selector": presets.unless_in_values(values, "nodeSelector", s["node_selector"]),
-        "tolerations": presets.unless_in_values(values, "tolerations", s["tolerations"]),
-        "priority_class_name": presets.unless_in_values(values, "priorityClassName", s["priority_class_name"]),
-        "env": s["env"] or None,
-        "labels": s["labels"] or None,
         "traces_routed_by_trace_id": bool(s["traces_routed_by_trace_id"]),
-        "self_monitoring": bool(s["self_monitoring"]),
-        **presets.tls_pod_options(s["tls_enabled"], s["tls_secret"], s["tls_mount_path"], values),
+        **presets.pod_options(s, values),
     }
     status = {
         "service": f"{s['name']}-collector.{s['namespace']}.svc",
