@@ -48,6 +48,31 @@ description:
 author:
   - otel.kubernetes contributors (@otel-kubernetes)
 options:
+  preset:
+    description:
+      - V(pipeline) issues what role C(otel.kubernetes.otel_certificates) issues, from O(preset_settings) - the CA,
+        the gateway's server certificate (every DNS name of the Services the operator makes for the gateway
+        collector) and the agents' client certificate - and first applies their namespace at its Pod Security
+        level (unless its C(create_namespace) setting is false).
+      - Every setting is checked before the cluster is contacted. In check mode, when the namespace does not
+        exist yet, no certificate is sent (not even as a dry run), RV(msg) says what would be issued, and
+        RV(status) lists no certificate.
+      - With O(render_only=true), the namespace and the cert-manager objects are rendered, whatever the
+        C(backend) setting says.
+      - O(namespace), O(prefix), O(ca), O(certificates), O(key_type), O(renew_before_days), O(cluster_domain) and
+        O(backend) are computed from the settings; giving one with a preset is an error.
+    type: str
+    choices: [pipeline]
+    version_added: 0.1.0
+  preset_settings:
+    description:
+      - The settings of O(preset) - the variables of role C(otel.kubernetes.otel_certificates) without their
+        C(otel_certificates_) prefix (C(renew_before_days) for C(otel_certificates_renew_before_days)), with the
+        role's defaults for those not given. See the role's README for each.
+      - Errors name the role variable (C(otel_certificates_renew_before_days)), the value and the fix.
+    type: dict
+    default: {}
+    version_added: 0.1.0
   namespace:
     description:
       - Namespace of the CA Secret, of the cert-manager objects, and of every certificate that names no
@@ -271,6 +296,15 @@ EXAMPLES = r"""
         gateway:
           name: otel-gateway
 
+- name: The pipeline's CA, gateway and agent certificates, as role otel_certificates issues them
+  otel.kubernetes.certs:
+    preset: pipeline
+    preset_settings:
+      namespace: observability
+      validity_days: 180
+      gateway_extra_dns_names: [otel.example.com]
+  register: pipeline_tls
+
 - name: Remove the Secrets
   otel.kubernetes.certs:
     namespace: observability
@@ -460,6 +494,19 @@ results:
       description: Before and after of the object, with Secret values replaced by V(VALUE_REDACTED).
       type: dict
       returned: in diff mode
+status:
+  description:
+    - With O(preset), what role C(otel.kubernetes.otel_certificates) publishes as C(otel_certificates_status) -
+      C(backend), C(namespace), C(ca), C(certificates) (as RV(ca) and RV(certificates)), and C(not_after), a
+      mapping of Secret name to expiry (UTC, ISO 8601; null while cert-manager has not written the Secret).
+    - Empty with O(state=absent).
+  returned: with O(preset)
+  type: dict
+  version_added: 0.1.0
+msg:
+  description: With O(preset), in check mode, when the namespace does not exist yet - what would be issued.
+  returned: sometimes
+  type: str
 api_requests:
   description: HTTP requests made to the API server by this task (0 with O(render_only=true)).
   returned: always

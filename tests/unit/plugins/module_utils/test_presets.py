@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, presets
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, certificates, gateway
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -20,7 +20,11 @@ def role_defaults(role: str, prefix: str) -> dict:
 
 @pytest.mark.parametrize(
     "role, preset, derived",
-    [("otel_agent", agent, {"rbac_name"}), ("otel_gateway", gateway, {"service_account", "affinity"})],
+    [
+        ("otel_agent", agent, {"rbac_name"}),
+        ("otel_gateway", gateway, {"service_account", "affinity"}),
+        ("otel_certificates", certificates, set()),
+    ],
 )
 def test_the_preset_defaults_are_the_roles(role, preset, derived):
     defaults = role_defaults(role, preset.PREFIX)
