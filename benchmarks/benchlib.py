@@ -194,8 +194,9 @@ def classify(requests: list) -> dict:
     return split
 
 
-def patched_objects(requests: list) -> set:
-    """(namespace or "", plural, name) of every object a run PATCHed: what it applied."""
+def touched_objects(requests: list) -> set:
+    """(namespace or "", plural, name) of every object a run PATCHed or read by name: what it
+    manages (a no-op sends no PATCH for a Secret it read and found holding what it applies)."""
     found = set()
     for method, path in classify(requests)["object"]:
         parts = path.strip("/").split("/")
@@ -203,7 +204,7 @@ def patched_objects(requests: list) -> set:
         namespace = ""
         if len(rest) >= 4 and rest[0] == "namespaces":
             namespace, rest = rest[1], rest[2:]
-        if method == "PATCH" and len(rest) == 2:
+        if method in ("PATCH", "GET") and len(rest) == 2:
             found.add((namespace, rest[0], rest[1]))
     return found
 

@@ -52,7 +52,7 @@ from benchlib import (
     machine_facts,
     median,
     node_lock,
-    patched_objects,
+    touched_objects,
     run_playbook,
     top_level_imports,
     total_import_seconds,
@@ -217,7 +217,7 @@ class Bench:
             print(
                 f"site.yml no-op: {noop['seconds']:.2f}s  {_runs(noop['runs'])}  changed={noop['changed']}", flush=True
             )
-            by_manager = self.read_back(patched_objects(noop["requests"]))
+            by_manager = self.read_back(touched_objects(noop["requests"]))
             started = time.monotonic()
             clear(self.cluster)
             self.figures["clear_2"] = time.monotonic() - started
@@ -235,9 +235,9 @@ class Bench:
             }
             print(f"site.yml after kubectl's apply: {after.seconds:.2f}s changed={after.changed}", flush=True)
 
-    def read_back(self, patched: set) -> dict:
+    def read_back(self, touched: set) -> dict:
         """{manager: objects} that the collection's field managers applied, as they applied them,
-        limited to those site.yml's no-op PATCHed (the shared node holds other tests' objects too)."""
+        limited to those site.yml's no-op PATCHed or read (the shared node holds other tests' objects too)."""
         _seconds, listed = self.kubectl_run("api-resources", "--verbs=list,patch", "--no-headers")
         # NAME [SHORTNAMES] APIVERSION NAMESPACED KIND
         plural = {
@@ -255,7 +255,7 @@ class Bench:
                 plural.get((item["apiVersion"], item["kind"])),
                 item["metadata"]["name"],
             )
-            in patched
+            in touched
         ]
         by_manager = applied_objects(items, MANAGER_PREFIX)
         self.figures["objects"] = {m: Counter(o["kind"] for o in objs) for m, objs in by_manager.items()}

@@ -82,11 +82,13 @@ def apply_objects(
     client: KubeClient | None = None,
     state: str | None = None,
     field_manager: str | None = None,
+    live: list | None = None,
 ) -> dict:
     """Hand objects to the engine with the module's options; returns the engine's result.
 
     state and field_manager override the module's options for this call (a module that
-    owns two sets of fields applies each under its own manager). Raises OtelK8sError;
+    owns two sets of fields applies each under its own manager); live: objects just read
+    (ApplyEngine.run). Raises OtelK8sError;
     `fail` turns it into fail_json.
 
     With render_only, nothing is contacted (no credentials are even read): the result is
@@ -110,7 +112,7 @@ def apply_objects(
         wait_condition=wait_condition,
     )
     engine = ApplyEngine(client, Discovery(client), options, client.conn.default_namespace)
-    result = engine.run(objects)
+    result = engine.run(objects, live)
     result["api_requests"] = client.requests
     return result
 

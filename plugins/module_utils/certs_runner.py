@@ -102,7 +102,9 @@ def _certs_result(module, options, client) -> dict:
     return certs.execute(
         options,
         client,
-        apply=lambda objects, condition: apply_objects(module, objects, wait_condition=condition, client=client),
+        apply=lambda objects, condition, live=None: apply_objects(
+            module, objects, wait_condition=condition, client=client, live=live
+        ),
         protect=module.no_log_values.update,
         state=module.params["state"],
     )

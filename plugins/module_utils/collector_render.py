@@ -408,8 +408,7 @@ def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
     if any(isinstance(p, dict) and p.get("hostPort") for p in ports or []):
         reasons.append("host_port")
     return {
-        f"checkov.io/skip{index}": "=".join(SCAN_SUPPRESSIONS[reason])
-        for index, reason in enumerate(reasons, start=1)
+        f"checkov.io/skip{index}": "=".join(SCAN_SUPPRESSIONS[reason]) for index, reason in enumerate(reasons, start=1)
     }
 
 

@@ -290,6 +290,13 @@ class CollectorRunner:
             raise OtelK8sError(OPERATOR_MISSING.format(what=component.what))
         everything = [o for group in groups for o in group]
         self.result.update(apply_objects(module, everything, component.namespace, client=client))
+        stale = manifests.check_objects([("preset", o) for o in component.stale_objects()]) if present else []
+        if stale:
+            removed = apply_objects(module, stale, component.namespace, client=client, state="absent")
+            for key in ("results", "diff"):
+                if key in removed:
+                    self.result[key] = self.result.get(key, []) + removed[key]
+            self.result["changed"] = self.result["changed"] or removed["changed"]
         self._wait(client, component.name, component.namespace, obj["spec"]["mode"] if present else "deployment")
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)

@@ -321,6 +321,9 @@ class KubeClient:
         self.conn = conn
         self.retry_timeout = retry_timeout
         self.requests = 0  # counted for the benchmark and for tests of the request budget
+        # The apply engine's marker (engine.Marker), taken before this client's first write: every
+        # engine run of one task shares it, so a task costs one marker LIST however many runs it makes.
+        self.apply_marker = None
         self._headers = {"Accept": "application/json", "User-Agent": "otel.kubernetes"}
         if conn.token:
             self._headers["Authorization"] = f"Bearer {conn.token}"

@@ -5,8 +5,9 @@
 Server-side apply, one PATCH per object on the idempotent path. "changed" must say
 what THIS run did, not what controllers did since the last one, without a GET per
 object. So one cheap LIST (limit=1) at the start gives a marker: the store's current
-resourceVersion and the server's clock. After the PATCH an object counts as changed
-when it was created (HTTP 201), or when its resourceVersion is newer than the marker
+resourceVersion and the server's clock (once per client: a task's later runs reuse it).
+After the PATCH an object counts as changed when it was created (HTTP 201), or when
+its resourceVersion is newer than the marker
 AND our field manager's managedFields entry was stamped at or after the marker (a
 controller writing to the object during the run moves the first, never the second).
 Check mode, diff mode, deletion and servers whose resourceVersions are not integers
@@ -150,10 +151,14 @@ class ApplyEngine:
         self.results = []
         self.diffs = []
         self.waits = []  # what each wait waited for, how long, and what it saw while waiting
+        self.live = {}  # identity -> object as the caller just read it (run's live)
 
     # ------------------------------------------------------------------ public
-    def run(self, objects: list) -> dict:
-        """objects: checked dicts (manifests.check_objects). Returns the module result."""
+    def run(self, objects: list, live: list | None = None) -> dict:
+        """objects: checked dicts (manifests.check_objects). live: objects the caller has just read
+        (their current state): one that already holds what would be applied is not sent again.
+        Returns the module result."""
+        self.live = {manifests.identity(o): o for o in live or []}
         try:
             if self.options.state == "absent":
                 self._delete_all(manifests.order(objects)[::-1])
@@ -232,8 +237,10 @@ class ApplyEngine:
         opts = self.options
         marker = None
         if not (opts.check_mode or opts.diff) and plan[0].resource is not None:
-            marker = self._marker(plan[0])
+            marker = getattr(self.client, "apply_marker", None) or self._marker(plan[0])
+            self.client.apply_marker = marker
         pending_namespaces = set()  # namespaces that check mode would create
+        answers = {}  # id(item) -> the object as the apply answered it: the first poll of any wait
         for batch in _batches(plan):
             for item in batch:
                 if item.resource is None:
@@ -245,12 +252,13 @@ class ApplyEngine:
                     self._record(item, *outcome)
             if errors:
                 raise self._failure(errors[0])
-            for item, (action, _changed, _before, _after, _note) in zip(batch, outcomes):
+            for item, (action, _changed, _before, after, _note) in zip(batch, outcomes):
                 obj = item.obj
+                answers[id(item)] = after
                 if opts.check_mode and obj["kind"] == "Namespace" and action == "created":
                     pending_namespaces.add(obj["metadata"]["name"])
                 if (manifests.group_of(obj["apiVersion"]), obj["kind"]) == CRD_KIND and not opts.check_mode:
-                    self._wait_for([item], None, "CustomResourceDefinition Established")
+                    self._wait_for([item], None, "CustomResourceDefinition Established", answers)
                     self._forget_crd_versions(obj)
         if opts.wait and not opts.check_mode:
             self._wait_for(
@@ -262,6 +270,7 @@ class ApplyEngine:
                 ],
                 opts.wait_condition,
                 "ready",
+                answers,
             )
 
     @staticmethod
@@ -301,6 +310,9 @@ class ApplyEngine:
                 f"{manifests.identity(obj)}: its CustomResourceDefinition was applied and "
                 "Established, but the API server still does not serve this kind and version"
             )
+        known = self.live.get(manifests.identity(obj))
+        if known is not None and manifests.apply_is_noop(known, obj, opts.field_manager):
+            return "unchanged", False, known, known, None
         path = _object_path(resource, obj)
         query = {"fieldManager": opts.field_manager}
         if opts.force_conflicts:
@@ -420,16 +432,19 @@ class ApplyEngine:
             )
 
     # ------------------------------------------------------------------ waiting
-    def _wait_for(self, items: list, condition: dict | None, goal: str) -> None:
+    def _wait_for(self, items: list, condition: dict | None, goal: str, answers: dict | None = None) -> None:
+        """Poll until every item meets the condition; the first poll reads answers (id(item) -> object
+        as the apply answered it) where it has one: a no-op apply of a ready object costs no GET."""
         started = time.monotonic()
         deadline = started + self.options.wait_timeout
         waiting = list(items)
         reasons = {}
         seen = {id(item): [] for item in items}  # distinct not-ready reasons, in the order seen
+        known = dict(answers or {})
         while True:
             still = []
             for item in waiting:
-                live = self._get(_object_path(item.resource, item.obj))
+                live = known.pop(id(item), None) or self._get(_object_path(item.resource, item.obj))
                 ok, why = (
                     (False, "not found")
                     if live is None

@@ -384,3 +384,54 @@ def rendered(objects: list, namespace: str | None = None) -> list:
             meta.pop("namespace", None)
         result.append(obj)
     return result
+
+
+def _apply_fields(value):
+    """The managedFields (FieldsV1) set of a value made only of mappings and scalars; None for
+    lists and empty mappings, whose records this does not model."""
+    if isinstance(value, list) or value == {}:
+        return None
+    if not isinstance(value, dict):
+        return {}
+    fields = {}
+    for key, item in value.items():
+        sub = _apply_fields(item)
+        if sub is None:
+            return None
+        fields[f"f:{key}"] = sub
+    return fields
+
+
+def _without_self_entries(fields: dict) -> dict:
+    return {key: _without_self_entries(sub) for key, sub in fields.items() if key != "."}
+
+
+def _holds(live, desired) -> bool:
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(
+            key in live and _holds(live[key], value) for key, value in desired.items()
+        )
+    return live == desired
+
+
+def apply_is_noop(live: dict, desired: dict, field_manager: str) -> bool:
+    """Would a server-side apply of desired by field_manager change nothing in live, the object as
+    just read? Only when that manager's one Apply entry records exactly desired's fields and live
+    holds desired's values. Objects with lists are never judged here (their records key list
+    items): the caller applies them."""
+    meta = desired.get("metadata") or {}
+    body = {key: value for key, value in desired.items() if key not in ("apiVersion", "kind", "metadata")}
+    own_meta = {key: value for key, value in meta.items() if key not in ("name", "namespace")}
+    if own_meta:
+        body["metadata"] = own_meta
+    expected = _apply_fields(body) if body else None
+    if expected is None:
+        return False
+    entries = [
+        e
+        for e in (live.get("metadata") or {}).get("managedFields") or []
+        if e.get("manager") == field_manager and e.get("operation") == "Apply" and not e.get("subresource")
+    ]
+    if len(entries) != 1 or _without_self_entries(entries[0].get("fieldsV1") or {}) != expected:
+        return False
+    return _holds(live, desired)

@@ -432,12 +432,12 @@ class OperatorRunner:
         self.default_namespace = default_namespace
         self.diffs = []
 
-    def _engine_run(self, objects: list, **overrides) -> dict:
+    def _engine_run(self, objects: list, live: list | None = None, **overrides) -> dict:
         engine = ApplyEngine(
             self.client, self.discovery, dataclasses.replace(self.apply_options, **overrides), self.default_namespace
         )
         # The engine sets or drops metadata.namespace: give it its own metadata, not the input's.
-        result = engine.run([dict(o, metadata=dict(o["metadata"])) for o in objects])
+        result = engine.run([dict(o, metadata=dict(o["metadata"])) for o in objects], live)
         self.diffs.extend(result.pop("diff", []))
         return result
 
@@ -487,12 +487,17 @@ class OperatorRunner:
                 result["webhook_certificate"] = certificate
                 ca_bundle = (certificate.get("ca") or {}).get("ca_bundle") or ""
         objects = pod_security.label_namespaces(applied_objects(release, cert_manager, ca_bundle), options.pod_security)
+        if not cert_manager:
+            # Applied above, before its Secrets: once per run is enough.
+            objects = [o for o in objects if o not in labelled]
         try:
             applied = self._engine_run(objects)
         except OtelK8sError as error:
             if self.apply_options.wait and "timed out" in error.message:
                 error.message = timeout_message(options, cert_manager, error.message)
             raise
+        if not cert_manager:
+            applied["results"] = result["namespace_applied"]["results"] + applied["results"]
         result.update(applied)
         if cert_manager:
             own_ca = {
@@ -506,9 +511,9 @@ class OperatorRunner:
     def _certificates(self, state: str) -> dict:
         cert_options = certs.CertsOptions.from_params(self.options.certs_params(), self.default_namespace)
 
-        def apply(objects, condition):
+        def apply(objects, condition, live=None):
             overrides = {"state": state, "wait": False, "wait_condition": condition}
-            return self._engine_run(objects, **overrides)
+            return self._engine_run(objects, live, **overrides)
 
         return certs.execute(cert_options, self.client, apply=apply, protect=self.protect, state=state)
 

@@ -192,7 +192,7 @@ def test_operator_pod_deleted_and_kubelet_restarted_during_a_run(cluster, baseli
         node.start_component("kubelet")
     run = finish_within(process, 300)
     assert run.rc == 0, first_failure(run)
-    (applied,) = [t for t in run.tasks if "Apply the objects of OpenTelemetry Operator" in t["task"]]
+    (applied,) = [t for t in run.tasks if "Apply or remove the objects of OpenTelemetry Operator" in t["task"]]
     (waited,) = [w for w in applied["waited"] if w["object"].startswith("Deployment ")]
     assert waited["object"] == f"Deployment {OPERATOR_NAMESPACE}/{OPERATOR_DEPLOYMENT}"
     assert waited["for"] == "ready"

@@ -106,7 +106,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         converge() + show("otel_certificates_status", "otel_gateway_status", "otel_agent_status"), vars=values
     )
     assert first.rc == 0, ok(first)
-    assert "Apply the gateway collector otel-gateway" in changed_tasks(first)
+    assert "Apply or remove the gateway collector otel-gateway" in changed_tasks(first)
 
     # --- the gateway, as stored
     gateway = cluster.get(collector_path(ns, "otel-gateway"))["spec"]
@@ -342,7 +342,7 @@ def test_prometheus_operator_objects_and_ingress(cluster, crds):
         # Turning the Ingress off removes it.
         off = cluster.run(converge(), vars=settings(ns))
         assert off.rc == 0, ok(off)
-        assert changed_tasks(off) == ["Remove a previously applied Ingress"]
+        assert changed_tasks(off) == ["Apply or remove the gateway collector otel-gateway"]
         assert cluster.get(f"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/otel-gateway-prometheus") is None
 
         removal = cluster.run(uninstall(), vars=values)
@@ -449,6 +449,6 @@ def test_ingress_tls_secret_must_not_be_the_mtls_secret(cluster, tmp_path):
     assert run.rc != 0
     failure = next(t for t in run.tasks if t.get("failed"))
     # The gateway preset checks it, before it reads a kubeconfig (the task's only one).
-    assert failure["task"].endswith("Apply the gateway collector otel-gateway")
+    assert failure["task"].endswith("Apply or remove the gateway collector otel-gateway")
     assert "otel_gateway_ingress_tls names the Secret otel-gateway-tls" in failure["msg"]
     assert "give the Ingress a secretName of its own" in failure["msg"]

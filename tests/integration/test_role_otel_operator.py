@@ -103,7 +103,7 @@ def ensure_installed(cluster) -> None:
 
 def operator_task(run) -> dict:
     """The role's one module task (otel.kubernetes.operator) that installs, upgrades or renders."""
-    return task_starting(run, "Apply the objects of OpenTelemetry Operator")
+    return task_starting(run, "Apply or remove the objects of OpenTelemetry Operator")
 
 
 def step(run, name: str) -> dict:
@@ -633,15 +633,15 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
     # Custom resources first, and waited for (the double saw the CRD, the controller and the
     # webhooks still there); then the manifest in reverse order. One task does both.
     names = [t["task"] for t in run.tasks if t.get("changed")]
-    assert names == [f"{PREFIX}Delete the objects of OpenTelemetry Operator v0.158.0"]
-    removal = task(run, "Delete the objects of OpenTelemetry Operator v0.158.0")
+    assert names == [f"{PREFIX}Apply or remove the objects of OpenTelemetry Operator v0.158.0"]
+    removal = task(run, "Apply or remove the objects of OpenTelemetry Operator v0.158.0")
     assert removal["custom_resources_removed"]["changed"] is True
     crs = removal["custom_resources_removed"]["results"]
     assert {(r["kind"], r["action"]) for r in crs} == {
         ("OpenTelemetryCollector", "deleted"),
         ("Instrumentation", "deleted"),
     }
-    order = [r["kind"] for r in task_starting(run, "Delete the objects of OpenTelemetry Operator")["results"]]
+    order = [r["kind"] for r in task_starting(run, "Apply or remove the objects of OpenTelemetry Operator")["results"]]
     assert order[:2] == ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] or order[:2] == [
         "MutatingWebhookConfiguration",
         "ValidatingWebhookConfiguration",

@@ -51,7 +51,7 @@ def cert_manager_served(client) -> bool:
 
 
 def execute(options: CertsOptions, client, apply, protect, state: str = "present") -> dict:
-    """Read, decide, apply. ``apply(objects, wait_condition)`` is the engine (returns its result);
+    """Read, decide, apply. ``apply(objects, wait_condition, live=None)`` is the engine (returns its result);
     ``protect(values)`` registers secret values to mask before anything can be printed."""
     backend = resolve_backend(options.backend, lambda: cert_manager_served(client), state)
     if state == "absent":
@@ -81,7 +81,8 @@ def execute(options: CertsOptions, client, apply, protect, state: str = "present
     else:
         plan = plan_self_signed(options, lambda namespace, name: secrets[(namespace, name)])
         protect(plan.sensitive_values())
-        result = apply(plan.secrets(), None)
+        # The Secrets as read: one that already holds what is kept is not sent again.
+        result = apply(plan.secrets(), None, [s for s in secrets.values() if s])
         result.update(plan.summary())
     result["backend"] = backend
     return result

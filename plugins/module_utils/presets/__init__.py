@@ -58,6 +58,10 @@ class Component:
         """The objects applied (or, with state=absent, removed) with the collector, besides its RBAC."""
         return []
 
+    def stale_objects(self) -> list:
+        """Objects an earlier apply may have made that these settings turn off: removed on state=present."""
+        return []
+
     def publish(self, image, permissions: list, lint_warnings: list) -> dict:
         """The role's status fact: name, namespace and image first, as the roles always published it."""
         status = {"name": self.name, "namespace": self.namespace, "image": image}

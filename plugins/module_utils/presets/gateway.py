@@ -395,6 +395,9 @@ class Gateway(presets.Component):
             objects.append(ingress_object(self.settings))
         return objects
 
+    def stale_objects(self) -> list:
+        return [] if self.settings["ingress_enabled"] else [ingress_object(self.settings)]
+
     def publish(self, image, permissions: list, lint_warnings: list) -> dict:
         status = super().publish(image, permissions, [])
         status.pop("lint_warnings")

@@ -13,7 +13,7 @@ from benchlib import (  # noqa: E402
     import_times,
     kubectl_requests,
     owned_part,
-    patched_objects,
+    touched_objects,
     top_level_imports,
     total_import_seconds,
 )
@@ -134,16 +134,18 @@ def test_import_times():
     assert total_import_seconds(stderr) == 0.00362
 
 
-def test_patched_objects_are_what_a_run_applied():
+def test_touched_objects_are_what_a_run_applied_or_read_by_name():
     requests = [
         ("PATCH", "h", "/api/v1/namespaces/observability/secrets/otel-ca?fieldManager=otel.kubernetes"),
         ("PATCH", "h", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/a.b"),
         ("PATCH", "h", "/api/v1/namespaces/observability"),
         ("GET", "h", "/api/v1/namespaces/observability/secrets/otel-tls"),
         ("GET", "h", "/apis/apps/v1"),
+        ("GET", "h", "/api/v1/namespaces/observability/pods?limit=1"),
     ]
-    assert patched_objects(requests) == {
+    assert touched_objects(requests) == {
         ("observability", "secrets", "otel-ca"),
+        ("observability", "secrets", "otel-tls"),
         ("", "customresourcedefinitions", "a.b"),
         ("", "namespaces", "observability"),
     }

@@ -518,8 +518,8 @@ def test_execute_masks_keys_before_applying_and_returns_none():
     protected = set()
     applied = []
 
-    def apply(objects, condition):
-        assert condition is None
+    def apply(objects, condition, live=None):
+        assert condition is None and live == []  # nothing stored yet
         for obj in objects:  # masking must be in place before anything is sent
             assert obj["data"]["tls.key"] in protected
         applied.extend(objects)
@@ -535,16 +535,21 @@ def test_execute_masks_keys_before_applying_and_returns_none():
     # Second run: the stored Secrets are read, kept and their keys masked too.
     stored = {f"/api/v1/namespaces/{o['metadata']['namespace']}/secrets/{o['metadata']['name']}": o for o in applied}
     protected.clear()
-    again = []
+    again, read = [], []
     result = certs.execute(
-        options(), FakeClient(stored), lambda objs, _: again.extend(objs) or {"results": []}, protected.update
+        options(),
+        FakeClient(stored),
+        lambda objs, _, live: again.extend(objs) or read.extend(live) or {"results": []},
+        protected.update,
     )
     assert [c["action"] for c in [result["ca"], *result["certificates"]]] == ["kept"] * 3
     assert again == applied
+    # The engine gets the Secrets as read: one that holds what is kept is not sent again.
+    assert read == applied
 
 
 def test_execute_cert_manager_missing_fails_before_applying():
-    def apply(objects, condition):
+    def apply(objects, condition, live=None):
         raise AssertionError("nothing may be applied")
 
     client = FakeClient({})

@@ -284,3 +284,74 @@ def test_a_missing_namespace_is_named_with_the_fix():
 def test_a_401_names_the_credentials():
     text = engine.describe_api_error(ApiError(401, "Unauthorized", "client_cert /x.crt"), "applying y")
     assert "401 Unauthorized" in text and "client_cert /x.crt" in text
+
+
+class AnsweringClient(RecordingClient):
+    """The apply answers the Deployment with the status given; GETs answer it available."""
+
+    def __init__(self, answered_status):
+        super().__init__()
+        self.answered_status = answered_status
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        self.calls.append((method, path))
+        deployment = {
+            **(body or {"kind": "Deployment", "metadata": {"name": "d", "namespace": "a"}}),
+            "spec": {"replicas": 1},
+        }
+        deployment["metadata"] = {**deployment["metadata"], "generation": 2, "resourceVersion": "10"}
+        available = {"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
+        if method == "PATCH":
+            return Response(200, {**deployment, "status": self.answered_status}, 1_800_000_000.0)
+        if path.endswith("/deployments/d"):
+            return Response(200, {**deployment, "status": available}, 1_800_000_000.0)
+        return Response(200, {"metadata": {"resourceVersion": "10"}}, 1_800_000_000.0)
+
+
+@pytest.mark.parametrize(
+    "answered, reads",
+    [
+        # a no-op apply of a ready object: the answer is the first poll, no GET
+        ({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}, 0),
+        # the apply changed the spec (the controller has not seen generation 2 yet): poll
+        ({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}, 1),
+    ],
+)
+def test_a_wait_starts_from_the_apply_answer(answered, reads):
+    client = AnsweringClient(answered)
+    served = {**SERVED, ("apps/v1", "Deployment"): ("deployments", True)}
+    eng = engine.ApplyEngine(client, FakeDiscovery(served), engine.ApplyOptions(wait=True, wait_sleep=0.01))
+    eng.run([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "a"}}])
+    gets = [path for method, path in client.calls if method == "GET" and path.endswith("/deployments/d")]
+    assert len(gets) == reads
+    assert [w["object"] for w in eng.waits] == ["Deployment a/d"]
+
+
+def test_the_runs_of_one_task_share_one_marker():
+    client = RecordingClient()
+    for name in ("a", "b"):
+        engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions(namespace="obs")).run(
+            [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}]
+        )
+    assert [method for method, _path in client.calls] == ["GET", "PATCH", "PATCH"]
+    assert client.apply_marker.resource_version == 10
+
+
+def test_an_object_just_read_that_holds_the_apply_is_not_sent():
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": "obs"},
+        "data": {"k": "v"},
+    }
+    entry = {"manager": "otel.kubernetes", "operation": "Apply", "fieldsV1": {"f:data": {"f:k": {}}}}
+    live = {**desired, "metadata": {**desired["metadata"], "resourceVersion": "5", "managedFields": [entry]}}
+    client = RecordingClient()
+    result = engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions()).run([dict(desired)], [live])
+    assert [r["action"] for r in result["results"]] == ["unchanged"] and result["changed"] is False
+    assert [method for method, _path in client.calls if method == "PATCH"] == []
+    # a different value is applied
+    changed = {**desired, "data": {"k": "w"}}
+    client = RecordingClient()
+    engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions()).run([changed], [live])
+    assert [method for method, _path in client.calls if method == "PATCH"] == ["PATCH"]

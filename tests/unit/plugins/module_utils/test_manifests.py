@@ -198,3 +198,52 @@ def test_invalid_yaml_shows_the_line_and_the_fix():
         manifests.load_documents("kind: ConfigMap\nmetadata: [unclosed\n")
     assert "line 2 `metadata: [unclosed`" in caught.value.message
     assert "fix the YAML" in caught.value.message
+
+
+def secret(data=None, labels=None):
+    meta = {"name": "tls", "namespace": "obs", "labels": labels or {"app": "otel"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": meta,
+        "data": data or {"a": "QQ=="},
+    }
+
+
+def stored(desired, fields=None, manager="otel.kubernetes"):
+    """desired as the API server holds it after our apply: our Apply entry (as FieldsV1) and bookkeeping."""
+    live = copy.deepcopy(desired)
+    recorded = fields or {
+        "f:data": {"f:a": {}},
+        "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+        "f:type": {},
+    }
+    live["metadata"].update(
+        resourceVersion="7",
+        uid="u",
+        managedFields=[
+            {
+                "manager": manager,
+                "operation": "Apply",
+                "apiVersion": "v1",
+                "fieldsType": "FieldsV1",
+                "fieldsV1": recorded,
+            }
+        ],
+    )
+    return live
+
+
+def test_an_apply_is_a_noop_only_when_our_entry_and_the_values_match():
+    desired = secret()
+    assert manifests.apply_is_noop(stored(desired), desired, "otel.kubernetes") is True
+    # another value, another field, another manager, a field we no longer set: the apply is sent
+    assert manifests.apply_is_noop(stored(secret(data={"a": "Qg=="})), desired, "otel.kubernetes") is False
+    assert manifests.apply_is_noop(stored(desired), secret(data={"a": "QQ==", "b": "Qg=="}), "otel.kubernetes") is False
+    assert manifests.apply_is_noop(stored(desired, manager="kubectl"), desired, "otel.kubernetes") is False
+    fewer = {"f:data": {"f:a": {}}, "f:metadata": {"f:labels": {"f:app": {}, "f:old": {}}}, "f:type": {}}
+    assert manifests.apply_is_noop(stored(desired, fields=fewer), desired, "otel.kubernetes") is False
+    # lists are keyed in managedFields: never judged here
+    with_list = dict(desired, spec={"items": [1]})
+    assert manifests.apply_is_noop(stored(with_list), with_list, "otel.kubernetes") is False

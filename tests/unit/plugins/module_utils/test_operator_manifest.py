@@ -329,6 +329,9 @@ def test_self_signed_steps_in_order(documents):
     assert runner.calls[0][1] == ["Namespace"] and runner.calls[1][1] == ["Issuer", "Certificate"]
     assert result["backend"] == "self_signed" and result["changed"] is True and result["api_requests"] == 3
     assert "Issuer" not in runner.calls[3][1]
+    # The namespace is applied once, before its Secrets; the results still list it first.
+    assert "Namespace" not in runner.calls[3][1]
+    assert result["results"][0]["kind"] == "Namespace" and len(result["results"]) == len(runner.calls[3][1]) + 1
     assert om.status(runner.options, result)["not_after"] == {"ca": "2036"}
 
 

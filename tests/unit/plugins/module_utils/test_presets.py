@@ -254,6 +254,13 @@ def test_gateway_ports_come_from_the_prometheus_exporter():
     assert gateway.build({}).objects([]) == []  # no Ingress unless enabled
     # Removed whatever the setting says.
     assert [o["kind"] for o in gateway.build({}, "absent").objects([], "absent")] == ["Ingress"]
+    # Turned off: an Ingress an earlier apply made is removed by the same task.
+    stale = gateway.build({"name": "gw", "namespace": "central"}).stale_objects()
+    assert [(o["kind"], o["metadata"]["name"], o["metadata"]["namespace"]) for o in stale] == [
+        ("Ingress", "gw-prometheus", "central")
+    ]
+    assert built.stale_objects() == []
+    assert agent.build({}).stale_objects() == []
 
 
 def test_gateway_default_affinity_and_status():
