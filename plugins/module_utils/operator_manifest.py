@@ -467,15 +467,20 @@ class OperatorRunner:
         cert_manager = self.use_cert_manager()
         result = {"backend": "cert_manager" if cert_manager else "self_signed"}
         ca_bundle = ""
+        applied_before = []  # the namespace, when applied (once) before the webhook Secrets
         if not cert_manager:
             labelled = pod_security.label_namespaces(namespace_documents(release, options), options.pod_security)
             namespace = self._engine_run(labelled, wait=False)
             result["namespace_applied"] = namespace
+            pending = self.apply_options.check_mode and any(r["action"] == "created" for r in namespace["results"])
+            # In check mode a namespace not there yet goes with its contents again: the engine then
+            # says that this input creates it.
+            applied_before = [] if pending else labelled
             stale = cert_manager_documents(documents)
             if stale:
                 # cert-manager would overwrite the webhook Secret the role makes.
                 result["cert_manager_objects_removed"] = self._engine_run(stale, state="absent", wait=False)
-            if self.apply_options.check_mode and any(r["action"] == "created" for r in namespace["results"]):
+            if pending:
                 # A namespace that does not exist yet cannot hold even a dry-run Secret.
                 result["webhook_certificate"] = {
                     "skipped": True,
@@ -487,16 +492,14 @@ class OperatorRunner:
                 result["webhook_certificate"] = certificate
                 ca_bundle = (certificate.get("ca") or {}).get("ca_bundle") or ""
         objects = pod_security.label_namespaces(applied_objects(release, cert_manager, ca_bundle), options.pod_security)
-        if not cert_manager:
-            # Applied above, before its Secrets: once per run is enough.
-            objects = [o for o in objects if o not in labelled]
+        objects = [o for o in objects if o not in applied_before]
         try:
             applied = self._engine_run(objects)
         except OtelK8sError as error:
             if self.apply_options.wait and "timed out" in error.message:
                 error.message = timeout_message(options, cert_manager, error.message)
             raise
-        if not cert_manager:
+        if applied_before:
             applied["results"] = result["namespace_applied"]["results"] + applied["results"]
         result.update(applied)
         if cert_manager:

@@ -346,6 +346,8 @@ def test_check_mode_on_a_fresh_cluster_skips_the_certificate(documents):
     result = runner.present(documents)
     assert result["webhook_certificate"]["skipped"] is True
     assert ("certificates", "present") not in runner.calls
+    # The namespace goes with its contents again, so that the engine says this input creates it.
+    assert runner.calls[-1][1][0] == "Namespace"
 
 
 def test_cert_manager_applies_the_release_and_removes_the_roles_ca(documents):
