@@ -52,10 +52,10 @@ from benchlib import (
     machine_facts,
     median,
     node_lock,
-    touched_objects,
     run_playbook,
     top_level_imports,
     total_import_seconds,
+    touched_objects,
     write_playbook,
 )
 

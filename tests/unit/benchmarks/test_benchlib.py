@@ -13,9 +13,9 @@ from benchlib import (  # noqa: E402
     import_times,
     kubectl_requests,
     owned_part,
-    touched_objects,
     top_level_imports,
     total_import_seconds,
+    touched_objects,
 )
 
 SERVICE = {
