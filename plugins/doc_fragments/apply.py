@@ -57,6 +57,16 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  rendered_before:
+    description:
+      - With O(render_only=true), the objects that earlier tasks of the play rendered (a render playbook's
+        C(otel_rendered_objects)). A Namespace among them is not rendered again, since the components of several
+        roles share a namespace, and the first role that renders it writes it.
+      - Ignored without O(render_only=true).
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.1.0
 attributes:
   check_mode:
     description: Can run in check mode and report what would change without changing anything.

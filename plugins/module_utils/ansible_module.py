@@ -37,6 +37,7 @@ APPLY_ARG_SPEC = {
     "wait_timeout": {"type": "int", "default": 120},
     "wait_sleep": {"type": "int", "default": 1},
     "render_only": {"type": "bool", "default": False},
+    "rendered_before": {"type": "list", "elements": "dict", "default": []},
 }
 
 RENDER_ONLY_ABSENT = (
@@ -44,6 +45,21 @@ RENDER_ONLY_ABSENT = (
     "render. To remove objects kept in Git, delete them there; to see what state=absent would delete, use "
     "check mode against the cluster"
 )
+
+
+def not_rendered_before(module: AnsibleModule, objects: list) -> list:
+    """render_only: objects without the Namespaces in rendered_before (several roles' components
+    share a namespace; the first role that renders it writes it)."""
+    before = {
+        (o.get("metadata") or {}).get("name")
+        for o in module.params.get("rendered_before") or []
+        if o.get("apiVersion") == "v1" and o.get("kind") == "Namespace"
+    }
+    return [
+        o
+        for o in objects
+        if not (o.get("apiVersion") == "v1" and o.get("kind") == "Namespace" and o["metadata"]["name"] in before)
+    ]
 
 
 def module_with(spec: dict, **kwargs) -> AnsibleModule:
@@ -97,6 +113,7 @@ def apply_objects(
     """
     params = module.params
     if render_only(module):
+        objects = not_rendered_before(module, objects)
         return {"changed": False, "objects": manifests.rendered(objects, namespace), "results": [], "api_requests": 0}
     client = client or connect(module)
     options = ApplyOptions(

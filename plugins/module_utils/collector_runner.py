@@ -23,6 +23,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     apply_objects,
     connect,
     fail,
+    not_rendered_before,
     redacted_params,
     render_only,
 )
@@ -280,7 +281,11 @@ class CollectorRunner:
         self.result.update(object=obj, permissions=permissions.reasons, status=status)
         if self.rendering:
             # Each group in its own apply order, as the role's tasks rendered them one after the other.
-            objects = [o for group in groups for o in manifests.rendered(group, component.namespace)]
+            objects = [
+                o
+                for group in groups
+                for o in manifests.rendered(not_rendered_before(module, group), component.namespace)
+            ]
             self.result.update(changed=False, objects=objects, results=[], api_requests=0)
             module.exit_json(invocation=self.invocation, **self.result)
         # In check mode the operator role may have installed nothing yet: the collector was validated

@@ -48,6 +48,26 @@ def test_apply_objects_render_only_contacts_nothing(monkeypatch):
     assert "namespace" not in objects[0]["metadata"]  # the caller's objects are not changed
 
 
+def test_a_namespace_rendered_before_is_not_rendered_again():
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "observability", "namespace": "apps"}},
+    ]
+    before = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability", "labels": {"x": "y"}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "apps", "namespace": "observability"}},
+    ]
+    module = fake_module(render_only=True, rendered_before=before)
+    rendered = ansible_module.apply_objects(module, objects, "apps")["objects"]
+    assert [(o["kind"], o["metadata"]["name"]) for o in rendered] == [
+        ("Namespace", "apps"),
+        ("ConfigMap", "observability"),
+    ]
+    # nothing was rendered before: everything is
+    assert len(ansible_module.apply_objects(fake_module(render_only=True), objects, "apps")["objects"]) == 3
+
+
 def test_apply_objects_without_render_only_connects(monkeypatch):
     class Connected(Exception):
         pass
