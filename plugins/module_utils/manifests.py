@@ -320,6 +320,25 @@ def secret_values(objects: list) -> set:
     return values
 
 
+def secret_values_in(value) -> set:
+    """The Secret values anywhere in a task's arguments (objects as mappings, lists or YAML text):
+    masked in the task's result even when the module failed before it could register them."""
+    if isinstance(value, dict):
+        found = secret_values([value])
+        for item in value.values():
+            found |= secret_values_in(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(secret_values_in(item) for item in value)) if value else set()
+    if isinstance(value, str) and "Secret" in value:
+        try:
+            documents = _parse_yaml(value, "text")
+        except OtelK8sError:
+            return set()
+        return secret_values_in([d for d in documents if isinstance(d, (dict, list))])
+    return set()
+
+
 _SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
 
 

@@ -29,11 +29,14 @@ import traceback
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
+
+from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
 
 try:  # ansible-core 2.19+: the encoding AnsiballZ uses for module arguments and results
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -142,7 +145,13 @@ class ModuleFront(ActionBase):
         return setting(os.environ.get(SETTING_ENV, "true"), SETTING_ENV)
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
+        # A module that fails its own argument checks returns its arguments (``invocation``)
+        # before it can mask the Secrets given in them: mask them here, on both paths.
+        result = self.run_module(tmp, task_vars or {})
+        secrets = manifests.secret_values_in(self._task.args)
+        return remove_values(result, secrets) if secrets else result
+
+    def run_module(self, tmp, task_vars: dict) -> dict:
         result = super().run(tmp, task_vars)
         del tmp  # no longer has any effect (as in the normal action)
         refusal = in_process_refusal(

@@ -247,3 +247,12 @@ def test_an_apply_is_a_noop_only_when_our_entry_and_the_values_match():
     # lists are keyed in managedFields: never judged here
     with_list = dict(desired, spec={"items": [1]})
     assert manifests.apply_is_noop(stored(with_list), with_list, "otel.kubernetes") is False
+
+
+def test_secret_values_are_found_anywhere_in_task_arguments():
+    inner = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a"}, "stringData": {"k": "first-value"}}
+    text = "apiVersion: v1\nkind: Secret\nmetadata: {name: b}\ndata: {k: c2Vjb25k}\n"
+    args = {"definition": [inner], "extra_objects": text, "kind": "Secret", "name": "Secret: x"}
+    assert manifests.secret_values_in(args) == {"first-value", "c2Vjb25k"}
+    assert manifests.secret_values_in({"definition": "kind: Secret: [broken"}) == set()
+    assert manifests.secret_values_in({"kind": "ConfigMap", "data": {"k": "not-secret"}}) == set()
