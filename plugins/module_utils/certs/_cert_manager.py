@@ -103,27 +103,31 @@ _CM_ACTIONS = {
 }
 
 
+def _unissued(request: CertRequest, action: str, reason: str) -> dict:
+    """A certificate's summary before cert-manager has written its Secret: the request, no material."""
+    return {
+        "secret_name": request.secret_name,
+        "namespace": request.namespace,
+        "usage": request.usage,
+        "action": action,
+        "reason": reason,
+        "common_name": request.common_name,
+        "not_before": None,
+        "not_after": None,
+        "serial": None,
+        "sans": request.sans,
+        "key_type": request.key_type,
+        "fingerprint_sha256": None,
+    }
+
+
 def cert_manager_summary(options: CertsOptions, results: list, stored: dict) -> dict:
     """Per certificate: what happened to its Certificate, and the Secret as it was read."""
     by_name = {(r["namespace"], r["name"]): r for r in results if r.get("kind") == "Certificate"}
 
     def entry(request: CertRequest) -> dict:
         applied = by_name.get((request.namespace, request.secret_name)) or {}
-        action, reason = _CM_ACTIONS.get(applied.get("action"), ("kept", "not applied"))
-        result = {
-            "secret_name": request.secret_name,
-            "namespace": request.namespace,
-            "usage": request.usage,
-            "action": action,
-            "reason": reason,
-            "common_name": request.common_name,
-            "not_before": None,
-            "not_after": None,
-            "serial": None,
-            "sans": request.sans,
-            "key_type": request.key_type,
-            "fingerprint_sha256": None,
-        }
+        result = _unissued(request, *_CM_ACTIONS.get(applied.get("action"), ("kept", "not applied")))
         found = stored.get((request.namespace, request.secret_name))
         if found is not None and found.material is not None:
             result.update(describe(found.material))
@@ -150,21 +154,8 @@ def render_only_result(options: CertsOptions) -> tuple:
     warnings = [] if options.backend == "cert_manager" else [RENDER_ONLY_NOTE]
 
     def entry(request: CertRequest) -> dict:
-        return {
-            "secret_name": request.secret_name,
-            "namespace": request.namespace,
-            "usage": request.usage,
-            "action": "rendered",
-            "reason": "rendered as a cert-manager Certificate; cert-manager issues the "
-            "Secret where the objects are applied",
-            "common_name": request.common_name,
-            "not_before": None,
-            "not_after": None,
-            "serial": None,
-            "sans": request.sans,
-            "key_type": request.key_type,
-            "fingerprint_sha256": None,
-        }
+        reason = "rendered as a cert-manager Certificate; cert-manager issues the Secret where the objects are applied"
+        return _unissued(request, "rendered", reason)
 
     ca = entry(options.ca)
     ca.update(certificate=None, ca_bundle=None)
