@@ -332,7 +332,9 @@ def secret_values_in(value) -> set:
         return set().union(*(secret_values_in(item) for item in value)) if value else set()
     if isinstance(value, str) and "Secret" in value:
         try:
-            documents = _parse_yaml(value, "text")
+            # str(): the controller's strings are str subclasses (Ansible's tagged values), which
+            # the C YAML loader refuses.
+            documents = _parse_yaml(str(value), "text")
         except OtelK8sError:
             return set()
         return secret_values_in([d for d in documents if isinstance(d, (dict, list))])

@@ -256,3 +256,12 @@ def test_secret_values_are_found_anywhere_in_task_arguments():
     assert manifests.secret_values_in(args) == {"first-value", "c2Vjb25k"}
     assert manifests.secret_values_in({"definition": "kind: Secret: [broken"}) == set()
     assert manifests.secret_values_in({"kind": "ConfigMap", "data": {"k": "not-secret"}}) == set()
+
+
+class TaggedText(str):
+    """Ansible hands action plugins its strings as str subclasses (tagged values)."""
+
+
+def test_secret_values_in_text_of_a_str_subclass():
+    text = TaggedText("apiVersion: v1\nkind: Secret\nmetadata: {name: b}\nstringData: {k: tagged-value}\n")
+    assert manifests.secret_values_in({"definition": text}) == {"tagged-value"}
