@@ -50,16 +50,13 @@ RENDER_ONLY_ABSENT = (
 def not_rendered_before(module: AnsibleModule, objects: list) -> list:
     """render_only: objects without the Namespaces in rendered_before (several roles' components
     share a namespace; the first role that renders it writes it)."""
-    before = {
-        (o.get("metadata") or {}).get("name")
-        for o in module.params.get("rendered_before") or []
-        if o.get("apiVersion") == "v1" and o.get("kind") == "Namespace"
-    }
-    return [
-        o
-        for o in objects
-        if not (o.get("apiVersion") == "v1" and o.get("kind") == "Namespace" and o["metadata"]["name"] in before)
-    ]
+
+    def namespace_name(obj: dict) -> str | None:
+        is_namespace = obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace"
+        return (obj.get("metadata") or {}).get("name") if is_namespace else None
+
+    before = {namespace_name(o) for o in module.params.get("rendered_before") or []} - {None}
+    return [o for o in objects if namespace_name(o) not in before]
 
 
 def module_with(spec: dict, **kwargs) -> AnsibleModule:
