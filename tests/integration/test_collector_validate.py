@@ -1,8 +1,9 @@
 """The collection's checks and the real collector agree, on every configuration it renders and on broken ones.
 
 The binaries are the local node's collector build (tools/localnode/collector.py): otelcol-k8s
-0.159.0 with the 39 otelcol-k8s components the Go module proxy serves, and the same plus the
-prometheus and prometheus_remote_write exporters ("contrib" here). "The real collector refuses"
+0.159.0 with the otelcol-k8s components the Go module proxy serves that day (build.json's
+`missing` names the others), and the same plus the prometheus and prometheus_remote_write
+exporters ("contrib" here). "The real collector refuses"
 means its `validate` fails, or, for what only fails when components start (an unknown
 tail-sampling policy type), the binary exits within seconds of starting. Each disagreement
 fails with both messages.
@@ -19,7 +20,7 @@ import tempfile
 import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
-from localnode.collector import VERSION, build_collectors
+from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
 from playbook import ROOT, render_objects, run_tasks
 from real_collector import RealCollector
@@ -33,8 +34,13 @@ LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percenta
 
 
 @pytest.fixture(scope="module")
-def binaries() -> dict:
-    built = build_collectors()["binaries"]
+def build() -> dict:
+    return build_collectors()
+
+
+@pytest.fixture(scope="module")
+def binaries(build) -> dict:
+    built = build["binaries"]
     return {"k8s": RealCollector(built["k8s"]), "contrib": RealCollector(built["contrib"])}
 
 
@@ -231,20 +237,28 @@ def test_every_rendered_configuration_is_taken_by_both(binaries, rendered):
 
 
 # ---------------------------------------------------------------- the lint's facts, from the real build
-def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_accepted(binaries):
+def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_accepted(binaries, build):
+    """Each component the local build has is held to the table, both ways: the binary accepts
+    exactly the spellings the table gives those components, no more and no fewer. The build has
+    whatever part of its distribution the proxy serves that day; the rest is in `missing`."""
+    modules = distribution_modules()
     for name, binary in binaries.items():
+        distribution = dist.DISTRIBUTIONS["contrib" if name == "contrib" else "k8s"]
+        missing = {item["module"] for item in build["missing"] if name in item["builds"]}
         accepted = binary.accepted_types()
         assert set(accepted) == set(dist.KINDS), accepted
-        components = yaml.safe_load(
-            subprocess.run([str(binary.binary), "components"], capture_output=True, text=True, check=True).stdout
-        )
+        listed = binary.components()
         for kind in dist.KINDS:
-            distribution = "contrib" if name == "contrib" else "k8s"
-            unknown = sorted(t for t in accepted[kind] if not dist.DISTRIBUTIONS[distribution].has(kind, t))
-            assert not unknown, f"{name} accepts {kind} the collection does not know: {unknown}"
-            for component in components.get(kind) or []:
-                ours = set(dist.spellings(kind, dist.canonical(kind, component["name"])))
-                assert ours <= accepted[kind], f"{kind} {component['name']}: we accept {ours - accepted[kind]}"
+            built = [m for m in modules[name][kind] if m not in missing]
+            has = sorted(c["name"] for c in listed.get(kind) or [])
+            assert len(has) == len(built), f"{name} {kind}: built from {built}, the binary lists {has}"
+            unknown = [c for c in has if c not in distribution.components[kind]]
+            assert not unknown, f"{name} has {kind} that {distribution.name} does not list by that name: {unknown}"
+            expected = {spelling for c in has for spelling in dist.spellings(kind, c)}
+            assert accepted[kind] == expected, (
+                f"{name} {kind}: the binary accepts {sorted(accepted[kind] - expected)} that the collection does not "
+                f"know for its components, and refuses {sorted(expected - accepted[kind])} that the collection accepts"
+            )
 
 
 def test_signal_lists_are_the_collectors(binaries):
