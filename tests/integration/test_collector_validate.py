@@ -12,6 +12,7 @@ fails with both messages.
 from __future__ import annotations
 
 import copy
+import datetime
 import os
 import re
 import subprocess
@@ -20,6 +21,10 @@ import tempfile
 import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
 from playbook import ROOT, render_objects, run_tasks
@@ -73,6 +78,40 @@ def with_pipeline(config: dict, pid: str, pipeline: dict) -> dict:
     return config
 
 
+def self_signed() -> dict:
+    """A server certificate and key as PEM text, for TLS blocks the collector really starts with."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return {"cert_pem": cert.public_bytes(serialization.Encoding.PEM).decode(), "key_pem": key_pem.decode()}
+
+
+def otlp_tls(protocol: str, tls) -> dict:
+    """base() with the OTLP receiver's one protocol serving with this `tls` block."""
+    return {**base(), "receivers": {"otlp": {"protocols": {protocol: {"endpoint": "127.0.0.1:0", "tls": tls}}}}}
+
+
+def with_extension(name: str, settings: dict) -> dict:
+    config = base()
+    config["extensions"] = {name: settings}
+    config["service"]["extensions"] = [name]
+    return config
+
+
+KEY_PAIR = self_signed()
 TRACES_TO_DEBUG = {"receivers": ["otlp"], "exporters": ["debug"]}
 BROKEN = {
     "unparsable-type-of-section": {**base(), "processors": ["batch"]},
@@ -136,6 +175,23 @@ BROKEN = {
     "connector-only-used-as-exporter": with_pipeline(
         base(connectors={"spanmetrics": {}}), "traces", {"receivers": ["otlp"], "exporters": ["spanmetrics"]}
     ),
+    # A server's TLS block needs its certificate and key, whatever else it sets.
+    "otlp-grpc-tls-min-version-only": otlp_tls("grpc", {"min_version": "1.2"}),
+    "otlp-http-tls-cipher-suites-only": otlp_tls("http", {"cipher_suites": ["TLS_AES_128_GCM_SHA256"]}),
+    "otlp-grpc-tls-client-ca-only": otlp_tls("grpc", {"client_ca_file": "/etc/otelcol/tls/ca.crt"}),
+    "otlp-http-tls-empty": otlp_tls("http", {}),
+    "otlp-grpc-tls-certificate-without-key": otlp_tls("grpc", {"cert_pem": KEY_PAIR["cert_pem"]}),
+    "otlp-grpc-tls-key-without-certificate": otlp_tls("grpc", {"key_file": "/etc/otelcol/tls/tls.key"}),
+    "otlp-grpc-tls-certificate-as-file-and-pem": otlp_tls(
+        "grpc", {**KEY_PAIR, "cert_file": "/etc/otelcol/tls/tls.crt"}
+    ),
+    "health-check-tls-min-version-only": with_extension(
+        "health_check", {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.2"}}
+    ),
+    "health-check-http-tls-without-certificate": with_extension(
+        "health_check", {"http": {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.3"}}}
+    ),
+    "zpages-tls-min-version-only": with_extension("zpages", {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.2"}}),
 }
 VALID = {
     "fixture-agent": AGENT_CONFIG,
@@ -182,6 +238,11 @@ VALID = {
         "service": {"pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["otlphttp/loki"]}}},
     },
     "debug-verbosity-detailed": base(exporters={"debug": {"verbosity": "detailed"}}),
+    "otlp-tls-with-certificate-and-key": otlp_tls("grpc", {**KEY_PAIR, "min_version": "1.3"}),
+    "otlp-tls-null-serves-plain-text": otlp_tls("http", None),
+    "health-check-tls-with-certificate-and-key": with_extension(
+        "health_check", {"endpoint": "127.0.0.1:0", "tls": dict(KEY_PAIR)}
+    ),
     "spanmetrics-connector": {
         **base(connectors={"spanmetrics": {}}),
         "service": {
@@ -212,6 +273,17 @@ def test_broken_configurations_are_refused_by_both(binaries, label):
 @pytest.mark.parametrize("label", sorted(VALID))
 def test_valid_configurations_are_taken_by_both(binaries, label):
     agree(binaries, label, "k8s", VALID[label])
+
+
+PROMETHEUS_TLS = {"without-certificate": {"min_version": "1.2"}, "with-certificate-and-key": KEY_PAIR}
+
+
+@pytest.mark.parametrize("label", sorted(PROMETHEUS_TLS))
+def test_the_prometheus_exporters_server_tls_agrees(binaries, label):
+    """The prometheus exporter serves /metrics: its `tls` is a server's (contrib here, not in k8s)."""
+    config = base(exporters={"prometheus": {"endpoint": "127.0.0.1:0", "tls": PROMETHEUS_TLS[label]}})
+    config["service"]["pipelines"] = {"metrics": {"receivers": ["otlp"], "exporters": ["prometheus"]}}
+    agree(binaries, f"prometheus-tls-{label}", "contrib", config)
 
 
 @pytest.fixture(scope="module")
