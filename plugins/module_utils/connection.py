@@ -297,6 +297,17 @@ def resolve_connection(options: dict) -> Connection:
     return conn
 
 
+def _tls_connection_dropped(error) -> bool:
+    """Did the TLS connection close under us (a restarting API server or proxy), rather than fail
+    on a certificate or key? The first is retried, the second is reported at once."""
+    reason = error.args[0] if error.args else error
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return False
+    return isinstance(reason, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ConnectionError)) or (
+        "EOF occurred" in str(reason) or "UNEXPECTED_EOF" in str(reason)
+    )
+
+
 def _http_date(headers) -> float | None:
     value = headers.get("Date") if headers else None
     parsed = email.utils.parsedate_to_datetime(value) if value else None
@@ -388,7 +399,10 @@ class KubeClient:
             try:
                 answer = self._pool.request(method, url, body=payload, headers=headers, preload_content=True)
             except urllib3.exceptions.SSLError as error:
-                raise OtelK8sError(f"TLS error talking to {self.conn.server}: {error}") from None
+                if not _tls_connection_dropped(error):  # certificates and keys: retrying cannot help
+                    raise OtelK8sError(f"TLS error talking to {self.conn.server}: {error}") from None
+                problem = f"{type(error).__name__}: {error}"
+                answer = None
             except urllib3.exceptions.HTTPError as error:  # refused, reset, timed out
                 problem = f"{type(error).__name__}: {error}"
                 answer = None
