@@ -112,7 +112,8 @@ CONTRIB_EXTRA = {"exporters": "contrib/exporter/prometheusexporter contrib/expor
 CLUSTER_MODULES = {
     "receivers": """contrib/receiver/k8sclusterreceiver contrib/receiver/k8seventsreceiver
         contrib/receiver/k8sobjectsreceiver""",
-    "processors": "core/processor/batchprocessor core/processor/memorylimiterprocessor contrib/processor/resourceprocessor",
+    "processors": """core/processor/batchprocessor core/processor/memorylimiterprocessor
+        contrib/processor/resourceprocessor""",
     "exporters": "core/exporter/debugexporter core/exporter/otlpexporter",
     "extensions": "contrib/extension/healthcheckextension",
 }
@@ -293,7 +294,7 @@ def _collector(name: str, modules: dict, release: Release = RELEASE, binary: str
                 out.write(tidy.stdout + tidy.stderr)
             broken = _unresolved(tidy.stderr, everything)
             if not broken and _only_tests_unresolved(tidy.stderr):
-                log(f"{name}: only tests of dependencies need modules the proxy refuses; building with tidy -e's go.mod")
+                log(f"{name}: only tests of dependencies need modules the proxy refuses; build with tidy -e's go.mod")
                 break
             if not broken:
                 raise BuildError(f"{name}: go mod tidy failed for no missing module; see {logfile}")
