@@ -58,7 +58,7 @@ PHASE_SECONDS = 30  # otel_certificates_ca_rotation_phase_seconds in this test
 SMALL = {"limits": {"memory": "400Mi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}
 CERTS_TASK = (
     "otel.kubernetes.otel_certificates : "
-    "Issue, keep, renew or remove the CA, the gateway server and the agent client certificates"
+    "Issue, keep, renew or remove the CA, the gateway server and the agent and cluster client certificates"
 )
 SENDER = """
 touch /tmp/sent
