@@ -59,7 +59,7 @@ ALIASES = {
         "loadbalancing": "load_balancing",
         "prometheusremotewrite": "prometheus_remote_write",
     },
-    "connectors": {"spanmetrics": "span_metrics"},
+    "connectors": {"spanmetrics": "span_metrics", "servicegraph": "service_graph"},
     "extensions": {},
 }
 
@@ -91,7 +91,7 @@ _K8S = {
     ),
     # No prometheus and no prometheusremotewrite exporter in otelcol-k8s.
     "exporters": _names("debug nop otlp_grpc otlp_http file load_balancing otelarrow"),
-    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing servicegraph span_metrics"),
+    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing service_graph span_metrics"),
     "extensions": _names(
         "zpages ack basicauth bearertokenauth cgroupruntime headers_setter health_check http_forwarder "
         "oauth2client host_observer k8s_observer oidc opamp pprof file_storage k8s_leader_elector"
@@ -175,6 +175,7 @@ SIGNALS_OF = {
     ("receivers", "file_log"): ("logs",),
     ("receivers", "fluent_forward"): ("logs",),
     ("receivers", "journald"): ("logs",),
+    ("receivers", "k8s_cluster"): ("logs", "metrics"),
     ("receivers", "k8s_events"): ("logs",),
     ("receivers", "k8s_objects"): ("logs",),
     ("receivers", "host_metrics"): ("logs", "metrics"),

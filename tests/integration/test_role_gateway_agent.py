@@ -316,12 +316,15 @@ def test_prometheus_operator_objects_and_ingress(cluster, crds):
             assert metric in expressions, metric
         assert "otelcol_processor_dropped_spans" not in expressions  # removed in collector v0.111.0
         assert "otelcol_exporter_sent_spans(_total)?" in rules["OtelGatewayExportStalled"]["expr"]
-        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelGatewayRefusedSpans"]["expr"]
+        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelCollectorRefusingData"]["expr"]
+        assert "k8s_container_restarts" in rules["OtelPodCrashLooping"]["expr"]
         assert "otelcol_exporter_queue_capacity" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         assert "> 0.8" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         # 85% of the 2Gi container limit
         assert str(int(2 * 1024**3 * 0.85)) in rules["OtelGatewayMemoryNearLimit"]["expr"]
-        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in rules.values())
+        # The gateway's own alerts scrape its own job; those on every collector and on the cluster do not.
+        gateway_rules = [r for name, r in rules.items() if name.startswith("OtelGateway")]
+        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in gateway_rules)
         assert all(r["labels"]["severity"] in ("warning", "critical") for r in rules.values())
 
         # The role scrapes the collector itself: the operator's ServiceMonitors are not asked for too.

@@ -350,14 +350,19 @@ def collector_rules() -> list:
             "OtelCollectorDroppingData",
             " or ".join(
                 f"({_any_rate(metric, labels)})"
-                for metric, labels in (("exporter_send_failed", exporter), ("exporter_enqueue_failed", exporter))
+                for metric, labels in (
+                    ("exporter_send_failed", exporter),
+                    ("exporter_enqueue_failed", exporter),
+                    ("receiver_failed", receiver),
+                )
             ),
             "10m",
             "critical",
             "A collector drops data it could not send.",
             "{{ $labels.namespace }}/{{ $labels.pod }}: exporter {{ $labels.exporter }} has failed to send, or to "
-            "queue, spans, metric points or log records for 10 minutes (otelcol_exporter_send_failed_*, "
-            "otelcol_exporter_enqueue_failed_*): its backend is unreachable or refusing, or its queue is full.",
+            "queue, spans, metric points or log records for 10 minutes, or receiver {{ $labels.receiver }} failed "
+            "on them (otelcol_exporter_send_failed_*, otelcol_exporter_enqueue_failed_*, otelcol_receiver_failed_*): "
+            "a backend is unreachable or refusing, or a queue is full; the data is lost.",
         ),
         _rule(
             "OtelCollectorRefusingData",

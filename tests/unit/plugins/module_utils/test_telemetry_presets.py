@@ -359,7 +359,7 @@ def test_the_gateways_alerts_cover_crash_loops_not_ready_nodes_and_every_signal_
     dropping = rules["OtelCollectorDroppingData"]["expr"]
     refusing = rules["OtelCollectorRefusingData"]["expr"]
     for signal in ("spans", "metric_points", "log_records"):
-        for metric in ("exporter_send_failed", "exporter_enqueue_failed"):
+        for metric in ("exporter_send_failed", "exporter_enqueue_failed", "receiver_failed"):
             assert f"otelcol_{metric}_{signal}(_total)?" in dropping
         assert f"otelcol_receiver_refused_{signal}(_total)?" in refusing
     assert rules["OtelCollectorDroppingData"]["labels"] == {"severity": "critical"}
