@@ -407,7 +407,7 @@ def _logs_receivers(config: dict) -> set:
     return {
         receiver
         for pid, pipeline in pipelines.items()
-        if str(pid).split("/")[0] == "logs" and isinstance(pipeline, dict)
+        if str(pid).split("/", maxsplit=1)[0] == "logs" and isinstance(pipeline, dict)
         for receiver in pipeline.get("receivers") or []
     }
 

@@ -22,7 +22,7 @@ def rendered(part) -> dict:
 
 def permissions(part) -> dict:
     perms = rbac_render.derive_permissions(part.options["config"], part.namespace)
-    return {key: verbs for key, verbs in perms.cluster.items()}, perms.namespaced
+    return dict(perms.cluster), perms.namespaced
 
 
 # ---------------------------------------------------------------- kubelet metrics (on by default)
@@ -58,7 +58,7 @@ def test_the_kubelet_metrics_need_nodes_stats_and_nothing_more():
         ("apps", "replicasets"): {"get", "list", "watch"},
     }
     assert namespaced == {}
-    without, _ = permissions(agent.build({"kubelet_metrics": False}))
+    without = permissions(agent.build({"kubelet_metrics": False}))[0]
     assert ("", "nodes/stats") not in without
     assert "kubelet_stats" not in agent.build({"kubelet_metrics": False}).options["config"]["receivers"]
 
@@ -325,7 +325,7 @@ def test_the_cluster_collector_lists_and_watches_what_it_reads_and_nothing_else(
         ("events.k8s.io", "events"): watch,
     }
     assert namespaced == {}
-    events_only, _ = permissions(cluster.build({"metrics": False}))
+    events_only = permissions(cluster.build({"metrics": False}))[0]
     assert events_only == {("events.k8s.io", "events"): watch}
 
 
