@@ -195,8 +195,9 @@ options:
         annotations that tell the checkov scanner which of its checks a collector cannot pass, and why (the
         image is pinned by release tag, not digest, CKV_K8S_43; no imagePullPolicy Always, CKV_K8S_15; the
         operator's API has no automountServiceAccountToken field, CKV_K8S_38; the operator makes the
-        NetworkPolicy itself, CKV2_K8S_6; host ports, only when O(ports) has one, CKV_K8S_26). The annotations
-        given here win, key by key.
+        NetworkPolicy itself, CKV2_K8S_6; host ports, only when O(ports) has one, CKV_K8S_26; user 0, only when
+        O(security_context) sets C(runAsUser=0) to read the host's files, CKV_K8S_23 and CKV_K8S_40). The
+        annotations given here win, key by key.
     type: dict
   security_context:
     description:

@@ -259,7 +259,7 @@ def series(text: str, name: str, **labels) -> list:
 def test_the_writers_cpu_and_memory_reach_the_gateways_prometheus_endpoint(cluster, telemetry):
     text = gateway_metrics(cluster, telemetry)
     writer = {"k8s_pod_name": telemetry["writer"], "k8s_namespace_name": telemetry["apps"]}
-    for name in ("k8s_pod_cpu_usage", "k8s_pod_memory_working_set_bytes", "k8s_container_memory_working_set_bytes"):
+    for name in ("k8s_pod_cpu_usage", "k8s_pod_memory_working_set_bytes", "container_memory_working_set_bytes"):
         assert series(text, name, **writer), (name, sorted({line.split("{")[0] for line in text.splitlines()}))
     # The node's own, read from its kubelet with the certificate verified.
     assert series(text, "k8s_node_memory_working_set_bytes", k8s_node_name=NODE_NAME)
@@ -304,17 +304,19 @@ def test_a_crash_looping_pod_shows_in_the_cluster_metrics_and_its_events_reach_t
 
 
 # ---------------------------------------------------------------- RBAC, by SubjectAccessReview
-def service_account_can(cluster, namespace: str, name: str, verb: str, resource: str, **kwargs) -> bool:
+def service_account_can(cluster, namespace: str, account: str, verb: str, resource: str, **kwargs) -> bool:
     groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"]
-    return cluster.can(f"system:serviceaccount:{namespace}:{name}", verb, resource, groups=groups, **kwargs)
+    return cluster.can(f"system:serviceaccount:{namespace}:{account}", verb, resource, groups=groups, **kwargs)
 
 
-def refused(cluster, namespace, name, requests) -> list:
-    return [r for r in requests if service_account_can(cluster, namespace, name, r[0], r[1], **r[2])]
+def refused(cluster, namespace, account, requests) -> list:
+    """The requests the service account may make, of those it must not."""
+    return [r for r in requests if service_account_can(cluster, namespace, account, r[0], r[1], **r[2])]
 
 
-def granted(cluster, namespace, name, requests) -> list:
-    return [r for r in requests if not service_account_can(cluster, namespace, name, r[0], r[1], **r[2])]
+def granted(cluster, namespace, account, requests) -> list:
+    """The requests the service account may not make, of those it needs."""
+    return [r for r in requests if not service_account_can(cluster, namespace, account, r[0], r[1], **r[2])]
 
 
 def test_each_collector_may_read_exactly_what_its_configuration_needs(cluster, telemetry):
