@@ -304,19 +304,20 @@ def test_a_crash_looping_pod_shows_in_the_cluster_metrics_and_its_events_reach_t
 
 
 # ---------------------------------------------------------------- RBAC, by SubjectAccessReview
-def service_account_can(cluster, namespace: str, account: str, verb: str, resource: str, **kwargs) -> bool:
-    groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"]
-    return cluster.can(f"system:serviceaccount:{namespace}:{account}", verb, resource, groups=groups, **kwargs)
+def service_account_can(cluster, home: str, account: str, verb: str, resource: str, **kwargs) -> bool:
+    """SubjectAccessReview for service account `account` of namespace `home` (kwargs: namespace, name...)."""
+    groups = ["system:serviceaccounts", f"system:serviceaccounts:{home}", "system:authenticated"]
+    return cluster.can(f"system:serviceaccount:{home}:{account}", verb, resource, groups=groups, **kwargs)
 
 
-def refused(cluster, namespace, account, requests) -> list:
+def refused(cluster, home, account, requests) -> list:
     """The requests the service account may make, of those it must not."""
-    return [r for r in requests if service_account_can(cluster, namespace, account, r[0], r[1], **r[2])]
+    return [r for r in requests if service_account_can(cluster, home, account, r[0], r[1], **r[2])]
 
 
-def granted(cluster, namespace, account, requests) -> list:
+def granted(cluster, home, account, requests) -> list:
     """The requests the service account may not make, of those it needs."""
-    return [r for r in requests if not service_account_can(cluster, namespace, account, r[0], r[1], **r[2])]
+    return [r for r in requests if not service_account_can(cluster, home, account, r[0], r[1], **r[2])]
 
 
 def test_each_collector_may_read_exactly_what_its_configuration_needs(cluster, telemetry):
