@@ -96,6 +96,11 @@ def merged_settings(defaults: dict, given: dict | None) -> dict:
     return settings
 
 
+def as_bool(value) -> bool:
+    """A switch as Ansible's `bool` filter reads it: role variables given as text (-e container_logs=false) too."""
+    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
+
+
 def unknown_settings(defaults: dict, given: dict | None, prefix: str) -> list:
     return [
         f"preset_settings.{key}: not a setting of this preset (role variable {prefix}{key} does not exist); "

@@ -367,6 +367,8 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
     errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
     warnings = []
     s["rbac_name"] = s["rbac_name"] or s["name"]
+    for switch in ("kubelet_metrics", "kubelet_insecure_skip_verify", "container_logs", "host_metrics"):
+        s[switch] = presets.as_bool(s[switch])
     presets.check_mappings(s, ("config", "config_extra"), PREFIX, "agent.yaml", errors)
     grpc_port = presets.check_port(s, "otlp_grpc_port", PREFIX, errors)
     http_port = presets.check_port(s, "otlp_http_port", PREFIX, errors)

@@ -94,11 +94,6 @@ def _number(settings: dict, key: str, errors: list) -> int:
     return int(text)
 
 
-def _bool(value) -> bool:
-    # As Ansible's `bool` filter reads role variables given as text (-e create_namespace=false).
-    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
-
-
 def _check(settings: dict, numbers: dict, errors: list) -> None:
     renew, leaf, ca = numbers["renew_before_days"], numbers["validity_days"], numbers["ca_validity_days"]
     if not (0 <= renew < leaf and renew < ca):
@@ -177,7 +172,7 @@ def build(given: dict | None, rendering: bool = False) -> Pipeline:
     }
     return Pipeline(
         namespace=s["namespace"],
-        create_namespace=_bool(s["create_namespace"]),
+        create_namespace=presets.as_bool(s["create_namespace"]),
         pod_security=s["pod_security"],
         backend=params["backend"],
         params=params,

@@ -128,6 +128,7 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
     s = presets.merged_settings(DEFAULTS, given)
     errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
     s["rbac_name"] = s["rbac_name"] or s["name"]
+    s["metrics"], s["events"] = presets.as_bool(s["metrics"]), presets.as_bool(s["events"])
     presets.check_mappings(s, ("config", "config_extra"), PREFIX, "cluster.yaml", errors)
     gateway_port = presets.check_port(s, "gateway_port", PREFIX, errors)
     if state == "present":

@@ -245,6 +245,15 @@ def test_an_unknown_placement_names_both_choices():
     assert "or agent (the agent reads them itself, which needs otel_agent_pod_security: privileged)" in errors[0]
 
 
+def test_switches_given_as_text_are_read_as_ansible_reads_them():
+    # -e otel_agent_container_logs=false on the command line gives the text "false".
+    off = agent.build({"container_logs": "false", "host_metrics": "no", "kubelet_metrics": "False"})
+    assert off.companions == [] and "kubelet_stats" not in off.options["config"]["receivers"]
+    on = agent.build({"container_logs": "true"})
+    assert [c.name for c in on.companions] == ["otel-agent-host"]
+    assert cluster.build({"events": "false"}).options["config"]["service"]["pipelines"].keys() == {"metrics"}
+
+
 def test_a_typo_in_a_preset_variable_names_it():
     errors = agent.build({"container_log": True}).errors
     assert errors == [
