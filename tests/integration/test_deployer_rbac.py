@@ -146,7 +146,7 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
         ("get", "replicasets", {"group": "apps", "namespace": "default"}),
         ("list", "replicasets", {"group": "apps"}),
         ("watch", "replicasets", {"group": "apps"}),
-        ("get", "nodes", {"subresource": "stats", "name": "otel-node"}),
+        ("get", "nodes", {"subresource": "stats"}),
     ]
     denied = [
         ("get", "secrets", {"namespace": ns}),
