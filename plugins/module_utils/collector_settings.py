@@ -4,15 +4,16 @@
 
 The facts are those of collector release 0.159.0 (``distributions.COLLECTOR_VERSION``):
 the keys a component accepts (a key it does not know stops the collector: "has invalid
-keys"), the fields it requires, the values some fields take, and the tail-sampling policy
-types. They are written by hand, not generated, because the collection must run on
-controllers with no Go and no collector binary, and a generated schema is a build output
-we do not ship. They are kept honest instead by ``tests/integration/test_collector_validate.py``,
-which checks them against the real collector built for the local node: the key lists
-against the defaults the binary prints (``print-config``), the policy types against the
-processor's source in the Go module cache, and every check here against what the
-collector's ``validate`` (or start) really refuses. Only components whose every key is
-known are checked for unknown keys; the others get their required fields checked.
+keys"), the fields it requires, the values some fields take, the certificate and key every
+server TLS block needs, and the tail-sampling policy types. They are written by hand, not
+generated, because the collection must run on controllers with no Go and no collector
+binary, and a generated schema is a build output we do not ship. They are kept honest
+instead by ``tests/integration/test_collector_validate.py``, which checks them against the
+real collector built for the local node: the key lists against the defaults the binary
+prints (``print-config``), the policy types against the processor's source in the Go module
+cache, and every check here against what the collector's ``validate`` (or start) really
+refuses. Only components whose every key is known are checked for unknown keys; the others
+get their required fields checked.
 """
 
 from __future__ import annotations
@@ -109,6 +110,24 @@ POLICY_TYPES = frozenset(
 # Policy types whose sub-policies sit under <type>.<key>.
 SUB_POLICIES = {"and": "and_sub_policy", "composite": "composite_sub_policy", "drop": "drop_sub_policy"}
 
+# (kind, current type) -> where its servers' TLS blocks are (configtls.ServerConfig). A server
+# needs its certificate and its key: a block that sets only min_version, cipher_suites or
+# client_ca_file (or nothing) is refused ("TLS configuration must include both certificate and
+# key for server connections"), as is one with only the certificate or only the key. `tls: null`
+# (or no `tls`) serves plain text.
+SERVER_TLS = {
+    ("receivers", "otlp"): ("protocols.grpc.tls", "protocols.http.tls"),
+    ("receivers", "jaeger"): ("protocols.grpc.tls", "protocols.thrift_http.tls"),
+    ("receivers", "zipkin"): ("tls",),
+    ("receivers", "otelarrow"): ("protocols.grpc.tls",),
+    ("exporters", "prometheus"): ("tls",),
+    ("extensions", "health_check"): ("tls", "http.tls", "grpc.tls"),
+    ("extensions", "zpages"): ("tls",),
+    ("extensions", "http_forwarder"): ("ingress.tls",),
+}
+# The two ways to give each half of a server's key pair: a file, or the PEM text itself.
+TLS_HALVES = {"certificate": ("cert_file", "cert_pem"), "key": ("key_file", "key_pem")}
+
 
 def is_env(value) -> bool:
     """An environment reference (`${env:NAME}`), resolved only in the collector's container."""
@@ -158,6 +177,37 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.error(f".{key}: {value!r} is not a whole number of 0 or more")
 
+    def server_tls(self, path: str) -> None:
+        block = self.settings
+        for step in path.split("."):
+            block = block.get(step) if isinstance(block, dict) else None
+        if block is None:
+            return
+        where = f"{self.where}.{path}"
+        if not isinstance(block, dict):
+            self.errors.append(f"{where}: expected a mapping with cert_file and key_file, got {block!r}")
+            return
+        given = {half: [k for k in keys if not _missing(block.get(k))] for half, keys in TLS_HALVES.items()}
+        for half, keys in given.items():
+            if len(keys) == 2:
+                self.errors.append(
+                    f"{where}: both {keys[0]} and {keys[1]} give the {half}, which the collector refuses; keep one"
+                )
+        if not given["certificate"] and not given["key"]:
+            sets = ", ".join(sorted(block)) or "nothing"
+            self.errors.append(
+                f"{where}: a server's TLS block needs its certificate and key, and this one sets {sets}; the "
+                'collector refuses it ("TLS configuration must include both certificate and key for server '
+                'connections"). Add cert_file and key_file (for example from a mounted kubernetes.io/tls Secret: '
+                "/etc/otelcol/tls/tls.crt and /etc/otelcol/tls/tls.key), or remove `tls` to serve without TLS"
+            )
+        elif not given["certificate"] or not given["key"]:
+            has, lacks = ("certificate", "key") if given["certificate"] else ("key", "certificate")
+            self.errors.append(
+                f"{where}: {given[has][0]} gives the {has} but nothing gives the {lacks}; the collector refuses a "
+                f"TLS block with only one of them. Add {' or '.join(TLS_HALVES[lacks])}"
+            )
+
     def policies(self, policies, where: str, names: set) -> None:
         if not isinstance(policies, list):
             self.errors.append(f"{where}: expected a list of policies, got {type(policies).__name__}")
@@ -192,6 +242,8 @@ def check(kind: str, cid: str, current: str, settings: dict) -> list:
     rules = _RULES.get((kind, current))
     if rules:
         rules(checker, settings)
+    for path in SERVER_TLS.get((kind, current), ()):
+        checker.server_tls(path)
     return checker.errors
 
 

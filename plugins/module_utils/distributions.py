@@ -2,17 +2,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The OpenTelemetry Collector distributions and their components: data, in one place.
 
-Read from the opentelemetry-collector-releases manifests (distributions/otelcol,
-otelcol-k8s and otelcol-contrib, manifest.yaml) at release v0.159.0, and written here as
-component TYPES, the names a collector configuration uses (``memory_limiter``, not
-``memorylimiterprocessor``). Since 2026 the collector renames components to snake_case
-and keeps the old name accepted as a deprecated alias (``otlp`` -> ``otlp_grpc``,
+The component lists are the opentelemetry-collector-releases manifests (distributions/otelcol,
+otelcol-k8s and otelcol-contrib, manifest.yaml) at release v0.159.0, written here as component
+TYPES, the names a collector configuration uses (``memory_limiter``, not
+``memorylimiterprocessor``). Since 2026 the collector renames components to snake_case and
+keeps the old name accepted as a deprecated alias (``otlp`` -> ``otlp_grpc``,
 ``k8sattributes`` -> ``k8s_attributes``): every spelling that is accepted is listed.
 
-The names and aliases of every component the local node's collector build has (39 of
-otelcol-k8s, plus two exporters) are checked against what that real binary accepts by
-``tests/integration/test_collector_validate.py``. To update for a new release: compare the
-three manifests with the sets below, move the version, and run the tests.
+Each type and alias is the ``type:`` and ``deprecated_type:`` of the component's metadata.yaml
+(or the alias its factory declares) at v0.159.0, read from the module zips the Go module
+proxy serves and, for collector core, from the v0.159.0 tag. Where the proxy refuses the
+v0.159.0 zip, SOURCES below says what was read instead (the nearest release it serves, or the
+dated rename pull request). ``tests/integration/test_collector_validate.py`` holds every
+component the local node's collector build has (whatever the proxy serves that day) to the
+names that real binary accepts, both ways. To update for a new release: compare the three
+manifests with the sets below, read each type again, move the version, and run the tests.
 """
 
 from __future__ import annotations
@@ -30,38 +34,122 @@ SINGULAR = {
 }
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 
-# Every accepted spelling -> the current name, per kind. Only renamed components appear.
+# Every deprecated spelling -> the current name, per kind. Only renamed components appear; a
+# name that was never a type (``k8scluster``, ``k8sobserver``) is not accepted by any collector.
 ALIASES = {
     "receivers": {
-        "hostmetrics": "host_metrics",
+        "awscloudwatch": "aws_cloudwatch",
+        "azureblob": "azure_blob",
+        "azureeventhub": "azure_event_hub",
+        "azuremonitor": "azure_monitor",
+        "cloudfoundry": "cloud_foundry",
         "filelog": "file_log",
+        "filestats": "file_stats",
+        "flinkmetrics": "flink_metrics",
         "fluentforward": "fluent_forward",
+        "hostmetrics": "host_metrics",
         "httpcheck": "http_check",
         "k8sobjects": "k8s_objects",
+        "kafkametrics": "kafka_metrics",
         "kubeletstats": "kubelet_stats",
+        "macosunifiedlogging": "macos_unified_logging",
+        "mongodbatlas": "mongodb_atlas",
+        "namedpipe": "named_pipe",
+        "otlpjsonfile": "otlp_json_file",
+        "prometheusremotewrite": "prometheus_remote_write",
         "sshcheck": "ssh_check",
-        "cloudfoundry": "cloud_foundry",
-        "flinkmetrics": "flink_metrics",
+        "tcpcheck": "tcp_check",
         "tcplog": "tcp_log",
+        "tlscheck": "tls_check",
         "udplog": "udp_log",
+        "webhookevent": "webhook_event",
+        "windowseventlog": "windows_event_log",
+        "windowsservice": "windows_service",
+        "yanggrpc": "yang_grpc",
     },
     "processors": {
-        "k8sattributes": "k8s_attributes",
-        "resourcedetection": "resource_detection",
         "cumulativetodelta": "cumulative_to_delta",
         "deltatocumulative": "delta_to_cumulative",
         "deltatorate": "delta_to_rate",
+        "k8sattributes": "k8s_attributes",
+        "logdedup": "log_dedup",
+        "metricstarttime": "metric_start_time",
         "metricstransform": "metrics_transform",
+        "resourcedetection": "resource_detection",
     },
     "exporters": {
+        "azureblob": "azure_blob",
+        "bmchelix": "bmc_helix",
+        "googlecloudstorage": "google_cloud_storage",
+        "honeycombmarker": "honeycomb_marker",
+        "loadbalancing": "load_balancing",
         "otlp": "otlp_grpc",
         "otlphttp": "otlp_http",
-        "loadbalancing": "load_balancing",
         "prometheusremotewrite": "prometheus_remote_write",
     },
-    "connectors": {"spanmetrics": "span_metrics", "servicegraph": "service_graph"},
-    "extensions": {},
+    "connectors": {
+        "otlpjson": "otlp_json",
+        "servicegraph": "service_graph",
+        "signaltometrics": "signal_to_metrics",
+        "spanmetrics": "span_metrics",
+    },
+    "extensions": {
+        "awslogs_encoding": "aws_logs_encoding",
+        "azureauth": "azure_auth",
+        "cgroupruntime": "cgroup_runtime",
+    },
 }
+
+# SOURCES: components whose v0.159.0 metadata.yaml could not be read (the proxy refuses the
+# zip), and what was read instead. "A and B" brackets the release with the same answer; a
+# pull request is its rename, dated against the v0.159.0 tag (2026-08-18); "GitHub" is the
+# stored copy of opentelemetry-collector-contrib, of unknown date. Every other component was
+# read at v0.159.0.
+#   v0.158.0 and v0.160.0/v0.161.0/v0.165.0: receiver jaeger journald zipkin awsxray carbon
+#     influxdb splunk_hec awsecscontainermetrics; exporter awsemf splunk_hec zipkin awss3;
+#     connector count signal_to_metrics; extension oauth2client.
+#   v0.15[2-7].0 and v0.160.0/v0.161.0: receiver k8s_cluster kafka_metrics prometheus_simple
+#     receiver_creator docker_stats podman_stats zookeeper redis collectd wavefront; exporter
+#     logzio sumologic alibabacloud_logservice influxdb awskinesis signalfx; extension
+#     k8s_observer host_observer ecs_observer.
+#   v0.158.0: receiver aws_cloudwatch awss3 cloudflare datadog faro file_stats github gitlab
+#     googlecloudpubsub nginx otlp_json_file solace systemd vcenter; exporter coralogix faro
+#     googlecloudpubsub syslog; processor unroll; extension ack googleclientauth headers_setter
+#     jaegerremotesampling opamp.
+#   v0.157.0: receiver apache chrony memcached mysql otelarrow postgresql
+#     prometheus_remote_write; exporter elasticsearch; connector exceptions routing.
+#   v0.156.0: receiver awscontainerinsightreceiver elasticsearch k8s_objects webhook_event;
+#     exporter awscloudwatchlogs, azuremonitor (v0.161.0 has azure_monitor with the alias
+#     azuremonitor; when it came is not known); processor log_dedup; extension awsproxy.
+#   v0.155.0: receiver expvar loki.
+#   v0.152.0: receiver aerospike azure_event_hub azure_monitor cloud_foundry couchdb haproxy
+#     http_check iis k8s_events mongodb oracledb pulsar rabbitmq snmp sqlquery
+#     windows_event_log, windowsperfcounters (its rename PR #50342 is of 2026-08-18, after the
+#     tag); exporter azure_blob azuredataexplorer cassandra google_cloud_storage
+#     honeycomb_marker mezmo pulsar rabbitmq tencentcloud_logservice; connector datadog
+#     failover; processor geoip; extension json_log_encoding k8s_leader_elector sumologic
+#     text_encoding.
+#   v0.148.0: receiver sqlserver stef; exporter stef; extension aws_logs_encoding
+#     cgroup_runtime.
+#   v0.146.0: receiver active_directory_ds apachespark ciscoos ntp saphana snowflake
+#     splunkenterprise, mongodb_atlas (alias in its factory), purefa (rename PR #49127 closed
+#     unmerged), icmpcheckreceiver (rename PR #50400 of 2026-08-20, after the tag); connector
+#     sum; extension docker_observer googlecloudlogentry_encoding http_forwarder.
+#   Rename pull requests merged months before the tag: receiver azure_blob (#46721),
+#     macos_unified_logging (#46729), yang_grpc (#46723), tcp_check (#47507), ssh_check
+#     (#47515), tls_check (#47516), windows_service (#47967), flink_metrics (#47929); exporter
+#     bmc_helix (#47961); connector otlp_json (#48019, and the v0.165.0 zip).
+#   GitHub metadata.yaml: receiver awsfirehose awslambda envoyals googlecloudmonitoring
+#     googlecloudspanner libhoney named_pipe netflow nsxt pprof purefb riak skywalking;
+#     exporter dataset doris logicmonitor opensearch otelarrow tinybird; processor
+#     cardinality_guardian coralogix drain isolationforest remotetap sumologic; connector
+#     grafanacloud roundrobin; extension asapclient aws_iam_dbauth azure_auth azure_encoding
+#     awscloudwatchmetricstreams_encoding datadog db_storage jaeger_encoding pebble_tail_storage
+#     redis_storage skywalking_encoding.
+#   Elsewhere: receiver obi (go.opentelemetry.io/obi v0.10.0, its collector factory);
+#     processor gen_ai_normalizer (added 2026-04 as genainormalizer; configs of 2026 use
+#     gen_ai_normalizer; no alias known); extension zipkin_encoding (collector core's list of
+#     component types, the extension's README).
 
 
 def _names(text: str) -> frozenset:
@@ -70,31 +158,30 @@ def _names(text: str) -> frozenset:
 
 # ---------------------------------------------------------------- core: otelcol
 _CORE = {
-    "receivers": _names("nop otlp host_metrics jaeger kafka prometheus zipkin"),
-    "processors": _names("batch memory_limiter attributes resource span probabilistic_sampler filter"),
-    "exporters": _names("debug nop otlp_grpc otlp_http file kafka prometheus prometheus_remote_write zipkin"),
+    "receivers": _names("host_metrics jaeger kafka nop otlp prometheus zipkin"),
+    "processors": _names("attributes batch filter memory_limiter probabilistic_sampler resource span"),
+    "exporters": _names("debug file kafka nop otlp_grpc otlp_http prometheus prometheus_remote_write zipkin"),
     "connectors": _names("forward"),
-    "extensions": _names("zpages health_check pprof"),
+    "extensions": _names("health_check pprof zpages"),
 }
 
 # ---------------------------------------------------------------- k8s: otelcol-k8s
 _K8S = {
     "receivers": _names(
-        "otlp file_log fluent_forward host_metrics http_check jaeger journald k8s_cluster k8s_events "
-        "k8s_objects kubelet_stats otelarrow prometheus receiver_creator zipkin"
+        "file_log fluent_forward host_metrics http_check jaeger journald k8s_cluster k8s_events k8s_objects "
+        "kubelet_stats otelarrow otlp prometheus receiver_creator zipkin"
     ),
     "processors": _names(
-        "batch memory_limiter attributes cumulative_to_delta delta_to_cumulative delta_to_rate drain filter "
-        "groupbyattrs groupbytrace interval k8s_attributes logdedup metricsgeneration "
-        "metrics_transform probabilistic_sampler redaction remotetap resource_detection resource "
-        "tail_sampling transform"
+        "attributes batch cumulative_to_delta delta_to_cumulative delta_to_rate drain filter groupbyattrs "
+        "groupbytrace interval k8s_attributes log_dedup memory_limiter metrics_transform metricsgeneration "
+        "probabilistic_sampler redaction remotetap resource resource_detection tail_sampling transform"
     ),
-    # No prometheus and no prometheusremotewrite exporter in otelcol-k8s.
-    "exporters": _names("debug nop otlp_grpc otlp_http file load_balancing otelarrow"),
-    "connectors": _names("forward count exceptions failover otlpjson roundrobin routing service_graph span_metrics"),
+    # No prometheus and no prometheus_remote_write exporter in otelcol-k8s.
+    "exporters": _names("debug file load_balancing nop otelarrow otlp_grpc otlp_http"),
+    "connectors": _names("count exceptions failover forward otlp_json roundrobin routing service_graph span_metrics"),
     "extensions": _names(
-        "zpages ack basicauth bearertokenauth cgroupruntime headers_setter health_check http_forwarder "
-        "oauth2client host_observer k8s_observer oidc opamp pprof file_storage k8s_leader_elector"
+        "ack basicauth bearertokenauth cgroup_runtime file_storage headers_setter health_check host_observer "
+        "http_forwarder k8s_leader_elector k8s_observer oauth2client oidc opamp pprof zpages"
     ),
 }
 
@@ -102,35 +189,34 @@ _K8S = {
 # Everything of core and k8s, plus the components below.
 _CONTRIB_EXTRA = {
     "receivers": _names(
-        "nop obi active_directory_ds aerospike apache apachespark awscloudwatch awscontainerinsightreceiver "
-        "awsecscontainermetrics awsfirehose awslambda awss3 awsxray azureblob azureeventhub azuremonitor "
-        "carbon chrony ciscoos cloudflare cloud_foundry collectd couchdb datadog docker_stats elasticsearch "
-        "envoyals expvar faro filestats flink_metrics github gitlab googlecloudmonitoring googlecloudpubsub "
-        "googlecloudspanner haproxy icmpcheck influxdb iis kafka kafkametrics libhoney loki "
-        "macosunifiedlogging memcached mongodbatlas mongodb mysql namedpipe netflow nginx nsxt ntp oracledb "
-        "otlpjsonfile podman_stats postgresql pprof prometheusremotewrite purefa purefb pulsar rabbitmq "
-        "redis riak saphana prometheus_simple skywalking snowflake solace splunkenterprise splunk_hec stef "
-        "sqlquery sqlserver ssh_check statsd syslog systemd tcpcheck tcp_log tlscheck udp_log vcenter "
-        "wavefront snmp webhookevent windowseventlog windowsperfcounters windowsservice yanggrpc zookeeper"
+        "active_directory_ds aerospike apache apachespark aws_cloudwatch awscontainerinsightreceiver "
+        "awsecscontainermetrics awsfirehose awslambda awss3 awsxray azure_blob azure_event_hub azure_monitor "
+        "carbon chrony ciscoos cloud_foundry cloudflare collectd couchdb datadog docker_stats elasticsearch "
+        "envoyals expvar faro file_stats flink_metrics github gitlab googlecloudmonitoring googlecloudpubsub "
+        "googlecloudspanner haproxy icmpcheckreceiver iis influxdb kafka_metrics libhoney loki "
+        "macos_unified_logging memcached mongodb mongodb_atlas mysql named_pipe netflow nginx nsxt ntp obi "
+        "oracledb otlp_json_file podman_stats postgresql pprof prometheus_remote_write prometheus_simple pulsar "
+        "purefa purefb rabbitmq redis riak saphana skywalking snmp snowflake solace splunk_hec splunkenterprise "
+        "sqlquery sqlserver ssh_check statsd stef syslog systemd tcp_check tcp_log tls_check udp_log vcenter "
+        "wavefront webhook_event windows_event_log windows_service windowsperfcounters yang_grpc zookeeper"
     ),
     "processors": _names(
-        "coralogix gen_ai_normalizer geoip isolationforest metricstarttime schema span sumologic unroll "
-        "cardinality_guardian"
+        "cardinality_guardian coralogix gen_ai_normalizer geoip isolationforest metric_start_time schema "
+        "sumologic unroll"
     ),
     "exporters": _names(
-        "alibabacloud_logservice awscloudwatchlogs awsemf awskinesis awsxray awss3 azureblob "
-        "azuredataexplorer azuremonitor bmchelix cassandra clickhouse coralogix datadog dataset doris "
-        "elasticsearch faro googlecloud googlecloudpubsub googlecloudstorage googlemanagedprometheus "
-        "honeycombmarker influxdb kafka logicmonitor logzio mezmo opensearch prometheus prometheus_remote_write "
-        "pulsar rabbitmq sentry signalfx splunk_hec stef sumologic syslog tencentcloud_logservice tinybird "
-        "zipkin"
+        "alibabacloud_logservice awscloudwatchlogs awsemf awskinesis awss3 awsxray azure_blob azuredataexplorer "
+        "azuremonitor bmc_helix cassandra clickhouse coralogix datadog dataset doris elasticsearch faro "
+        "google_cloud_storage googlecloud googlecloudpubsub googlemanagedprometheus honeycomb_marker influxdb "
+        "logicmonitor logzio mezmo opensearch pulsar rabbitmq sentry signalfx splunk_hec stef sumologic syslog "
+        "tencentcloud_logservice tinybird"
     ),
-    "connectors": _names("datadog grafanacloud sum signaltometrics"),
+    "connectors": _names("datadog grafanacloud signal_to_metrics sum"),
     "extensions": _names(
-        "asapclient aws_iam_dbauth awsproxy azureauth datadog awscloudwatchmetricstreams_encoding "
-        "awslogs_encoding azure_encoding googlecloudlogentry_encoding jaeger_encoding json_log_encoding "
-        "otlp_encoding skywalking_encoding text_encoding zipkin_encoding googleclientauth jaegerremotesampling "
-        "docker_observer ecs_observer sigv4auth db_storage redis_storage pebble_tail_storage sumologic"
+        "asapclient aws_iam_dbauth aws_logs_encoding awscloudwatchmetricstreams_encoding awsproxy azure_auth "
+        "azure_encoding datadog db_storage docker_observer ecs_observer googleclientauth "
+        "googlecloudlogentry_encoding jaeger_encoding jaegerremotesampling json_log_encoding otlp_encoding "
+        "pebble_tail_storage redis_storage sigv4auth skywalking_encoding sumologic text_encoding zipkin_encoding"
     ),
 }
 _CONTRIB = {kind: _CORE[kind] | _K8S[kind] | _CONTRIB_EXTRA[kind] for kind in KINDS}
@@ -161,8 +247,8 @@ REMOVED = {
         "(otel.kubernetes.collector sets it from the memory limit)"
     ),
     ("processors", "routing"): "the routing processor was removed; use the `routing` connector",
-    ("processors", "spanmetrics"): "the spanmetrics processor was removed; use the `spanmetrics` connector",
-    ("processors", "servicegraph"): "the servicegraph processor was removed; use the `servicegraph` connector",
+    ("processors", "spanmetrics"): "the spanmetrics processor was removed; use the `span_metrics` connector",
+    ("processors", "servicegraph"): "the servicegraph processor was removed; use the `service_graph` connector",
     ("processors", "experimental_metricsgeneration"): (
         "the processor is now `metricsgeneration`; collectors since v0.159.0 refuse the `experimental_` name"
     ),

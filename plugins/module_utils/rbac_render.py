@@ -3,7 +3,8 @@
 """Least-privilege RBAC for a collector, derived from its configuration (pure).
 
 Each component that talks to the Kubernetes API adds the permissions its upstream README
-documents, for the features the configuration turns on, and nothing else:
+documents, for the features the configuration turns on, and nothing else. A component is
+recognised by its current type name, a deprecated spelling resolved through distributions.py:
 
 - ``k8sattributes`` / ``k8s_attributes`` processor: get/list/watch ``pods`` and
   ``namespaces`` cluster-wide. With ``filter.namespace``, a Role in that namespace for
@@ -29,14 +30,16 @@ documents, for the features the configuration turns on, and nothing else:
   ``endpoints`` (older collectors) and ``endpointslices`` (discovery.k8s.io, newer
   collectors) in the namespace of ``resolver.k8s.service`` (``name.namespace``; without a
   namespace, the collector's own) only: a Role and RoleBinding there.
-- ``k8s_cluster`` receiver: list/watch of what its informers watch (its ``watcher.go`` at
-  v0.152.0, not its README's ClusterRole, which also grants get, events and status
-  subresources it never reads): pods, replicationcontrollers, resourcequotas, services,
-  apps daemonsets/deployments/replicasets/statefulsets, batch jobs/cronjobs, autoscaling
+- ``k8s_cluster`` receiver (its only name: it was never renamed, and no collector accepts
+  ``k8scluster``): list/watch of what its informers watch (its ``watcher.go`` at v0.152.0,
+  not its README's ClusterRole, which also grants get, events and status subresources it
+  never reads): pods, replicationcontrollers, resourcequotas, services, apps
+  daemonsets/deployments/replicasets/statefulsets, batch jobs/cronjobs, autoscaling
   horizontalpodautoscalers; nodes and namespaces (cluster-wide) unless ``namespace(s)``
   limits it to Roles in those namespaces; endpointslices for ``k8s.service.endpoint.count``;
   persistentvolume(claim)s for their metrics, ``metadata_exporters`` or a logs pipeline.
-- ``k8s_events`` receiver: get/list/watch ``events``, in ``namespaces`` when given.
+- ``k8s_events`` receiver (likewise its only name): get/list/watch ``events``, in
+  ``namespaces`` when given.
 - ``k8sobjects`` / ``k8s_objects`` receiver: ``list`` (pull) or ``list`` + ``watch``
   (watch) on each configured object, in its ``namespaces`` when given.
 """
@@ -47,6 +50,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
     component_type,
     load_config,
@@ -59,12 +63,6 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "otel.kubernetes"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
-K8SATTRIBUTES = ("k8sattributes", "k8s_attributes")
-KUBELETSTATS = ("kubeletstats", "kubelet_stats")
-LOADBALANCING = ("loadbalancing", "load_balancing")
-K8S_CLUSTER = ("k8s_cluster", "k8scluster")
-K8S_EVENTS = ("k8s_events", "k8sevents")
-K8SOBJECTS = ("k8sobjects", "k8s_objects")
 
 # The processor's default extract.metadata (its README).
 K8SATTRIBUTES_DEFAULT_METADATA = (
@@ -136,10 +134,10 @@ SENSITIVE_RESOURCES = frozenset(("secrets",))
 
 # Components that read the Kubernetes API but whose permissions this module does not
 # derive: reported so the user adds them through extra_rules.
+# Current names (distributions.py); a deprecated spelling in a config is resolved first.
 NOT_DERIVED = {
     "extensions": {
         "k8s_observer": "list/watch of pods, nodes, services or ingresses (its observe_* options)",
-        "k8sobserver": "list/watch of pods, nodes, services or ingresses (its observe_* options)",
         "k8s_leader_elector": "get/create/update of coordination.k8s.io leases in its namespace",
     },
     "receivers": {
@@ -383,14 +381,19 @@ def _k8sobjects(perms: Permissions, cid: str, settings: dict) -> None:
             perms.grant(what, group, [resource], verbs, namespace, f"objects in {mode} mode")
 
 
+def _current(section: str, cid: str) -> str:
+    """The current type name of a component id: 'k8sattributes/agent' -> 'k8s_attributes'."""
+    return dist.canonical(section, component_type(cid))
+
+
 def _not_derived(perms: Permissions, section: str, cid: str, settings: dict) -> None:
-    kind = component_type(cid)
+    kind = _current(section, cid)
     reads = NOT_DERIVED.get(section, {}).get(kind)
     if section == "receivers" and kind == "prometheus":
         scrape = ((settings.get("config") or {}).get("scrape_configs")) or []
         if any(isinstance(job, dict) and job.get("kubernetes_sd_configs") for job in scrape):
             reads = "list/watch of the roles its kubernetes_sd_configs discover (pods, services, endpoints, nodes...)"
-    if section == "processors" and kind == "resourcedetection":
+    if section == "processors" and kind == "resource_detection":
         detectors = set(settings.get("detectors") or [])
         if detectors & {"k8snode", "openshift", "k8s_node"}:
             reads = "the Node (k8snode detector) or cluster info (openshift detector)"
@@ -419,24 +422,24 @@ def derive_permissions(config, collector_namespace: str, kubelet_fine_grained_au
     components = used_components(config)
     perms = Permissions()
     for cid, settings in components["processors"].items():
-        if component_type(cid) in K8SATTRIBUTES:
+        if _current("processors", cid) == "k8s_attributes":
             _k8sattributes(perms, cid, settings, collector_namespace)
         else:
             _not_derived(perms, "processors", cid, settings)
     for cid, settings in components["receivers"].items():
-        kind = component_type(cid)
-        if kind in KUBELETSTATS:
+        kind = _current("receivers", cid)
+        if kind == "kubelet_stats":
             _kubeletstats(perms, cid, settings, kubelet_fine_grained_authz)
-        elif kind in K8S_CLUSTER:
+        elif kind == "k8s_cluster":
             _k8s_cluster(perms, cid, settings, cid in _logs_receivers(config))
-        elif kind in K8S_EVENTS:
+        elif kind == "k8s_events":
             _k8s_events(perms, cid, settings)
-        elif kind in K8SOBJECTS:
+        elif kind == "k8s_objects":
             _k8sobjects(perms, cid, settings)
         else:
             _not_derived(perms, "receivers", cid, settings)
     for cid, settings in components["exporters"].items():
-        if component_type(cid) in LOADBALANCING:
+        if _current("exporters", cid) == "load_balancing":
             _loadbalancing(perms, cid, settings, collector_namespace)
     for cid, settings in components["extensions"].items():
         _not_derived(perms, "extensions", cid, settings)

@@ -21,7 +21,9 @@ description:
     load_balancing, debug), missing required fields (an exporter's C(endpoint), the OTLP receiver's protocols,
     a load_balancing resolver), values that are not durations or counts, tail-sampling policies of unknown
     type, without a name or named twice, a component in a pipeline of a signal it does not handle
-    (C(cumulativetodelta) in traces), an C(otlphttp) exporter without the pipeline signal's endpoint.
+    (C(cumulativetodelta) in traces), an C(otlphttp) exporter without the pipeline signal's endpoint, a
+    server's C(tls) block (the OTLP receiver's protocols, health_check, zpages, the prometheus exporter) without
+    both its certificate and its key.
   - These checks agree with the real collector on every configuration the collection renders and on a set
     of broken ones (a test runs both); with O(collector_binary) or the distribution's binary on PATH, that
     binary's C(validate) runs too.

@@ -1,8 +1,9 @@
 """The collection's checks and the real collector agree, on every configuration it renders and on broken ones.
 
 The binaries are the local node's collector build (tools/localnode/collector.py): otelcol-k8s
-0.159.0 with the 39 otelcol-k8s components the Go module proxy serves, and the same plus the
-prometheus and prometheus_remote_write exporters ("contrib" here). "The real collector refuses"
+0.159.0 with the otelcol-k8s components the Go module proxy serves that day (build.json's
+`missing` names the others), and the same plus the prometheus and prometheus_remote_write
+exporters ("contrib" here). "The real collector refuses"
 means its `validate` fails, or, for what only fails when components start (an unknown
 tail-sampling policy type), the binary exits within seconds of starting. Each disagreement
 fails with both messages.
@@ -11,6 +12,7 @@ fails with both messages.
 from __future__ import annotations
 
 import copy
+import datetime
 import os
 import re
 import subprocess
@@ -19,7 +21,11 @@ import tempfile
 import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
-from localnode.collector import VERSION, build_collectors
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
 from playbook import ROOT, render_objects, run_tasks
 from real_collector import RealCollector
@@ -33,8 +39,13 @@ LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percenta
 
 
 @pytest.fixture(scope="module")
-def binaries() -> dict:
-    built = build_collectors()["binaries"]
+def build() -> dict:
+    return build_collectors()
+
+
+@pytest.fixture(scope="module")
+def binaries(build) -> dict:
+    built = build["binaries"]
     return {
         "k8s": RealCollector(built["k8s"]),
         "contrib": RealCollector(built["contrib"]),
@@ -72,6 +83,40 @@ def with_pipeline(config: dict, pid: str, pipeline: dict) -> dict:
     return config
 
 
+def self_signed() -> dict:
+    """A server certificate and key as PEM text, for TLS blocks the collector really starts with."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return {"cert_pem": cert.public_bytes(serialization.Encoding.PEM).decode(), "key_pem": key_pem.decode()}
+
+
+def otlp_tls(protocol: str, tls) -> dict:
+    """base() with the OTLP receiver's one protocol serving with this `tls` block."""
+    return {**base(), "receivers": {"otlp": {"protocols": {protocol: {"endpoint": "127.0.0.1:0", "tls": tls}}}}}
+
+
+def with_extension(name: str, settings: dict) -> dict:
+    config = base()
+    config["extensions"] = {name: settings}
+    config["service"]["extensions"] = [name]
+    return config
+
+
+KEY_PAIR = self_signed()
 TRACES_TO_DEBUG = {"receivers": ["otlp"], "exporters": ["debug"]}
 BROKEN = {
     "unparsable-type-of-section": {**base(), "processors": ["batch"]},
@@ -135,6 +180,23 @@ BROKEN = {
     "connector-only-used-as-exporter": with_pipeline(
         base(connectors={"spanmetrics": {}}), "traces", {"receivers": ["otlp"], "exporters": ["spanmetrics"]}
     ),
+    # A server's TLS block needs its certificate and key, whatever else it sets.
+    "otlp-grpc-tls-min-version-only": otlp_tls("grpc", {"min_version": "1.2"}),
+    "otlp-http-tls-cipher-suites-only": otlp_tls("http", {"cipher_suites": ["TLS_AES_128_GCM_SHA256"]}),
+    "otlp-grpc-tls-client-ca-only": otlp_tls("grpc", {"client_ca_file": "/etc/otelcol/tls/ca.crt"}),
+    "otlp-http-tls-empty": otlp_tls("http", {}),
+    "otlp-grpc-tls-certificate-without-key": otlp_tls("grpc", {"cert_pem": KEY_PAIR["cert_pem"]}),
+    "otlp-grpc-tls-key-without-certificate": otlp_tls("grpc", {"key_file": "/etc/otelcol/tls/tls.key"}),
+    "otlp-grpc-tls-certificate-as-file-and-pem": otlp_tls(
+        "grpc", {**KEY_PAIR, "cert_file": "/etc/otelcol/tls/tls.crt"}
+    ),
+    "health-check-tls-min-version-only": with_extension(
+        "health_check", {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.2"}}
+    ),
+    "health-check-http-tls-without-certificate": with_extension(
+        "health_check", {"http": {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.3"}}}
+    ),
+    "zpages-tls-min-version-only": with_extension("zpages", {"endpoint": "127.0.0.1:0", "tls": {"min_version": "1.2"}}),
 }
 VALID = {
     "fixture-agent": AGENT_CONFIG,
@@ -181,6 +243,11 @@ VALID = {
         "service": {"pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["otlphttp/loki"]}}},
     },
     "debug-verbosity-detailed": base(exporters={"debug": {"verbosity": "detailed"}}),
+    "otlp-tls-with-certificate-and-key": otlp_tls("grpc", {**KEY_PAIR, "min_version": "1.3"}),
+    "otlp-tls-null-serves-plain-text": otlp_tls("http", None),
+    "health-check-tls-with-certificate-and-key": with_extension(
+        "health_check", {"endpoint": "127.0.0.1:0", "tls": dict(KEY_PAIR)}
+    ),
     "spanmetrics-connector": {
         **base(connectors={"spanmetrics": {}}),
         "service": {
@@ -211,6 +278,17 @@ def test_broken_configurations_are_refused_by_both(binaries, label):
 @pytest.mark.parametrize("label", sorted(VALID))
 def test_valid_configurations_are_taken_by_both(binaries, label):
     agree(binaries, label, "k8s", VALID[label])
+
+
+PROMETHEUS_TLS = {"without-certificate": {"min_version": "1.2"}, "with-certificate-and-key": KEY_PAIR}
+
+
+@pytest.mark.parametrize("label", sorted(PROMETHEUS_TLS))
+def test_the_prometheus_exporters_server_tls_agrees(binaries, label):
+    """The prometheus exporter serves /metrics: its `tls` is a server's (contrib here, not in k8s)."""
+    config = base(exporters={"prometheus": {"endpoint": "127.0.0.1:0", "tls": PROMETHEUS_TLS[label]}})
+    config["service"]["pipelines"] = {"metrics": {"receivers": ["otlp"], "exporters": ["prometheus"]}}
+    agree(binaries, f"prometheus-tls-{label}", "contrib", config)
 
 
 # Each inventory as it is, and with container logs and host metrics on: read by the separate host collector
@@ -281,20 +359,29 @@ def test_the_cluster_build_knows_what_the_collection_knows_of_its_components(bin
 
 
 # ---------------------------------------------------------------- the lint's facts, from the real build
-def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_accepted(binaries):
-    for name, binary in binaries.items():
+def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_accepted(binaries, build):
+    """Each component the local build has is held to the table, both ways: the binary accepts
+    exactly the spellings the table gives those components, no more and no fewer. The build has
+    whatever part of its distribution the proxy serves that day; the rest is in `missing`."""
+    modules = distribution_modules()
+    for name in ("k8s", "contrib"):  # the cluster build: test_the_cluster_build_knows_...
+        binary = binaries[name]
+        distribution = dist.DISTRIBUTIONS["contrib" if name == "contrib" else "k8s"]
+        missing = {item["module"] for item in build["missing"] if name in item["builds"]}
         accepted = binary.accepted_types()
         assert set(accepted) == set(dist.KINDS), accepted
-        components = yaml.safe_load(
-            subprocess.run([str(binary.binary), "components"], capture_output=True, text=True, check=True).stdout
-        )
+        listed = binary.components()
         for kind in dist.KINDS:
-            distribution = "contrib" if name == "contrib" else "k8s"
-            unknown = sorted(t for t in accepted[kind] if not dist.DISTRIBUTIONS[distribution].has(kind, t))
-            assert not unknown, f"{name} accepts {kind} the collection does not know: {unknown}"
-            for component in components.get(kind) or []:
-                ours = set(dist.spellings(kind, dist.canonical(kind, component["name"])))
-                assert ours <= accepted[kind], f"{kind} {component['name']}: we accept {ours - accepted[kind]}"
+            built = [m for m in modules[name][kind] if m not in missing]
+            has = sorted(c["name"] for c in listed.get(kind) or [])
+            assert len(has) == len(built), f"{name} {kind}: built from {built}, the binary lists {has}"
+            unknown = [c for c in has if c not in distribution.components[kind]]
+            assert not unknown, f"{name} has {kind} that {distribution.name} does not list by that name: {unknown}"
+            expected = {spelling for c in has for spelling in dist.spellings(kind, c)}
+            assert accepted[kind] == expected, (
+                f"{name} {kind}: the binary accepts {sorted(accepted[kind] - expected)} that the collection does not "
+                f"know for its components, and refuses {sorted(expected - accepted[kind])} that the collection accepts"
+            )
 
 
 def test_signal_lists_are_the_collectors(binaries):

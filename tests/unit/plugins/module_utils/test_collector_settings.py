@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import (
     KEYS,
     POLICY_TYPES,
+    SERVER_TLS,
     check,
     is_duration,
 )
@@ -117,3 +118,78 @@ def test_durations():
 def test_facts_the_checks_rest_on():
     assert "protocols" in KEYS[("receivers", "otlp")]
     assert {"always_sample", "latency", "status_code", "probabilistic", "and", "composite"} <= POLICY_TYPES
+
+
+# ---------------------------------------------------------------- server TLS blocks
+def at(path: str, value) -> dict:
+    """{'protocols': {'grpc': {'tls': value}}} from 'protocols.grpc.tls'."""
+    for step in reversed(path.split(".")):
+        value = {step: value}
+    return value
+
+
+SERVERS = [(kind, current, path) for (kind, current), paths in SERVER_TLS.items() for path in paths]
+
+
+@pytest.mark.parametrize(("kind", "current", "path"), SERVERS)
+@pytest.mark.parametrize(
+    ("tls", "sets"),
+    [
+        ({"min_version": "1.2"}, "sets min_version;"),
+        ({"cipher_suites": ["TLS_AES_128_GCM_SHA256"]}, "sets cipher_suites;"),
+        ({"client_ca_file": "/etc/otelcol/tls/ca.crt", "min_version": "1.3"}, "sets client_ca_file, min_version;"),
+        ({}, "sets nothing;"),
+    ],
+)
+def test_a_server_tls_block_without_certificate_and_key_is_refused(kind, current, path, tls, sets):
+    found = errors(kind, current, at(path, tls))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{kind}.{current}.{path}: a server's TLS block needs its certificate and key")
+    assert sets in found[0]
+    assert "must include both certificate and key for server connections" in found[0]
+    assert "Add cert_file and key_file" in found[0] and "remove `tls`" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("tls", "needles"),
+    [
+        (
+            {"cert_file": "/tls/tls.crt"},
+            ["cert_file gives the certificate but nothing gives the key", "key_file or key_pem"],
+        ),
+        ({"key_pem": "PEM"}, ["key_pem gives the key but nothing gives the certificate", "cert_file or cert_pem"]),
+        (
+            {"cert_file": "/tls/tls.crt", "cert_pem": "PEM", "key_file": "/tls/tls.key"},
+            ["both cert_file and cert_pem give the certificate", "keep one"],
+        ),
+    ],
+)
+def test_half_a_key_pair_or_one_half_twice_is_refused(tls, needles):
+    found = errors("receivers", "otlp", at("protocols.http.tls", tls))
+    assert len(found) == 1 and found[0].startswith("receivers.otlp.protocols.http.tls: "), found
+    assert all(needle in found[0] for needle in needles), found
+
+
+@pytest.mark.parametrize(
+    "tls",
+    [
+        None,  # `tls:` with no value: plain text
+        {"cert_file": "/tls/tls.crt", "key_file": "/tls/tls.key"},
+        {"cert_pem": "PEM", "key_pem": "PEM", "min_version": "1.3", "client_ca_file": "/tls/ca.crt"},
+        {"cert_file": "${env:TLS_CERT}", "key_file": "${env:TLS_KEY}"},  # set in the collector's container
+    ],
+)
+def test_a_server_tls_block_with_certificate_and_key_passes(tls):
+    assert errors("receivers", "otlp", at("protocols.grpc.tls", tls)) == []
+    assert errors("extensions", "health_check", {"endpoint": "0.0.0.0:13133", "tls": tls}) == []
+
+
+def test_client_tls_blocks_are_not_server_blocks():
+    # An exporter's tls is a client's: no certificate needed (the server's CA, or the system's).
+    assert errors("exporters", "otlp_grpc", {"endpoint": "gateway:4317", "tls": {"min_version": "1.2"}}) == []
+    assert errors("exporters", "otlp_http", {"endpoint": "https://x", "tls": {}}) == []
+
+
+def test_a_tls_block_that_is_not_a_mapping():
+    found = errors("extensions", "zpages", {"tls": "on"})
+    assert found == ["extensions.zpages.tls: expected a mapping with cert_file and key_file, got 'on'"]

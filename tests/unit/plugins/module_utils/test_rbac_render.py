@@ -331,6 +331,20 @@ def test_components_whose_needs_are_not_derived_are_reported():
     assert any("k8s_observer" in w for w in perms.warnings)
 
 
+def test_the_current_resource_detection_name_is_reported_as_well():
+    cfg = config(processors={"resource_detection/node": {"detectors": ["k8snode"]}})
+    perms = rbac_render.derive_permissions(cfg, NS)
+    assert any("resource_detection/node" in w and "the Node" in w for w in perms.warnings), perms.warnings
+
+
+def test_names_no_collector_accepts_get_no_permissions():
+    # k8s_cluster and k8s_events were never renamed: no collector takes k8scluster or k8sevents.
+    for receiver in ("k8scluster", "k8sevents"):
+        assert rbac_render.derive_permissions(config(receivers={receiver: {}}), NS).empty, receiver
+    assert cluster(config(receivers={"k8s_cluster": {}}))
+    assert cluster(config(receivers={"k8s_objects": {"objects": [{"name": "pods"}]}})) == {("", "pods"): {"list"}}
+
+
 # ---------------------------------------------------------------- which components count
 
 
