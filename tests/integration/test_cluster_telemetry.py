@@ -499,6 +499,33 @@ def test_the_kubelets_certificate_is_verified_and_its_authorization_is_the_deriv
     assert "403" in forbidden and "Forbidden" in forbidden, forbidden[-2000:]
 
 
+# ---------------------------------------------------------------- the summary
+def test_the_summary_lists_the_host_and_cluster_collectors_and_their_paths(cluster, telemetry):
+    ns, host = telemetry["namespace"], telemetry["host"]
+    task = {
+        "name": "summary",
+        "otel.kubernetes.summary": {
+            "gateway": {"namespace": ns},
+            "agent": {"namespace": ns, "host_collector": {"name": "otel-agent-host", "namespace": host}},
+            "cluster": {"namespace": ns},
+        },
+    }
+    run = cluster.run([task])
+    assert run.rc == 0, run.stdout[-3000:]
+    lines = run.task("summary")["lines"]
+    for prefix in (f"pod {host}/otel-agent-host-collector-", f"pod {ns}/otel-cluster-collector-"):
+        assert any(line.startswith(prefix) and ": Running, ready 1/1" in line for line in lines), (prefix, lines)
+    assert f"collector {host}/otel-agent-host: mode daemonset, replicas one per node" in " ".join(lines)
+    assert f"collector {ns}/otel-cluster: mode deployment, replicas 1" in " ".join(lines)
+    assert lines[-2] == (
+        f"container logs and host metrics: host collector {host}/otel-agent-host (privileged) -> the agent on its "
+        f"node, otel-agent-collector.{ns}:4317"
+    )
+    assert lines[-1] == (
+        f"cluster state and events: {ns}/otel-cluster (one replica) -> gateway: otel-gateway-collector.{ns}:4317, mTLS"
+    )
+
+
 # ---------------------------------------------------------------- the gateway's alerts
 def alert_rules() -> list:
     """The gateway's PrometheusRule as the role renders it (inventories/local, monitoring on)."""
