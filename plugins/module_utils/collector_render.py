@@ -91,6 +91,16 @@ SCAN_SUPPRESSIONS = {
         "the operator makes the collector's NetworkPolicy itself (feature gate operand.networkpolicy, "
         "on by default since v0.132.0), from the ports of its configuration",
     ),
+    "root": (
+        "CKV_K8S_23",
+        "it reads the host's files as root (user 0) - the kubelet's pod log files are root's, mode 0640, and so "
+        "is its checkpoint directory - with every capability dropped, no privilege escalation and a read-only "
+        "root filesystem, in a privileged namespace of its own",
+    ),
+    "root_uid": (
+        "CKV_K8S_40",
+        "user 0 is what reading the kubelet's pod log files needs (root's, mode 0640); no other user id would",
+    ),
     "host_port": (
         "CKV_K8S_26",
         "node-local OTLP: applications send to their node's IP on this host port (status.hostIP), so "
@@ -398,8 +408,9 @@ def _merge_env(env, additions: list) -> list:
     return list(env) + [e for e in additions if e["name"] not in names]
 
 
-def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
-    """The checkov skip annotations for a collector's workload: only the checks that apply to it."""
+def scan_suppressions(mode: str, image: str, ports: list | None, user: int | None = None) -> dict:
+    """The checkov skip annotations for a collector's workload: only the checks that apply to it (user: the
+    container's user id)."""
     if mode not in WORKLOAD_KINDS:
         return {}
     reasons = ["pull", "token", "network_policy"]
@@ -407,6 +418,8 @@ def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
         reasons.insert(0, "digest")
     if any(isinstance(p, dict) and p.get("hostPort") for p in ports or []):
         reasons.append("host_port")
+    if user == 0:
+        reasons += ["root", "root_uid"]
     return {
         f"checkov.io/skip{index}": "=".join(SCAN_SUPPRESSIONS[reason]) for index, reason in enumerate(reasons, start=1)
     }
@@ -570,8 +583,10 @@ def render(
         meta["namespace"] = namespace
     if labels:
         meta["labels"] = dict(labels)
+    container_context = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context", [])
     # The caller's annotations win over the scanner's, key by key.
-    all_annotations = {**scan_suppressions(mode, chosen_image, rendered_ports), **(annotations or {})}
+    suppressions = scan_suppressions(mode, chosen_image, rendered_ports, container_context.get("runAsUser"))
+    all_annotations = {**suppressions, **(annotations or {})}
     if all_annotations:
         meta["annotations"] = all_annotations
     spec = {"mode": mode, "image": chosen_image}

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What otel.kubernetes.collector does: render, check and apply one collector, or a whole preset component.
 
-A preset (module_utils.presets: agent, gateway) turns its role's settings into the namespace,
-the collector's options, its RBAC and the objects it adds; this runner renders and validates all of
-them before anything is contacted, then applies them in one engine run.
+A preset (module_utils.presets: agent, gateway, cluster) turns its role's settings into the namespace,
+the collector's options, its RBAC and the objects it adds (the agent also a second collector, its host
+collector); this runner renders and validates all of them before anything is contacted, then applies
+them in one engine run.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
 from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
 
-PRESETS = {"agent": agent, "gateway": gateway}
+PRESETS = {"agent": agent, "gateway": gateway, "cluster": cluster}
 RENDER_OPTIONS = (
     "namespace",
     "config",
@@ -241,15 +242,16 @@ class CollectorRunner:
     def _run_preset(self) -> None:
         p, module = self.p, self.module
         component = PRESETS[p["preset"]].build(p["preset_settings"], p["state"])
-        if component.errors:
-            self._refuse(component.name, component.errors)
+        parts = [component, *component.companions]
+        errors = [error for part in parts for error in part.errors]
+        if errors:
+            self._refuse(component.name, errors)
         values = self._parse_values(component.helm_values, component.name)
         present = p["state"] == "present"
-        obj = collector_render.collector_ref(component.name, component.namespace)
-        ingresses = []
+        rendered = {}
         if present:
             # Rendered and validated before the cluster is contacted: bad input fails with nothing read.
-            obj, ingresses = self._render_preset(component, values, [])
+            rendered = self._render_parts(component, values, [])
         client = discovery = None
         if not self.rendering:
             client = connect(module)
@@ -257,28 +259,35 @@ class CollectorRunner:
         kinds = component.monitoring_kinds(discovery)
         if present and component.self_monitoring(kinds) != component.self_monitoring([]):
             # The component makes the ServiceMonitors itself: the operator must not make its own too.
-            obj, ingresses = self._render_preset(component, values, kinds)
-        config = obj["spec"]["config"] if present else component.options["config"]
-        permissions = rbac_render.derive_permissions(config, component.namespace)
-        rbac = rbac_render.render_rbac(
-            component.rbac_name, component.namespace, service_account=component.service_account, permissions=permissions
-        )
+            rendered = self._render_parts(component, values, kinds)
+        namespaces, rbac, collectors, reasons, warnings = [], [], [], [], []
+        for part in parts:
+            obj, ingresses = rendered.get(id(part), (collector_render.collector_ref(part.name, part.namespace), []))
+            config = obj["spec"]["config"] if present else part.options["config"]
+            permissions = rbac_render.derive_permissions(config, part.namespace)
+            rbac += rbac_render.render_rbac(
+                part.rbac_name,
+                part.namespace,
+                service_account=part.service_account,
+                permissions=permissions,
+                automount_token=part.automount_token,
+            )
+            if component.create_namespace and present:
+                namespaces += pod_security.label_namespaces([part.namespace_object()], part.pod_security)
+            collectors += [obj] + ingresses
+            mine = "" if part is component else f"{part.name}: "
+            reasons += [mine + reason for reason in permissions.reasons]
+            warnings += [mine + warning for warning in rbac_render.rbac_warnings(permissions)]
         if present:
-            for warning in self.result["lint_warnings"] + rbac_render.rbac_warnings(permissions):
+            for warning in self.result["lint_warnings"] + warnings:
                 module.warn(warning)
-        groups = [
-            pod_security.label_namespaces([component.namespace_object()], component.pod_security)
-            if component.create_namespace and present
-            else [],
-            rbac,
-            [obj] + ingresses,
-            component.objects(kinds, p["state"]),
-        ]
+        groups = [namespaces, rbac, collectors, component.objects(kinds, p["state"])]
         groups = [manifests.check_objects([("preset", o) for o in group]) for group in groups]
+        obj = collectors[0]
         status = {}
         if present:
-            status = component.publish(self.result.get("image"), permissions.reasons, self.result["lint_warnings"])
-        self.result.update(object=obj, permissions=permissions.reasons, status=status)
+            status = component.publish(self.result.get("image"), reasons, self.result["lint_warnings"])
+        self.result.update(object=obj, permissions=reasons, status=status)
         if self.rendering:
             # Each group in its own apply order, as the role's tasks rendered them one after the other.
             objects = [
@@ -302,14 +311,24 @@ class CollectorRunner:
                 if key in removed:
                     self.result[key] = self.result.get(key, []) + removed[key]
             self.result["changed"] = self.result["changed"] or removed["changed"]
-        self._wait(client, component.name, component.namespace, obj["spec"]["mode"] if present else "deployment")
+        for part in parts:
+            self._wait(client, part.name, part.namespace, part.options["mode"] if present else "deployment")
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)
 
-    def _render_preset(self, component, values, kinds: list) -> tuple:
-        """(collector, Ingresses of the Helm values), or fail_json with every error."""
-        options = dict(component.options, self_monitoring=component.self_monitoring(kinds))
-        obj, ingresses, errors = self._render(component.name, component.version, options, values, [], warn=False)
-        if errors:
-            self._refuse(component.name, errors, obj)
-        return obj, ingresses
+    def _render_parts(self, component, values, kinds: list) -> dict:
+        """{id(part): (collector, Ingresses of the Helm values)} of the component and its companions, or
+        fail_json with every error. The component is rendered last: its image and distribution are the task's;
+        the companions' lint warnings are kept, named."""
+        rendered, warnings = {}, []
+        for part in [*component.companions, component]:
+            options = dict(part.options, self_monitoring=part.self_monitoring(kinds if part is component else []))
+            given = values if part is component else None
+            obj, ingresses, errors = self._render(part.name, part.version, options, given, [], warn=False)
+            if errors:
+                self._refuse(part.name, errors, obj)
+            rendered[id(part)] = (obj, ingresses)
+            mine = "" if part is component else f"{part.name}: "
+            warnings += [mine + warning for warning in self.result["lint_warnings"]]
+        self.result["lint_warnings"] = list(component.warnings) + warnings
+        return rendered

@@ -77,13 +77,21 @@ class SummaryRunner:
         self.info = InfoRunner(client, discovery)
         self.client = client
 
-    def run(self, operator_namespace: str, gateway: dict, agent: dict) -> dict:
-        collector_namespaces = _unique([gateway["namespace"], agent["namespace"]])
+    def run(self, operator_namespace: str, gateway: dict, agent: dict, cluster: dict | None = None) -> dict:
+        """cluster: the cluster collector (None or enabled false: not deployed); agent["host_collector"]: the
+        agent's host collector ({name, namespace}; None when the agent has none)."""
+        cluster = cluster if cluster and cluster.get("enabled", True) else None
+        host = agent.get("host_collector") or None
+        collector_namespaces = _unique(
+            [gateway["namespace"], agent["namespace"]]
+            + ([host["namespace"]] if host else [])
+            + ([cluster["namespace"]] if cluster else [])
+        )
         collectors = []
         for namespace in collector_namespaces:
             collectors += self.info.run(*COLLECTOR_API, namespace=namespace)["resources"]
         pods = []
-        for namespace in _unique([operator_namespace, gateway["namespace"], agent["namespace"]]):
+        for namespace in _unique([operator_namespace, *collector_namespaces]):
             pods += self.info.run("v1", "Pod", namespace=namespace)["resources"]
         secrets = self.info.run(
             "v1", "Secret", namespace=gateway["namespace"], field_selectors=["type=kubernetes.io/tls"]
@@ -102,7 +110,7 @@ class SummaryRunner:
             f"certificate {cert['namespace']}/{cert['name']} expires {cert['not_after'] or 'unknown'}"
             for cert in certificates
         ]
-        lines += endpoint_lines(gateway, agent)
+        lines += endpoint_lines(gateway, agent, cluster)
         return {
             "lines": lines,
             "pods": [_pod_facts(pod) for pod in pods],
@@ -112,19 +120,32 @@ class SummaryRunner:
         }
 
 
-def endpoint_lines(gateway: dict, agent: dict) -> list:
+def endpoint_lines(gateway: dict, agent: dict, cluster: dict | None = None) -> list:
     security = "mTLS" if agent.get("mtls", True) else "plaintext"
     port = agent.get("gateway_port", 4317)
     agent_service = f"{agent['name']}-collector.{agent['namespace']}"
     grpc, http = agent.get("otlp_grpc_port", 4317), agent.get("otlp_http_port", 4318)
     gateway_service = f"{gateway['name']}-collector.{gateway['namespace']}"
     headless = f"{gateway['name']}-collector-headless.{gateway['namespace']}"
-    return [
+    lines = [
         f"endpoint for applications: the node-local agent, Service {agent_service} (internalTrafficPolicy Local), "
         f"OTLP gRPC :{grpc} and HTTP :{http}",
         f"traces agent -> gateway: loadbalancing by trace ID via {headless}:{port}, {security}",
         f"metrics and logs agent -> gateway: {gateway_service}:{port}, {security}",
     ]
+    host = agent.get("host_collector")
+    if host:
+        lines.append(
+            f"container logs and host metrics: host collector {host['namespace']}/{host['name']} (privileged) -> "
+            f"the agent on its node, {agent_service}:{grpc}"
+        )
+    if cluster:
+        cluster_security = "mTLS" if cluster.get("mtls", True) else "plaintext"
+        lines.append(
+            f"cluster state and events: {cluster['namespace']}/{cluster['name']} (one replica) -> gateway: "
+            f"{gateway_service}:{cluster.get('gateway_port', 4317)}, {cluster_security}"
+        )
+    return lines
 
 
 def _pod_facts(pod: dict) -> dict:

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from key_material import key_material, kubeconfig_material, scan_directory
 from operator_standin import apply, as_the_operator_runs_it
-from pipeline import pipeline_settings
+from pipeline import host_namespace, pipeline_settings
 from playbook import ROOT, render
 from scanner import scan
 
@@ -34,7 +34,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector_render i
 
 OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 CRD = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
-ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
+ROLES = ("otel_certificates", "otel_gateway", "otel_agent", "otel_cluster")
 # The workloads exist to be read back, not to run: a node selector no node has keeps their Pods
 # unscheduled, so the agent's host ports stay free for the other tests on the shared node.
 NOWHERE = {"otel.test/scan-only": "true"}
@@ -74,7 +74,8 @@ def test_the_render_directory_passes_checkov(inventory, tmp_path):
 
 @pytest.fixture(scope="module")
 def pipeline(cluster):
-    """Certificates, gateway and agent deployed by the roles into a namespace of their own."""
+    """Certificates, gateway, agent (container logs and host metrics on: its host collector too) and cluster
+    collector deployed by the roles into namespaces of their own."""
     run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRD)}}])
     assert run.rc == 0, run.stdout[-3000:]
     namespace = "t-scan-" + uuid.uuid4().hex[:6]
@@ -84,12 +85,15 @@ def pipeline(cluster):
         otel_gateway_autoscaler={},
         otel_gateway_node_selector=NOWHERE,
         otel_agent_node_selector=NOWHERE,
+        otel_cluster_node_selector=NOWHERE,
+        otel_agent_container_logs=True,
+        otel_agent_host_metrics=True,
     )
     tasks = [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES]
     run = cluster.run(tasks, vars=settings)
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     yield namespace
-    cluster.node.kubectl_run("delete", "namespace", namespace, "--wait=false")
+    cluster.node.kubectl_run("delete", "namespace", namespace, host_namespace(namespace), "--wait=false")
 
 
 def read_back(cluster, obj: dict) -> dict:
@@ -108,9 +112,15 @@ def read_back(cluster, obj: dict) -> dict:
 
 def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pipeline, tmp_path):
     namespace = pipeline
+    host = host_namespace(namespace)
     collectors = [
-        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
-        for name in ("otel-gateway", "otel-agent")
+        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{where}/opentelemetrycollectors/{name}")
+        for where, name in (
+            (namespace, "otel-gateway"),
+            (namespace, "otel-agent"),
+            (host, "otel-agent-host"),
+            (namespace, "otel-cluster"),
+        )
     ]
     made = [o for c in collectors for o in as_the_operator_runs_it(c)]
     apply(cluster.node, made)
@@ -119,26 +129,38 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
         name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
         (tmp_path / name).write_text(yaml.safe_dump(stored, sort_keys=False))
     kinds = sorted(yaml.safe_load(p.read_text())["kind"] for p in Path(tmp_path).glob("*.yaml"))
-    assert kinds == ["ConfigMap", "ConfigMap", "DaemonSet", "Deployment", "Service", "Service", "Service", "Service"]
+    assert kinds == ["ConfigMap"] * 4 + ["DaemonSet"] * 2 + ["Deployment"] * 2 + ["Service"] * 8
 
     result = scan(tmp_path)
     print(f"\nworkloads from the cluster ({namespace}): {result.line()}")
     assert result.summary["parsing_errors"] == 0
-    assert result.summary["resource_count"] == len(kinds) + 2  # and the Pod of each workload's template
+    assert result.summary["resource_count"] == len(kinds) + 4  # and the Pod of each workload's template
     assert not result.failed, "\n".join(map(str, result.failed))
     gateway = f"Deployment.{namespace}.otel-gateway-collector"
     agent = f"DaemonSet.{namespace}.otel-agent-collector"
+    cluster_collector = f"Deployment.{namespace}.otel-cluster-collector"
+    host_collector = f"DaemonSet.{host}.otel-agent-host-collector"
     # Exactly the collection's reasons, carried from the collectors' annotations by the stand-in
     # the way the operator carries them; no host-port skip: the agent opens none by default.
-    assert skips(result, gateway) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
-    assert skips(result, agent) == {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
+    usual = {c: REASON[c] for c in ("CKV_K8S_43", "CKV_K8S_15", "CKV_K8S_38")}
+    for workload in (gateway, agent, cluster_collector):
+        assert skips(result, workload) == usual, workload
+    # The host collector reads the host's files as root: those two checks cannot pass, and say why.
+    assert skips(result, host_collector) == {
+        **usual,
+        "CKV_K8S_23": REASON["CKV_K8S_23"],
+        "CKV_K8S_40": REASON["CKV_K8S_40"],
+    }
     # The Pods of the templates: the NetworkPolicy check, skipped through the template's annotations.
     pods = {resource for check, resource, _reason in result.skipped if check == "CKV2_K8S_6"}
-    assert len(pods) == 2 and all(p.startswith(f"Pod.{namespace}.otel-") for p in pods), pods
-    # The probes come from the health_check extension the roles configure.
-    for workload in (gateway, agent):
+    assert len(pods) == 4 and all(p.startswith((f"Pod.{namespace}.otel-", f"Pod.{host}.otel-")) for p in pods), pods
+    # The probes come from the health_check extension the roles configure; the non-root checks pass but
+    # for the host collector.
+    for workload in (gateway, agent, cluster_collector, host_collector):
         passed = {check for check, resource in result.passed if resource == workload}
-        assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_40"} <= passed
+        assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22"} <= passed, workload
+        if workload != host_collector:
+            assert {"CKV_K8S_23", "CKV_K8S_40"} <= passed, workload
 
 
 @pytest.fixture(scope="module")

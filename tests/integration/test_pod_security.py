@@ -31,7 +31,7 @@ OPERATOR_DEPLOYMENT = "opentelemetry-operator-controller-manager"
 @pytest.fixture(scope="module")
 def levels(cluster) -> dict:
     """One fresh namespace per level, applied by otel.kubernetes.apply with pod_security."""
-    names = {level: f"t-pss-{level[:4]}-{uuid.uuid4().hex[:6]}" for level in ("baseline", "restricted")}
+    names = {level: f"t-pss-{level[:4]}-{uuid.uuid4().hex[:6]}" for level in ("privileged", "baseline", "restricted")}
     tasks = [
         {
             "name": level,
@@ -88,7 +88,12 @@ def test_rendered_namespaces_carry_restricted_and_every_pod_is_admitted_with_no_
         pod_security = {k: v for k, v in labels.items() if k.startswith("pod-security.")}
         assert pod_security == namespace_labels("restricted"), name
     found = templates(objects)
-    assert set(found) == {"otel-gateway-collector", "otel-agent-collector", OPERATOR_DEPLOYMENT}
+    assert set(found) == {
+        "otel-gateway-collector",
+        "otel-agent-collector",
+        "otel-cluster-collector",
+        OPERATOR_DEPLOYMENT,
+    }
     for name, template in found.items():
         rc, stderr = admit(cluster, levels["restricted"], template, name)
         assert rc == 0, f"{name} refused under restricted: {stderr}"
@@ -114,6 +119,42 @@ def test_the_agent_with_host_ports_is_refused_under_restricted_and_baseline_nami
         rc, stderr = admit(cluster, levels[level], agent, "agent-with-host-ports")
         assert rc != 0, f"admitted under {level}"
         assert f'violates PodSecurity "{level}:' in stderr and "hostPort" in stderr and "4317" in stderr, stderr
+
+
+def test_the_host_collector_is_admitted_only_where_privileged_and_the_agent_stays_restricted(cluster, levels):
+    # Container logs and host metrics on, read by the separate host collector (the default placement).
+    objects = render_objects("local", "otel_agent_container_logs=true", "otel_agent_host_metrics=true")
+    namespaces = {o["metadata"]["name"]: o["metadata"]["labels"] for o in objects if o["kind"] == "Namespace"}
+    assert namespaces["observability-host"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespaces["observability"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    found = templates(objects)
+    host = found["otel-agent-host-collector"]
+    for level in ("restricted", "baseline"):
+        rc, stderr = admit(cluster, levels[level], host, "host-collector")
+        assert rc != 0, f"admitted under {level}"
+        # baseline: "hostPath volumes (...)"; restricted: "restricted volume types (... "hostPath")".
+        assert f'violates PodSecurity "{level}:' in stderr and "hostPath" in stderr, stderr
+    rc, stderr = admit(cluster, levels["privileged"], host, "host-collector")
+    assert rc == 0 and "Warning" not in stderr, stderr
+    for name in ("otel-agent-collector", "otel-cluster-collector", "otel-gateway-collector"):
+        rc, stderr = admit(cluster, levels["restricted"], found[name], name)
+        assert rc == 0 and "Warning" not in stderr, f"{name}: {stderr}"
+
+
+def test_the_agent_reading_the_host_itself_is_refused_below_privileged(cluster, levels):
+    objects = render_objects(
+        "local",
+        "otel_agent_container_logs=true",
+        "otel_agent_host_collector=agent",
+        "otel_agent_pod_security=privileged",
+        "otel_agent_namespace=node-agents",
+    )
+    agent = templates(objects)["otel-agent-collector"]
+    for level in ("restricted", "baseline"):
+        rc, stderr = admit(cluster, levels[level], agent, "agent-reading-the-host")
+        assert rc != 0 and "hostPath" in stderr, stderr
+    rc, stderr = admit(cluster, levels["privileged"], agent, "agent-reading-the-host")
+    assert rc == 0, stderr
 
 
 def test_upstream_operator_deployment_is_admitted_only_with_the_roles_security_context(cluster, levels, tmp_path):

@@ -153,7 +153,11 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert policies["probabilistic"]["probabilistic"] == {"sampling_percentage": 10}
     assert set(config["exporters"]) == {"otlp/tempo", "prometheus", "otlphttp/loki"}  # never the removed `loki`
     assert config["exporters"]["otlp/tempo"] == {"endpoint": "tempo.observability:4317", "tls": {"insecure": True}}
-    assert config["exporters"]["prometheus"] == {"endpoint": "0.0.0.0:8889"}
+    # Resource attributes as labels: the kubelet's and the cluster's metrics keep their Pod and node.
+    assert config["exporters"]["prometheus"] == {
+        "endpoint": "0.0.0.0:8889",
+        "resource_to_telemetry_conversion": {"enabled": True},
+    }
     assert config["exporters"]["otlphttp/loki"]["endpoint"].endswith("/otlp")
     for protocol in ("grpc", "http"):
         tls = config["receivers"]["otlp"]["protocols"][protocol]["tls"]
@@ -218,6 +222,10 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         "tls": client_tls,
     }
     assert agent["volumes"][0]["secret"]["secretName"] == "otel-agent-tls"
+    # The node's own kubelet, by the node's IP, its certificate verified with the cluster CA.
+    assert config["receivers"]["kubelet_stats"]["endpoint"] == "https://${env:K8S_NODE_IP}:10250"
+    assert config["receivers"]["kubelet_stats"]["insecure_skip_verify"] is False
+    assert config["service"]["pipelines"]["metrics"]["receivers"] == ["otlp", "kubelet_stats"]
 
     # --- the certificates: kubernetes.io/tls Secrets, the gateway's valid for the names agents use
     secrets = {}
@@ -236,7 +244,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         "otel-gateway-collector",
     } <= names
     status = first.task("show otel_certificates_status")["otel_certificates_status"]
-    assert set(status["not_after"]) == {"otel-ca", "otel-gateway-tls", "otel-agent-tls"}
+    assert set(status["not_after"]) == {"otel-ca", "otel-gateway-tls", "otel-agent-tls", "otel-cluster-tls"}
     assert all(status["not_after"].values())
     assert status["backend"] == "self_signed"
     # No private key in the output, in PEM or as stored.
@@ -253,6 +261,8 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert cluster.can(agent_sa, "watch", "pods")
     assert cluster.can(agent_sa, "get", "namespaces")
     assert cluster.can(agent_sa, "list", "replicasets", group="apps")  # k8s.deployment.name
+    assert cluster.can(agent_sa, "get", "nodes", subresource="stats")  # kubelet_stats
+    assert not cluster.can(agent_sa, "get", "nodes", subresource="proxy")
     assert not cluster.can(agent_sa, "get", "secrets", namespace=ns)
     assert not cluster.can(agent_sa, "list", "secrets")
     assert not cluster.can(agent_sa, "create", "pods", namespace=ns)
@@ -316,12 +326,15 @@ def test_prometheus_operator_objects_and_ingress(cluster, crds):
             assert metric in expressions, metric
         assert "otelcol_processor_dropped_spans" not in expressions  # removed in collector v0.111.0
         assert "otelcol_exporter_sent_spans(_total)?" in rules["OtelGatewayExportStalled"]["expr"]
-        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelGatewayRefusedSpans"]["expr"]
+        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelCollectorRefusingData"]["expr"]
+        assert "k8s_container_restarts" in rules["OtelPodCrashLooping"]["expr"]
         assert "otelcol_exporter_queue_capacity" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         assert "> 0.8" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         # 85% of the 2Gi container limit
         assert str(int(2 * 1024**3 * 0.85)) in rules["OtelGatewayMemoryNearLimit"]["expr"]
-        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in rules.values())
+        # The gateway's own alerts scrape its own job; those on every collector and on the cluster do not.
+        gateway_rules = [r for name, r in rules.items() if name.startswith("OtelGateway")]
+        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in gateway_rules)
         assert all(r["labels"]["severity"] in ("warning", "critical") for r in rules.values())
 
         # The role scrapes the collector itself: the operator's ServiceMonitors are not asked for too.

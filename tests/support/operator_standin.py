@@ -3,7 +3,8 @@
 The operator cannot be had on these machines (the Go module proxy refuses its module), so the
 tests that need the collectors' Pods make them the way it does: the config in a ConfigMap
 mounted at /conf/collector.yaml, the resource's image, env, ports (host ports included),
-volumes, service account and security settings, its annotations (on the workload and its pod
+volumes (hostPath ones and their mount propagation included), service account, security settings,
+node selector and priority class, its annotations (on the workload and its pod
 template), the health_check probes, and the Service and headless Service that agents resolve
 (node-local for a daemonset, as the operator makes them). Only the collection's part is proven
 with them, never the operator's.
@@ -50,10 +51,13 @@ def as_the_operator_runs_it(collector: dict) -> list:
         "serviceAccountName": spec.get("serviceAccount", "default"),
         "securityContext": spec.get("podSecurityContext", {}),
         "tolerations": spec.get("tolerations", []),
+        "nodeSelector": spec.get("nodeSelector", {}),
         "containers": [container],
         "volumes": [{"name": "otc-internal", "configMap": {"name": f"{name}-collector"}}, *spec.get("volumes", [])],
         "terminationGracePeriodSeconds": 2,
     }
+    if spec.get("priorityClassName"):
+        pod["priorityClassName"] = spec["priorityClassName"]
     kind = "DaemonSet" if spec["mode"] == "daemonset" else "Deployment"
     # As the operator's manifestutils.Annotations/PodAnnotations: the collector's annotations on the
     # workload; on the pod template spec.podAnnotations and, for keys it does not set, the collector's.
