@@ -39,7 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_CONNECT(self):  # noqa: N802 - the http.server API
         if not self._allowed():
             return
-        host, _, port = self.path.rpartition(":")
+        host, _colon, port = self.path.rpartition(":")
         try:
             upstream = socket.create_connection(self._address(host, int(port)), timeout=10)
         except OSError:
