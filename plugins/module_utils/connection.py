@@ -26,6 +26,7 @@ import email.utils
 import ipaddress
 import json
 import os
+import re
 import shutil
 import ssl
 import tempfile
@@ -501,15 +502,17 @@ class KubeClient:
 
     def _refused_by_proxy(self, error) -> None:
         """A proxy's refusal that no retry changes: authentication required (407), or forbidden (403)."""
-        text = str(error)
+        # http.client's words for a CONNECT the proxy refused (the error's text also holds the proxy's port)
+        refused = re.search(r"Tunnel connection failed: (\d{3})", str(error))
+        status = refused.group(1) if refused else None
         proxy = without_credentials(self.proxy or "")
-        if "407" in text:
+        if status == "407":
             raise OtelK8sError(
                 f"the proxy {proxy} requires authentication (407 Proxy Authentication Required) to reach "
                 f"{self.conn.server}: set proxy_headers.proxy_basic_auth (user:password, or "
                 "K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH)"
             ) from None
-        if "403" in text:
+        if status == "403":
             raise OtelK8sError(
                 f"the proxy {proxy} refused to connect to {self.conn.server} (403 Forbidden): allow the API "
                 "server's address in the proxy, or name it in 'no_proxy' (K8S_AUTH_NO_PROXY) to reach it directly"

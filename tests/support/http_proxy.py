@@ -2,7 +2,7 @@
 
 It does what a bastion's proxy does: CONNECT tunnels (for https API servers) and plain forwarding
 of absolute-URL requests (for http ones). It records every request it saw (method, target,
-headers), can demand a Proxy-Authorization (407 otherwise), and can resolve names itself
+headers), can demand a Proxy-Authorization (407 otherwise) or refuse a host (403), and can resolve names itself
 (`hosts`): a server name the machine cannot resolve is then reachable only through the proxy.
 """
 
@@ -25,6 +25,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _allowed(self) -> bool:
         self.server.seen.append((self.command, self.path, dict(self.headers.items()), self.headers))
+        if self.path.partition(":")[0] in self.server.forbidden:
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
         if self.server.require_auth and self.headers.get("Proxy-Authorization") != self.server.require_auth:
             self.send_response(407)
             self.send_header("Proxy-Authenticate", 'Basic realm="test"')
@@ -96,10 +101,11 @@ class _Handler(BaseHTTPRequestHandler):
 class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, hosts: dict | None = None, require_auth: str | None = None):
+    def __init__(self, hosts: dict | None = None, require_auth: str | None = None, forbidden: tuple = ()):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hosts = hosts or {}
         self.require_auth = require_auth
+        self.forbidden = forbidden  # CONNECT targets (host names) it refuses with 403
         self.seen: list = []  # (method, target, headers as a dict, the message for repeated headers)
         self.tunnels = 0  # CONNECT tunnels opened
 

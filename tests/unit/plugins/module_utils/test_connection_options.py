@@ -348,6 +348,17 @@ def test_a_proxy_that_wants_credentials_fails_at_once_naming_the_option():
     assert "wrong:x" not in caught.value.message and client.requests == 1
 
 
+def test_a_proxy_that_refuses_the_api_server_fails_at_once_naming_no_proxy():
+    with ProxyServer(forbidden=("api.proxied.test",)) as proxy:
+        client = KubeClient(
+            resolve_connection({"host": "https://api.proxied.test:6443", "api_key": "t", "proxy": proxy.url}),
+            retry_timeout=30,
+        )
+        with pytest.raises(OtelK8sError, match=r"refused to connect to https://api.proxied.test:6443 \(403"):
+            client.request("GET", "/api")
+    assert client.requests == 1
+
+
 def test_basic_auth_is_sent_and_its_refusal_explained():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     Recorder.script, Recorder.messages = [(401, {"kind": "Status", "reason": "Unauthorized"})], []
