@@ -126,8 +126,9 @@ class Connection:
     def describe_credentials(self) -> str:
         """The identity this connection presents and where it was configured, for a 401 message."""
         if self.username is not None and not self.token:
+            where = "the options" if self.origin == "username" else self.origin
             return (
-                f"the username {self.username!r} and password (basic auth) of {self.origin or 'username'}; "
+                f"the username {self.username!r} and password (basic auth) of {where}; "
                 "Kubernetes 1.19 and newer API servers do not accept basic auth: use a token (api_key), a client "
                 "certificate (client_cert/client_key) or a kubeconfig instead"
             )

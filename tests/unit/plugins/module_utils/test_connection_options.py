@@ -371,7 +371,7 @@ def test_basic_auth_is_sent_and_its_refusal_explained():
         httpd.shutdown()
         httpd.server_close()
     assert Recorder.messages[0]["Authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
-    assert "the username 'u' and password (basic auth) of username" in caught.value.message
+    assert "the username 'u' and password (basic auth) of the options" in caught.value.message
     assert "Kubernetes 1.19 and newer API servers do not accept basic auth" in caught.value.message
     assert "p" not in caught.value.message.split("basic auth")[0].replace("username", "").replace("password", "")
 
