@@ -364,16 +364,18 @@ def test_basic_auth_is_sent_and_its_refusal_explained():
     Recorder.script, Recorder.messages = [(401, {"kind": "Status", "reason": "Unauthorized"})], []
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        conn = resolve_connection({"host": f"http://127.0.0.1:{httpd.server_port}", "username": "u", "password": "p"})
+        conn = resolve_connection(
+            {"host": f"http://127.0.0.1:{httpd.server_port}", "username": "u", "password": "s3cret-pw"}
+        )
         with pytest.raises(ApiError) as caught:
             KubeClient(conn).request("GET", "/api")
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert Recorder.messages[0]["Authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
+    assert Recorder.messages[0]["Authorization"] == "Basic " + base64.b64encode(b"u:s3cret-pw").decode()
     assert "the username 'u' and password (basic auth) of the options" in caught.value.message
     assert "Kubernetes 1.19 and newer API servers do not accept basic auth" in caught.value.message
-    assert "p" not in caught.value.message.split("basic auth")[0].replace("username", "").replace("password", "")
+    assert "s3cret-pw" not in caught.value.message
 
 
 def test_an_identity_that_may_not_impersonate_gets_the_fix():
