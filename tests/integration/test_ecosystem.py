@@ -77,12 +77,14 @@ def test_the_execution_environment_build_context_installs_the_collection_and_its
     assert yaml.safe_load((build / "requirements.yml").read_text()) == {
         "collections": [{"name": f"collections/{TARBALL}", "type": "file"}]
     }
-    # The image build's galaxy stage (in _build, as its WORKDIR /build) ...
+    # The image build's galaxy stage (in _build, as its WORKDIR /build) ... (--force: the image starts
+    # empty, while this machine may hold a copy in ~/.ansible/collections, which molecule's prerun makes)
     collections = tmp_path / "collections"
     run(
         str(BIN / "ansible-galaxy"),
         "collection",
         "install",
+        "--force",
         "-r",
         "requirements.yml",
         "--collections-path",
