@@ -85,7 +85,7 @@ def module_process(arguments: bytes, environment: dict):
     """What the module's process would have: its arguments and the task's environment.
     Both restored after. (Warnings need nothing: on the controller, AnsibleModule.warn()
     goes to the display, which attaches it to the task's result as a module's would be.)"""
-    saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
+    saved_args = (basic._ANSIBLE_ARGS, getattr(basic, "_ANSIBLE_PROFILE", None))  # no profile before 2.19
     saved_env = {name: os.environ.get(name) for name in environment}
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, PROFILE
     os.environ.update({name: str(value) for name, value in environment.items()})

@@ -116,6 +116,37 @@ def test_site_converges_as_the_deployer_and_a_rerun_changes_nothing(deployer, cl
     assert changed == [], changed
 
 
+def test_site_converges_impersonating_the_deployer(deployer, cluster):
+    """An administrator's credentials acting as the deployer (impersonate_user, as kubernetes.core's):
+    what deployer_rbac.yml grants is enough, and what it does not grant is refused to the deployer."""
+    impersonating = {"K8S_AUTH_KUBECONFIG": cluster.kubeconfig, "K8S_AUTH_IMPERSONATE_USER": DEPLOYER}
+    run = site(cluster.node, env=impersonating)
+    assert run.rc == 0, failure(run)
+    refused = cluster.run(
+        [
+            {
+                "name": "read",
+                "otel.kubernetes.info": {"kind": "Secret", "namespace": "kube-system"},
+                "ignore_errors": True,
+            }
+        ],
+        env=impersonating,
+    )
+    assert f'User "{DEPLOYER}" cannot list resource "secrets"' in refused.task("read")["msg"]
+
+
+def test_an_identity_without_the_impersonate_permission_is_refused_naming_the_fix(deployer, cluster):
+    run = cluster.run(
+        [{"name": "read", "otel.kubernetes.info": {"kind": "Namespace", "impersonate_user": "otel-admin"}}],
+        env=deployer,
+    )
+    assert run.rc != 0
+    message = run.task("read")["msg"]
+    assert f'User "{DEPLOYER}" cannot impersonate resource "users"' in message, message
+    assert "may not impersonate user 'otel-admin'" in message
+    assert "Grant it the verb 'impersonate'" in message and "drop impersonate_user" in message
+
+
 def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(deployer, cluster):
     """As site.yml deployed them (by the deployer): k8sattributes' and the kubelet's reads for the agent, list and
     watch of what it reads for the cluster collector, nothing for the gateway."""
