@@ -22,7 +22,7 @@ from ansible.template import Templar
 from ansible_collections.otel.kubernetes.plugins.action.apply import ActionModule as ApplyAction
 from ansible_collections.otel.kubernetes.plugins.action.info import ActionModule as InfoAction
 from ansible_collections.otel.kubernetes.plugins.modules import info as info_module
-from ansible_collections.otel.kubernetes.plugins.plugin_utils import in_process
+from ansible_collections.otel.kubernetes.plugins.plugin_utils import core_internals, in_process
 
 try:  # ansible-core 2.19+: variables are templated only when trusted
     from ansible.template import trust_as_template
@@ -31,7 +31,7 @@ except ImportError:
 
 # Before ansible-core 2.19 there is no module argument encoder: every task must fall back to a module
 # process, and the tests of in-process behaviour check that fallback instead (ran_in_process).
-IN_PROCESS = in_process.get_module_encoder is not None
+IN_PROCESS = core_internals.available()
 SECRET_VALUE = "s3cr3t-Value-42"
 TOKEN = "tok-SECRET-9"
 SECRET = {
@@ -219,15 +219,23 @@ def test_check_mode_and_diff_reach_the_module():
     assert module.check_mode is True and module._diff is True and module.params["x"] == 1
 
 
-def test_an_unexpected_exception_is_a_failed_task_without_traceback(monkeypatch):
+def test_an_unexpected_exception_is_reported_as_a_module_process_reports_it(monkeypatch):
+    # What AnsiballZ prints for a module that raises: failed, and the exception's summary, whose
+    # traceback the controller shows when DISPLAY_TRACEBACK includes error; -vvv shows it too.
     def broken():
         raise KeyError("surprise")
 
+    shown = []
     monkeypatch.setattr(info_module, "main", broken)
+    monkeypatch.setattr(in_process.display, "vvv", lambda text, *args, **kwargs: shown.append(text))
     action = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"}))
     result = action.run(task_vars={})
     if not ran_in_process(action, result):
         return
     assert result["failed"] is True
-    assert result["msg"] == "the module info failed unexpectedly: KeyError: 'surprise'"
-    assert "Traceback" not in json.dumps(result, default=str)
+    assert result["exception"].event.msg == "'surprise'"
+    assert result["exception"].event.formatted_traceback is None  # DISPLAY_TRACEBACK is never here
+    assert any("Traceback" in text and "KeyError: 'surprise'" in text for text in shown), shown
+    monkeypatch.setattr(core_internals._traceback, "is_traceback_enabled", lambda event: True)
+    result = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"})).run(task_vars={})
+    assert "KeyError: 'surprise'" in result["exception"].event.formatted_traceback
