@@ -72,11 +72,11 @@ import yaml  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
 from site_runs import clear  # noqa: E402
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (  # noqa: E402
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (  # noqa: E402
     KubeClient,
     resolve_connection,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError  # noqa: E402
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError  # noqa: E402
 
 MANAGER_PREFIX = "otel.kubernetes"
 SCALE_NAMESPACES = (1, 10, 50)
@@ -491,8 +491,8 @@ class Bench:
             "yaml",
             "ssl",
             "json",
-            "ansible_collections.otel.kubernetes.plugins.module_utils.connection",
-            "ansible_collections.otel.kubernetes.plugins.module_utils.discovery",
+            "ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection",
+            "ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery",
             "ansible_collections.otel.kubernetes.plugins.modules.info",
         )
         profile["imports"] = import_times(done.stderr, modules)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import datetime
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
 
 try:
     from cryptography import x509

@@ -203,8 +203,8 @@ api_requests:
   sample: 42
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.apply_runner import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.apply_runner import (
     ARGUMENT_SPEC,
     MODULE_OPTIONS,
     run_module,

@@ -515,8 +515,8 @@ api_requests:
   sample: 8
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs_runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs.runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
 
 
 def main():

@@ -478,9 +478,9 @@ api_requests:
   type: int
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_runner import PRESETS, CollectorRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import MODES
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import PRESETS, CollectorRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
 
 
 def main():

@@ -218,7 +218,7 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_config_runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.config_runner import ARGUMENT_SPEC, run_module
 
 
 def main():

@@ -95,10 +95,10 @@ api_requests:
   sample: 2
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import connect, fail, reader_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, reader_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
 
 
 def main():

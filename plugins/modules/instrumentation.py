@@ -302,8 +302,8 @@ api_requests:
 """
 
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.instrumentation_runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.instrumentation.runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
 
 
 def main():

@@ -59,8 +59,8 @@ directory:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.manifest_files import ManifestWriter
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.manifest_files import ManifestWriter
 
 
 def main():

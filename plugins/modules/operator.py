@@ -254,9 +254,10 @@ api_requests:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs, operator_manifest
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import connect, fail, module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.operator import manifest as operator_manifest
 
 ARGUMENT_SPEC = {
     "version": {"type": "str", "required": True},

@@ -171,8 +171,8 @@ api_requests:
   type: int
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.rbac_runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac.runner import ARGUMENT_SPEC, run_module
 
 
 def main():

@@ -175,9 +175,9 @@ api_requests:
   sample: 5
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import connect, fail, reader_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, reader_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.summary import SummaryRunner
 
 

@@ -34,7 +34,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
 from ansible_collections.otel.kubernetes.plugins.plugin_utils import core_internals
 
 display = Display()

@@ -21,8 +21,8 @@ from localnode.gobuild import BuildError
 from localnode.node import LocalNode, NodeError, leftovers
 from playbook import run_tasks
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 
 
 @pytest.fixture(scope="session")

@@ -47,8 +47,8 @@ from pipeline import (
     wait_for,
 )
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
 
 RELOAD = 5  # s, reload_interval of both collectors
 # s: the monitor's half-second sampling, the agent's batch timeout (1 s) and a scrape's duration.

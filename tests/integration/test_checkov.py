@@ -30,7 +30,7 @@ from pipeline import host_namespace, pipeline_settings
 from playbook import ROOT, render
 from scanner import scan
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_render import SCAN_SUPPRESSIONS
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._render import SCAN_SUPPRESSIONS
 
 OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 CRD = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"

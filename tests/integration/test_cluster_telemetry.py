@@ -43,7 +43,7 @@ from pipeline import (
 )
 from playbook import render_objects
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
 
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent", "otel_cluster")
 SMALL = {"limits": {"memory": "400Mi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}

@@ -30,9 +30,9 @@ from localnode.gobuild import cache_root
 from playbook import ROOT, render_objects, run_tasks
 from real_collector import RealCollector
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import lint
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import KEYS, POLICY_TYPES
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._settings import KEYS, POLICY_TYPES
 
 OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}

@@ -41,7 +41,7 @@ from pipeline import (
     wait_for,
 )
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
 
 ERRORS, SLOW, ORDINARY = 20, 20, 300  # traces sent of each kind
 GATEWAY_REPLICAS = 2

@@ -21,7 +21,7 @@ import yaml
 from operator_standin import as_the_operator_runs_it
 from playbook import render_objects
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"

@@ -30,7 +30,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"

@@ -9,8 +9,8 @@ import yaml
 from key_material import found_in, key_material
 from site_runs import clear, exists, site
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
-from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
 
 
 @pytest.fixture(scope="module")

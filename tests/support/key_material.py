@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
 
 # What a private key or a Secret's key field looks like, whatever key it is.
 MARKERS = {

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_validate import container_env
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._validate import container_env
 
 UNKNOWN = "no_such_type_x"
 _VALID_VALUES_RE = re.compile(r"'(\w+)' unknown type: \"no_such_type_x\"[^(]*\(valid values: \[([^\]]*)\]")

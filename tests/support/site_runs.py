@@ -9,8 +9,8 @@ import time
 
 from playbook import ANSIBLE_PLAYBOOK, ROOT, run_playbook
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 OUR_GROUPS = ("opentelemetry.io", "monitoring.coreos.com", "cert-manager.io")

@@ -151,7 +151,7 @@ def test_the_artifact_of_a_quickstart_checkout_holds_no_key_kubeconfig_venv_sock
     assert not found, "the collection artifact packs this machine's state:\n" + "\n".join(found)
     # ... and still the whole collection.
     assert {"MANIFEST.json", "FILES.json", "plugins/modules/collector.py", "roles/otel_agent"} <= names
-    assert {"meta/runtime.yml", "plugins/module_utils/distributions.py", "README.md"} <= names
+    assert {"meta/runtime.yml", "plugins/module_utils/collector/distributions.py", "README.md"} <= names
 
 
 def test_the_checks_see_what_they_look_for():

@@ -11,7 +11,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants i
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._options import CertRequest, CertsOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._self_signed import describe
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import b64
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 
 def _issuer_names(options: CertsOptions) -> tuple:

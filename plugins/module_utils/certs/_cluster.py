@@ -24,10 +24,10 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._self_signed
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._stored import Stored
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import key_forms
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import group_serves
-from ansible_collections.otel.kubernetes.plugins.module_utils.engine import describe_api_error
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import group_serves
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.engine import describe_api_error
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import read_object
 
 
 def _api_failure(error: ApiError, what: str) -> OtelK8sError:

@@ -19,7 +19,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants i
     SECRET_NAME,
     USAGES,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 
 @dataclass(frozen=True)

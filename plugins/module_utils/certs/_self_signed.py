@@ -31,7 +31,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import
     sans_of,
     utc,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 try:
     from cryptography import x509

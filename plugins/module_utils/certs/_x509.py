@@ -12,7 +12,7 @@ import datetime
 import traceback
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants import KEY_TYPES
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 try:
     from cryptography import x509

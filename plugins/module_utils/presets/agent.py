@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import presets
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import node_telemetry as node
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _node_telemetry as node
 
 PREFIX = "otel_agent_"
 HOST_COLLECTOR_CHOICES = ("separate", "agent")

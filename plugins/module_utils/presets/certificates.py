@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import presets
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs import BACKENDS, KEY_TYPES
-from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import LEVELS
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs.api import BACKENDS, KEY_TYPES
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 
 PREFIX = "otel_certificates_"
 # The role's defaults (roles/otel_certificates/defaults/main.yml; a unit test keeps them equal).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 
 PREFIX = "otel_cluster_"
 # The role's defaults (roles/otel_cluster/defaults/main.yml; a unit test keeps them equal). None:

@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 
 PREFIX = "otel_gateway_"
 MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import ansible_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import ansible_module
 
 
 def fake_module(**params) -> SimpleNamespace:

@@ -12,9 +12,9 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs import _x509
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
 NS = "observability"

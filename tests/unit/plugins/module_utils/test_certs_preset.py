@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs, certs_runner
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import runner as certs_runner
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import certificates
 
 

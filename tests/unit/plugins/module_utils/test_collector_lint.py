@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import (
     choose_image,
     lint,
     smallest_distribution,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import parse_quantity
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model import parse_quantity
 
 # ---------------------------------------------------------------- the seed's configurations, verbatim
 SEED_AGENT = """

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_lint, collector_model, rbac_render
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _lint as collector_lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import model as collector_model
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 CONFIG = """
 receivers:

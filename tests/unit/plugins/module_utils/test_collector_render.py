@@ -8,8 +8,8 @@ import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render as cr
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as cr
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
 
 # The seed's agent, as its v1alpha1 `config: |` string.
 SEED_V1ALPHA1_AGENT = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._settings import (
     KEYS,
     POLICY_TYPES,
     SERVER_TLS,

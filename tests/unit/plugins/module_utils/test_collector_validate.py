@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_validate as cv
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as cv
 
 LABEL = "the collector (otelcol-k8s validate)"
 UNMARSHAL = (

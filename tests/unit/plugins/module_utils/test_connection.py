@@ -11,13 +11,13 @@ import pytest
 import urllib3
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
     Connection,
     KubeClient,
     resolve_connection,
     resource_path,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 
 def kubeconfig(tmp_path, user: dict, cluster_extra=None, context_ns=None) -> str:

@@ -17,15 +17,18 @@ import yaml
 from ansible.module_utils import basic
 from http_proxy import ProxyServer
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import connection as connection_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import CONNECTION_ARG_SPEC, reader_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import connection as connection_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    CONNECTION_ARG_SPEC,
+    reader_module,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
     Connection,
     KubeClient,
     bypasses_proxy,
     resolve_connection,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 # kubernetes.core's connection options (its doc fragment k8s_auth_options) and their aliases.
 KUBERNETES_CORE_OPTIONS = {

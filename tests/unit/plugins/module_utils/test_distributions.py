@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils import rbac_render
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import _RULES, KEYS
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._settings import _RULES, KEYS
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 # component.NewType's rule in the collector: a letter, then letters, digits and underscores, 63 at most.
 TYPE_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import engine
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import Response
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Resource
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import engine
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import Response
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Resource
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 MARKER = engine.Marker(resource_version=100, server_second=1_800_000_000.0)
 BEFORE_MARKER = "2027-01-15T08:00:00Z"  # 1_800_000_000 is 2027-01-15T08:00:00Z

@@ -7,9 +7,9 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render as cr
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils import helm_values as hv
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _helm_values as hv
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as cr
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
 
 # The seed's "Values File for Production", as written there.
 SEED_VALUES = yaml.safe_load("""\

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import Response
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Resource
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import Response
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Resource
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
 
 SERVED = {
     ("v1", "Secret"): ("secrets", True),

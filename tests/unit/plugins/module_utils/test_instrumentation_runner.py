@@ -10,11 +10,14 @@ import json
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import instrumentation_runner
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import APPLY_ARG_SPEC, CONNECTION_ARG_SPEC
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import Response
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.instrumentation import runner as instrumentation_runner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    APPLY_ARG_SPEC,
+    CONNECTION_ARG_SPEC,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import Response
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 SERVER = "https://fake.invalid:6443"
 GROUP_VERSION = "opentelemetry.io/v1alpha1"

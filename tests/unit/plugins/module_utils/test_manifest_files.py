@@ -7,8 +7,12 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.manifest_files import ManifestWriter, file_name, yaml_text
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.manifest_files import (
+    ManifestWriter,
+    file_name,
+    yaml_text,
+)
 
 NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "observability"}}
 CONFIG = {

@@ -5,8 +5,8 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 
 def ns(name):

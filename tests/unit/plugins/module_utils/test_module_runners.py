@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_config_runner, collector_validate
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as collector_validate
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import config_runner as collector_config_runner
 
 GOOD = {
     "receivers": {"otlp": {"protocols": {"grpc": {}}}},

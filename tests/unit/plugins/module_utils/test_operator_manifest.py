@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import operator_manifest as om
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Resource
-from ansible_collections.otel.kubernetes.plugins.module_utils.engine import ApplyOptions
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Resource
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.engine import ApplyOptions
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.operator import manifest as om
 
 ROOT = Path(__file__).resolve().parents[4]
 FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import pod_security
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 
 def namespace(name="observability", labels=None):

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, certificates, cluster, gateway
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import rbac_render
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 NS = "observability"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.readiness import has_readiness, is_ready
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s._readiness import has_readiness, is_ready
 
 
 def deployment(generation=2, observed=2, replicas=3, updated=3, available=3, total=3, conditions=()):

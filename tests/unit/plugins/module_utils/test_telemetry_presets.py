@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render, collector_runner, rbac_render
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import runner as collector_runner
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 LOGS_AND_HOST = {"container_logs": True, "host_metrics": True}
 IN_AGENT = {**LOGS_AND_HOST, "host_collector": "agent", "pod_security": "privileged", "namespace": "node-agents"}

@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs, manifests, pod_security
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.engine import ApplyEngine, ApplyOptions
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.engine import ApplyEngine, ApplyOptions
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
 
 WEBHOOK_KINDS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 INJECT_ANNOTATION = "cert-manager.io/inject-ca-from"

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
 
 try:
     import yaml

@@ -6,7 +6,7 @@ Errors are what the collector (or the pod) would die of: a pipeline naming a com
 that is not defined, a component type the image does not contain (misspelled ones
 included), a memory_limiter set at or above the container's memory limit, wrong types,
 and the settings the collector refuses in its common components (unknown keys, missing
-required fields, unknown tail-sampling policy types: ``collector_settings``). Warnings
+required fields, unknown tail-sampling policy types: ``_settings``). Warnings
 are what runs but loses data or money: processor order, tail sampling behind a load balancer that ignores trace IDs,
 a DaemonSet agent that watches every pod of the cluster, internal metrics on localhost.
 
@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_model, collector_settings
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _settings as collector_settings
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import model as collector_model
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model import (
     components_of,
     components_of_type,
     normalise,

@@ -15,7 +15,7 @@ events first. Raising the pin is a reviewed change of ENFORCE_VERSION.
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 LEVELS = ("privileged", "baseline", "restricted")
 PREFIX = "pod-security.kubernetes.io/"

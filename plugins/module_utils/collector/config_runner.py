@@ -8,8 +8,9 @@ the AnsibleModule to run_module().
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_validate, distributions
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import MODES, lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as collector_validate
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import MODES, lint
 
 ARGUMENT_SPEC = {
     "config": {"type": "raw", "required": True},

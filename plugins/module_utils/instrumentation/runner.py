@@ -8,17 +8,17 @@ AnsibleModule to run_module() (the shape of kubernetes.core's module_utils/k8s/r
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import instrumentation_render as render
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.instrumentation import _render as render
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     apply_objects,
     connect,
     fail,
     render_only,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import read_object
 
 PLURALS = {
     "Namespace": ("v1", "namespaces"),

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError, yaml_problem
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError, yaml_problem
 
 try:
     import yaml

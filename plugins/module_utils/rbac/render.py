@@ -50,13 +50,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector_model import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model import (
     component_type,
     load_config,
     used_components,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 READ = ("get", "list", "watch")
 MANAGED_BY = {"app.kubernetes.io/managed-by": "otel.kubernetes"}

@@ -10,8 +10,8 @@ the same run rode out the restart. Reads now go through the same client (its ret
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 
 def _selector(selectors) -> str | None:

@@ -7,7 +7,7 @@ parsed; the deprecated v1alpha1 string form is never written). Options are check
 against the operator's API (autoscaler field names, sidecar limits, port protocol), the
 configuration gets the defaults a production collector needs (memory_limiter limits,
 GOMEMLIMIT, node environment for agents, self-monitoring on the pod IP), and the result
-goes through collector_lint. Errors mean nothing may be applied.
+goes through the lint (``_lint``). Errors mean nothing may be applied.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import collector_lint, readiness
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _lint as collector_lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import _readiness as readiness
 
 API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"

@@ -7,9 +7,10 @@ The module file holds its documentation and a main() that hands the AnsibleModul
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, rbac_render
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import apply_objects, fail
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import apply_objects, fail
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},

@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collector configuration as data: parse, normalise, component ids, quantities. Pure.
 
-One model read by the lint (collector_lint), the rendering (collector_render, through
-collector_lint) and the RBAC derivation (rbac_render), so that they agree on what a
+One model read by the lint (``_lint``), the rendering (``_render``) and the RBAC derivation
+(``rbac.render``), so that they agree on what a
 configuration says: which components it defines, which ones a pipeline starts, what type a
 component id names (``otlp/tempo`` is an ``otlp``), and how big a memory quantity is.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError, yaml_problem
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError, yaml_problem
 
 try:
     import yaml

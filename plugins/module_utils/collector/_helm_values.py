@@ -35,8 +35,8 @@ import difflib
 import json
 import re
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import yaml_problem
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import yaml_problem
 
 try:
     import yaml

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import AUTH_ENV, KubeClient, resolve_connection
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.engine import ApplyEngine, ApplyOptions
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
+    AUTH_ENV,
+    KubeClient,
+    resolve_connection,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.engine import ApplyEngine, ApplyOptions
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 _AUTH_TYPES = {
     "kubeconfig": {"type": "raw"},

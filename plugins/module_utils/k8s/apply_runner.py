@@ -7,9 +7,13 @@ The module file holds its documentation and a main() that hands the AnsibleModul
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, pod_security
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import apply_objects, fail, redacted_params
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    apply_objects,
+    fail,
+    redacted_params,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 ARGUMENT_SPEC = {
     "definition": {"type": "raw"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 try:
     import yaml

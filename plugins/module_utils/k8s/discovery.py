@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 
 CACHE_TTL = 600.0
 

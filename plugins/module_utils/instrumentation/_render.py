@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 PREFIX = "instrumentation.opentelemetry.io/"
 API_VERSION = "opentelemetry.io/v1alpha1"

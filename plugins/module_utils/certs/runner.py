@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import certs, pod_security
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     apply_objects,
     connect,
     fail,
     render_only,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import certificates as pipeline_preset
 
 ARGUMENT_SPEC = {

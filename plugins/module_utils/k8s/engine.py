@@ -21,9 +21,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import manifests, readiness
-from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import _readiness as readiness
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError, yaml_problem
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError, yaml_problem
 
 try:
     import yaml

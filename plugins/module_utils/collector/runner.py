@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.otel.kubernetes.plugins.module_utils import (
-    collector_render,
-    collector_validate,
-    helm_values,
-    manifests,
-    pod_security,
-    rbac_render,
-)
-from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module import (
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _helm_values as helm_values
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as collector_validate
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     apply_objects,
     connect,
     fail,
@@ -28,10 +24,11 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     redacted_params,
     render_only,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import read_object
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 PRESETS = {"agent": agent, "gateway": gateway, "cluster": cluster}
 RENDER_OPTIONS = (
@@ -88,7 +85,7 @@ def wait_for_collector(client, name: str, namespace: str, mode: str, timeout: fl
     if target is None:
         return None
     api_version, kind, plural, workload_name = target
-    from ansible_collections.otel.kubernetes.plugins.module_utils.connection import resource_path
+    from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
 
     collector_path = resource_path(collector_render.API_VERSION, collector_render.PLURAL, namespace, name)
     workload_path = resource_path(api_version, plural, namespace, workload_name)
