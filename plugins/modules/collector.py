@@ -478,52 +478,16 @@ api_requests:
   type: int
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import MODES
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import PRESETS, CollectorRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    CollectorRunner,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
 
 
 def main():
-    object_list = {"type": "list", "elements": "dict"}
-    module = module_with(
-        {
-            "name": {"type": "str"},
-            "preset": {"type": "str", "choices": sorted(PRESETS)},
-            "preset_settings": {"type": "dict", "default": {}},
-            "namespace": {"type": "str"},
-            "config": {"type": "raw"},
-            "mode": {"type": "str", "choices": list(MODES)},
-            "image": {"type": "str"},
-            "distribution": {"type": "str", "choices": ["core", "k8s", "contrib"]},
-            "collector_version": {"type": "str"},
-            "replicas": {"type": "int"},
-            "autoscaler": {"type": "dict"},
-            "resources": {"type": "dict"},
-            "env": object_list,
-            "node_env": {"type": "bool"},
-            "volumes": object_list,
-            "volume_mounts": object_list,
-            "ports": object_list,
-            "service_account": {"type": "str"},
-            "tolerations": object_list,
-            "node_selector": {"type": "dict"},
-            "affinity": {"type": "dict"},
-            "priority_class_name": {"type": "str"},
-            "pod_disruption_budget": {"type": "dict"},
-            "upgrade_strategy": {"type": "str", "default": "automatic", "choices": ["automatic", "none"]},
-            "self_monitoring": {"type": "bool", "default": False},
-            "labels": {"type": "dict"},
-            "annotations": {"type": "dict"},
-            "security_context": {"type": "dict"},
-            "pod_security_context": {"type": "dict"},
-            "traces_routed_by_trace_id": {"type": "bool", "default": False},
-            "extra_objects": object_list,
-            "helm_values": {"type": "raw"},
-            "collector_binary": {"type": "str"},
-        },
-        required_one_of=[("name", "preset")],
-    )
-    CollectorRunner(module).run()
+    CollectorRunner(module_with(ARGUMENT_SPEC, **MODULE_OPTIONS)).run()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _settings as collector_settings
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector import model as collector_model
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model import (
     components_of,
     components_of_type,
@@ -29,12 +28,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model im
     split_id,
     to_mib,
 )
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import MODES
 
-# collector_render (another branch's) reads these two here; new code takes them from collector_model.
-MIB = collector_model.MIB
-parse_quantity = collector_model.parse_quantity
-
-MODES = ("daemonset", "deployment", "statefulset", "sidecar")
 SIGNALS = ("traces", "metrics", "logs", "profiles")
 LOCALHOST = ("localhost", "127.0.0.1", "::1", "[::1]")
 _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")

@@ -16,14 +16,20 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _lint as collector_lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _lint as lint
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import model
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import (
+    DEFAULT_MODE,
+    MODES,
+    UPGRADE_STRATEGIES,
+    CollectorOptions,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import _readiness as readiness
 
 API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"
 PLURAL = "opentelemetrycollectors"
-MODES = collector_lint.MODES
 WORKLOAD_KINDS = {
     "deployment": ("Deployment", "deployments"),
     "daemonset": ("DaemonSet", "daemonsets"),
@@ -331,7 +337,7 @@ def _memory_limit(resources, errors: list):
         value = (resources.get(section) or {}).get("memory") if isinstance(resources.get(section), dict) else None
         if value is not None:
             try:
-                collector_lint.parse_quantity(value)
+                model.parse_quantity(value)
             except ValueError as error:
                 errors.append(f"resources.{section}.memory: {error}")
                 if section == "limits":
@@ -341,12 +347,12 @@ def _memory_limit(resources, errors: list):
 
 def _gomemlimit(memory_limit) -> str:
     """About 80% of the container limit, in MiB, the form Go reads."""
-    return f"{int(collector_lint.parse_quantity(memory_limit) * 0.8) // collector_lint.MIB}MiB"
+    return f"{int(model.parse_quantity(memory_limit) * 0.8) // model.MIB}MiB"
 
 
 # ------------------------------------------------------------------ config defaults
 def _memory_limiter_defaults(config: dict, warnings: list) -> None:
-    for cid, settings in collector_lint.components_of_type(config, "processors", "memory_limiter"):
+    for cid, settings in model.components_of_type(config, "processors", "memory_limiter"):
         if not isinstance(settings, dict):
             continue
         added = []
@@ -394,7 +400,7 @@ def _self_monitoring(config: dict, warnings: list) -> None:
             else None
         )
         if isinstance(prom, dict):
-            if str(prom.get("host", "")).strip() in collector_lint.LOCALHOST:
+            if str(prom.get("host", "")).strip() in lint.LOCALHOST:
                 warnings.append(
                     f"service.telemetry.metrics.readers[{index}].pull.exporter.prometheus.host: changed "
                     f"`{prom['host']}` to 0.0.0.0 so that self_monitoring can scrape it"
@@ -432,7 +438,7 @@ def _node_env_missing(config: dict, env_list: list) -> list:
     refuses to start (`node_from_env_var` is configured but envvar "..." is not set)."""
     names = {e.get("name") for e in env_list if isinstance(e, dict)}
     errors = []
-    for cid, settings in collector_lint.components_of_type(config, "processors", "k8s_attributes"):
+    for cid, settings in model.components_of_type(config, "processors", "k8s_attributes"):
         node_filter = settings.get("filter") if isinstance(settings, dict) else None
         variable = node_filter.get("node_from_env_var") if isinstance(node_filter, dict) else None
         if isinstance(variable, str) and variable and variable not in names:
@@ -444,45 +450,51 @@ def _node_env_missing(config: dict, env_list: list) -> list:
     return errors
 
 
-def render(
-    name: str,
-    *,
-    config,
-    namespace: str | None = None,
-    mode: str = "deployment",
-    image: str | None = None,
-    distribution: str | None = None,
-    version: str | None = None,
-    replicas: int | None = None,
-    autoscaler: dict | None = None,
-    resources: dict | None = None,
-    env: list | None = None,
-    node_env: bool | None = None,
-    volumes: list | None = None,
-    volume_mounts: list | None = None,
-    ports: list | None = None,
-    service_account: str | None = None,
-    tolerations: list | None = None,
-    node_selector: dict | None = None,
-    affinity: dict | None = None,
-    priority_class_name: str | None = None,
-    pod_disruption_budget: dict | None = None,
-    upgrade_strategy: str = "automatic",
-    self_monitoring: bool = False,
-    labels: dict | None = None,
-    annotations: dict | None = None,
-    security_context: dict | None = None,
-    pod_security_context: dict | None = None,
-    traces_routed_by_trace_id: bool = False,
-    extra_objects: list | None = None,
-) -> Rendered:
+def render(name: str, options: CollectorOptions) -> Rendered:
     """An OpenTelemetryCollector v1beta1 object, with every error and warning found on the way.
 
     The object is rendered even when there are errors (to show it); apply it only when
-    ``Rendered.valid``. ``image`` defaults to the smallest distribution that has every
-    component of the configuration (tag ``version``, default distributions.COLLECTOR_VERSION).
+    ``Rendered.valid``. The image defaults to the smallest distribution that has every
+    component of the configuration (tag ``collector_version``, default distributions.COLLECTOR_VERSION).
     """
+    mode = options.mode or DEFAULT_MODE
     errors, warnings = [], []
+    _check_options(name, options, mode, errors)
+    scaler = _check_autoscaler(options.autoscaler, mode, errors)
+    ports = _check_ports(options.ports, mode, errors, warnings)
+    pdb = _check_pdb(options.pod_disruption_budget, mode, errors)
+    errors.extend(hpa_conflicts(options.extra_objects, name))
+    memory_limit = _memory_limit(options.resources, errors)
+    parsed, problem = _config(options, mode, memory_limit, warnings)
+    if problem:
+        errors.append(problem)
+        report = lint.LintReport(valid=False, config=parsed, distribution=options.distribution, image=options.image)
+    else:
+        report = _lint(parsed, options, mode, memory_limit, scaler)
+    errors.extend(report.errors)
+    warnings.extend(report.warnings)
+    image = report.image or options.image or dist.DISTRIBUTIONS["contrib"].image(options.collector_version)
+    env = _env(options, mode, memory_limit, errors)
+    errors.extend(_node_env_missing(report.config, env))
+    warnings.extend(_unmounted(options.volumes, options.volume_mounts))
+    container_context = _security_context(
+        options.security_context, DEFAULT_SECURITY_CONTEXT, "security_context", errors
+    )
+    meta = _metadata(name, options, mode, image, ports, container_context)
+    spec = {"mode": mode, "image": image}
+    if options.replicas is not None:
+        spec["replicas"] = options.replicas
+    if scaler:
+        spec["autoscaler"] = scaler
+    spec["upgradeStrategy"] = options.upgrade_strategy
+    spec.update(_pod_spec(options, env, ports, container_context, pdb, errors))
+    spec["config"] = report.config or parsed
+    obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
+    return Rendered(object=obj, errors=errors, warnings=warnings, image=image, distribution=report.distribution)
+
+
+def _check_options(name: str, options: CollectorOptions, mode: str, errors: list) -> None:
+    """The name, the mode and the options a mode rules out."""
     if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 63:
         errors.append(
             f"name: `{name}` is not a valid collector name (lowercase letters, digits and '-', "
@@ -490,8 +502,9 @@ def render(
         )
     if mode not in MODES:
         errors.append(f"mode: `{mode}` is not one of {', '.join(MODES)}")
-    if upgrade_strategy not in ("automatic", "none"):
-        errors.append(f"upgrade_strategy: `{upgrade_strategy}` is not one of automatic, none")
+    if options.upgrade_strategy not in UPGRADE_STRATEGIES:
+        errors.append(f"upgrade_strategy: `{options.upgrade_strategy}` is not one of {', '.join(UPGRADE_STRATEGIES)}")
+    replicas = options.replicas
     if replicas is not None and mode in ("daemonset", "sidecar"):
         errors.append(
             f"replicas: a {mode} collector runs one collector per "
@@ -503,33 +516,26 @@ def render(
             "to remove the collector use state: absent"
         )
     if mode == "sidecar":
-        for option, value in (
-            ("tolerations", tolerations),
-            ("priority_class_name", priority_class_name),
-            ("affinity", affinity),
-        ):
-            if value:
+        for option in ("tolerations", "priority_class_name", "affinity"):
+            if getattr(options, option):
                 errors.append(
                     f"{option}: a sidecar collector runs in the application's pod, which decides "
                     f"{option}; the operator rejects it for mode sidecar"
                 )
-    scaler = _check_autoscaler(autoscaler, mode, errors)
-    rendered_ports = _check_ports(ports, mode, errors, warnings)
-    pdb = _check_pdb(pod_disruption_budget, mode, errors)
-    errors.extend(hpa_conflicts(extra_objects, name))
-    memory_limit = _memory_limit(resources, errors)
 
-    parsed, problem = collector_lint.parse_config(config)
+
+def _config(options: CollectorOptions, mode: str, memory_limit, warnings: list) -> tuple:
+    """(the configuration parsed, with the defaults a production collector needs; a parse error or None)."""
+    parsed, problem = model.parse_config(options.config)
     if problem:
-        errors.append(problem)
         parsed = {}
-    parsed = collector_lint.normalise(parsed)
+    parsed = model.normalise(parsed)
     _memory_limiter_defaults(parsed, warnings)
-    if self_monitoring:
+    if options.self_monitoring:
         _self_monitoring(parsed, warnings)
     uses_percentage = any(
         isinstance(s, dict) and s.get("limit_percentage") is not None and s.get("limit_mib") is None
-        for _cid, s in collector_lint.components_of_type(parsed, "processors", "memory_limiter")
+        for _cid, s in model.components_of_type(parsed, "processors", "memory_limiter")
     )
     if memory_limit is None and mode != "sidecar":
         warnings.append(
@@ -541,89 +547,91 @@ def render(
             )
             + " and GOMEMLIMIT is not set. Give the collector a memory limit"
         )
+    return parsed, problem
 
-    report = (
-        collector_lint.lint(
-            parsed,
-            distribution=distribution,
-            image=image,
-            memory_limit=memory_limit,
-            mode=mode if mode in MODES else "deployment",
-            replicas=replicas,
-            autoscaler=scaler,
-            traces_routed_by_trace_id=traces_routed_by_trace_id,
-            version=version,
-        )
-        if not problem
-        else collector_lint.LintReport(valid=False, config=parsed, distribution=distribution, image=image)
+
+def _lint(parsed: dict, options: CollectorOptions, mode: str, memory_limit, scaler) -> lint.LintReport:
+    """The configuration's lint with this collector's mode, replicas, autoscaler and memory limit."""
+    return lint.lint(
+        parsed,
+        distribution=options.distribution,
+        image=options.image,
+        memory_limit=memory_limit,
+        mode=mode if mode in MODES else DEFAULT_MODE,
+        replicas=options.replicas,
+        autoscaler=scaler,
+        traces_routed_by_trace_id=options.traces_routed_by_trace_id,
+        version=options.collector_version,
     )
-    errors.extend(report.errors)
-    warnings.extend(report.warnings)
-    chosen_image = report.image or image or dist.DISTRIBUTIONS["contrib"].image(version)
 
+
+def _env(options: CollectorOptions, mode: str, memory_limit, errors: list) -> list:
+    """The container's environment: the given one, the node's for agents, GOMEMLIMIT under a memory limit."""
+    env = options.env
     env_list = list(env) if isinstance(env, list) else []
     if env is not None and not isinstance(env, list):
         errors.append("env: expected a list of environment variables (name with value or valueFrom)")
-    if node_env if node_env is not None else mode == "daemonset":
+    if options.node_env if options.node_env is not None else mode == "daemonset":
         env_list = _merge_env(env_list, [copy.deepcopy(e) for e in NODE_ENV])
     if memory_limit is not None and "GOMEMLIMIT" not in {e.get("name") for e in env_list if isinstance(e, dict)}:
         env_list = _merge_env(env_list, [{"name": "GOMEMLIMIT", "value": _gomemlimit(memory_limit)}])
-    errors.extend(_node_env_missing(report.config, env_list))
+    return env_list
 
-    mounts = volume_mounts or []
+
+def _unmounted(volumes, volume_mounts) -> list:
+    """Warnings for mounts of volumes the pod does not have."""
     volume_names = {v.get("name") for v in volumes or [] if isinstance(v, dict)}
-    for index, mount in enumerate(mounts):
-        if isinstance(mount, dict) and mount.get("name") not in volume_names:
-            warnings.append(
-                f"volume_mounts[{index}]: volume `{mount.get('name')}` is not in volumes; add it (for "
-                f"example a Secret volume with the certificates) or the pod will not start"
-            )
+    return [
+        f"volume_mounts[{index}]: volume `{mount.get('name')}` is not in volumes; add it (for "
+        f"example a Secret volume with the certificates) or the pod will not start"
+        for index, mount in enumerate(volume_mounts or [])
+        if isinstance(mount, dict) and mount.get("name") not in volume_names
+    ]
 
+
+def _metadata(name: str, options: CollectorOptions, mode: str, image: str, ports, container_context: dict) -> dict:
     meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    if labels:
-        meta["labels"] = dict(labels)
-    container_context = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context", [])
+    if options.namespace:
+        meta["namespace"] = options.namespace
+    if options.labels:
+        meta["labels"] = dict(options.labels)
     # The caller's annotations win over the scanner's, key by key.
-    suppressions = scan_suppressions(mode, chosen_image, rendered_ports, container_context.get("runAsUser"))
-    all_annotations = {**suppressions, **(annotations or {})}
-    if all_annotations:
-        meta["annotations"] = all_annotations
-    spec = {"mode": mode, "image": chosen_image}
-    if replicas is not None:
-        spec["replicas"] = replicas
-    if scaler:
-        spec["autoscaler"] = scaler
-    spec["upgradeStrategy"] = upgrade_strategy
-    if service_account:
-        spec["serviceAccount"] = service_account
-    if resources:
-        spec["resources"] = copy.deepcopy(resources)
-    if env_list:
-        spec["env"] = env_list
-    if volumes:
-        spec["volumes"] = copy.deepcopy(volumes)
-    if mounts:
-        spec["volumeMounts"] = copy.deepcopy(mounts)
-    if rendered_ports:
-        spec["ports"] = rendered_ports
-    spec["securityContext"] = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context", errors)
+    suppressions = scan_suppressions(mode, image, ports, container_context.get("runAsUser"))
+    annotations = {**suppressions, **(options.annotations or {})}
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def _pod_spec(options: CollectorOptions, env: list, ports, container_context: dict, pdb, errors: list) -> dict:
+    """The spec fields of the collector's pods, in the order the object has always had them."""
+    spec = {}
+    if options.service_account:
+        spec["serviceAccount"] = options.service_account
+    if options.resources:
+        spec["resources"] = copy.deepcopy(options.resources)
+    if env:
+        spec["env"] = env
+    if options.volumes:
+        spec["volumes"] = copy.deepcopy(options.volumes)
+    if options.volume_mounts:
+        spec["volumeMounts"] = copy.deepcopy(options.volume_mounts)
+    if ports:
+        spec["ports"] = ports
+    spec["securityContext"] = container_context
     spec["podSecurityContext"] = _security_context(
-        pod_security_context, DEFAULT_POD_SECURITY_CONTEXT, "pod_security_context", errors
+        options.pod_security_context, DEFAULT_POD_SECURITY_CONTEXT, "pod_security_context", errors
     )
-    if tolerations:
-        spec["tolerations"] = copy.deepcopy(tolerations)
-    if node_selector:
-        spec["nodeSelector"] = dict(node_selector)
-    if affinity:
-        spec["affinity"] = copy.deepcopy(affinity)
-    if priority_class_name:
-        spec["priorityClassName"] = priority_class_name
+    if options.tolerations:
+        spec["tolerations"] = copy.deepcopy(options.tolerations)
+    if options.node_selector:
+        spec["nodeSelector"] = dict(options.node_selector)
+    if options.affinity:
+        spec["affinity"] = copy.deepcopy(options.affinity)
+    if options.priority_class_name:
+        spec["priorityClassName"] = options.priority_class_name
     if pdb:
         spec["podDisruptionBudget"] = pdb
-    if self_monitoring:
+    if options.self_monitoring:
         spec["observability"] = {"metrics": {"enableMetrics": True}}
-    spec["config"] = report.config or parsed
-    obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
-    return Rendered(object=obj, errors=errors, warnings=warnings, image=chosen_image, distribution=report.distribution)
+    return spec

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as collector_validate
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import MODES, lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector._lint import lint
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import MODES
 
 ARGUMENT_SPEC = {
     "config": {"type": "raw", "required": True},

@@ -10,11 +10,13 @@ them in one engine run.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _helm_values as helm_values
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _validate as collector_validate
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import DEFAULT_MODE, CollectorOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     apply_objects,
@@ -27,44 +29,29 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import read_object
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.option_spec import (
+    argument_spec,
+    from_params,
+    unset_by_default,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
 from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
 PRESETS = {"agent": agent, "gateway": gateway, "cluster": cluster}
-RENDER_OPTIONS = (
-    "namespace",
-    "config",
-    "mode",
-    "image",
-    "distribution",
-    "replicas",
-    "autoscaler",
-    "resources",
-    "env",
-    "node_env",
-    "volumes",
-    "volume_mounts",
-    "ports",
-    "service_account",
-    "tolerations",
-    "node_selector",
-    "affinity",
-    "priority_class_name",
-    "pod_disruption_budget",
-    "upgrade_strategy",
-    "self_monitoring",
-    "labels",
-    "annotations",
-    "security_context",
-    "pod_security_context",
-    "traces_routed_by_trace_id",
-    "extra_objects",
-)
+# The module's options: the collector's (one definition, collector.options) and what picks them.
+ARGUMENT_SPEC = {
+    "name": {"type": "str"},
+    "preset": {"type": "str", "choices": sorted(PRESETS)},
+    "preset_settings": {"type": "dict", "default": {}},
+    **argument_spec(CollectorOptions),
+    "helm_values": {"type": "raw"},
+    "collector_binary": {"type": "str"},
+}
+MODULE_OPTIONS = {"required_one_of": [("name", "preset")]}
 INGRESS_API = "networking.k8s.io/v1"
-# A preset computes these itself.
-NOT_WITH_PRESET = ("name", "collector_version", "helm_values") + tuple(
-    key for key in RENDER_OPTIONS if key not in ("upgrade_strategy", "self_monitoring", "traces_routed_by_trace_id")
-)
+# A preset computes the collector's options itself. Those that default to None are refused when given;
+# (upgrade_strategy, self_monitoring and traces_routed_by_trace_id have defaults: a preset sets its own).
+NOT_WITH_PRESET = ("name", "helm_values", *unset_by_default(CollectorOptions))
 OPERATOR_MISSING = (
     "This cluster does not serve OpenTelemetryCollector (CRD opentelemetrycollectors.opentelemetry.io): "
     "the OpenTelemetry Operator is not installed. Install it first (role otel.kubernetes.otel_operator). "
@@ -104,17 +91,14 @@ def wait_for_collector(client, name: str, namespace: str, mode: str, timeout: fl
         time.sleep(sleep)
 
 
-def options_with_values(options: dict, values, notes: list) -> tuple:
-    """(render options, errors): the given options over what helm_values maps to (None: not given)."""
-    options = dict(options)
+def options_with_values(options: CollectorOptions, values, notes: list) -> tuple:
+    """(options, errors): the given options over what helm_values maps to (None: not given)."""
     errors = []
     if values is not None:
-        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=options["mode"], notes=notes)
-        for key, value in from_values.items():
-            if options.get(key) is None:
-                options[key] = value
-    options["mode"] = options["mode"] or "deployment"
-    return options, errors
+        from_values, errors = helm_values.collector_options_from_helm_values(values, mode=options.mode, notes=notes)
+        unset = {key: value for key, value in from_values.items() if getattr(options, key) is None}
+        options = dataclasses.replace(options, **unset)
+    return dataclasses.replace(options, mode=options.mode or DEFAULT_MODE), errors
 
 
 class CollectorRunner:
@@ -134,19 +118,18 @@ class CollectorRunner:
             self.module.fail_json(msg=f"collector {name}: {problem}; nothing was applied", invocation=self.invocation)
         return values
 
-    def _render(self, name: str, version, options: dict, values, errors: list, warn: bool = True) -> tuple:
+    def _render(self, name: str, options: CollectorOptions, values, warn: bool = True) -> tuple:
         """(object, ingresses, errors): the collector rendered, linted and validated."""
         notes = []
-        options, found = options_with_values(options, values, notes)
-        errors = list(errors) + found
-        ingresses, ingress_errors = helm_values.ingress_from_helm_values(values, name, options["namespace"])
+        options, errors = options_with_values(options, values, notes)
+        ingresses, ingress_errors = helm_values.ingress_from_helm_values(values, name, options.namespace)
         errors += ingress_errors
-        if ingresses and options["mode"] == "sidecar":
+        if ingresses and options.mode == "sidecar":
             errors.append("helm_values.ingress: a sidecar collector has no Service to route an Ingress to")
-        if options["config"] is None:
+        if options.config is None:
             errors.append("config: required with state=present; give config, or helm_values with config")
-            options["config"] = {}
-        rendered = collector_render.render(name, version=version, **options)
+            options = dataclasses.replace(options, config={})
+        rendered = collector_render.render(name, options)
         errors += rendered.errors
         warnings = notes + rendered.warnings
         if not errors:
@@ -208,8 +191,7 @@ class CollectorRunner:
             ]
             mode = p["mode"] or "deployment"
         else:
-            options = {key: p[key] for key in RENDER_OPTIONS}
-            obj, ingresses, errors = self._render(p["name"], p["collector_version"], options, values, [])
+            obj, ingresses, errors = self._render(p["name"], from_params(CollectorOptions, p), values)
             mode = obj["spec"]["mode"]
             documents += [("helm_values.ingress", o) for o in ingresses]
             if errors:
@@ -319,9 +301,13 @@ class CollectorRunner:
         the companions' lint warnings are kept, named."""
         rendered, warnings = {}, []
         for part in [*component.companions, component]:
-            options = dict(part.options, self_monitoring=part.self_monitoring(kinds if part is component else []))
+            options = dataclasses.replace(
+                CollectorOptions(**part.options),
+                collector_version=part.version,
+                self_monitoring=part.self_monitoring(kinds if part is component else []),
+            )
             given = values if part is component else None
-            obj, ingresses, errors = self._render(part.name, part.version, options, given, [], warn=False)
+            obj, ingresses, errors = self._render(part.name, options, given, warn=False)
             if errors:
                 self._refuse(part.name, errors, obj)
             rendered[id(part)] = (obj, ingresses)

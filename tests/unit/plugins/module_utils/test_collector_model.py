@@ -36,7 +36,6 @@ def test_lint_and_rbac_read_the_config_with_the_same_functions():
     assert collector_lint.normalise is collector_model.normalise
     assert collector_lint.split_id is collector_model.split_id
     assert collector_lint.components_of_type is collector_model.components_of_type
-    assert collector_lint.parse_quantity is collector_model.parse_quantity  # collector_render reads it there
     assert rbac_render.load_config is collector_model.load_config
     assert rbac_render.used_components is collector_model.used_components
     assert rbac_render.component_type is collector_model.component_type

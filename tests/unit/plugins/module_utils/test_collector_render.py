@@ -10,6 +10,7 @@ from collector_configs import AGENT_CONFIG
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as cr
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 
 # The seed's agent, as its v1alpha1 `config: |` string.
 SEED_V1ALPHA1_AGENT = """\
@@ -107,7 +108,9 @@ def render(**options):
     options.setdefault("config", copy.deepcopy(GATEWAY_CONFIG))
     options.setdefault("namespace", "observability")
     options.setdefault("resources", copy.deepcopy(MEMORY))
-    return cr.render(options.pop("name", "otel-gateway"), **options)
+    if "version" in options:
+        options["collector_version"] = options.pop("version")
+    return cr.render(options.pop("name", "otel-gateway"), CollectorOptions(**options))
 
 
 def matching(messages: list, *needles: str) -> list:
@@ -138,7 +141,8 @@ def test_seed_v1alpha1_string_config_renders_as_v1beta1_structured():
     seed = yaml.safe_load(SEED_V1ALPHA1_AGENT)
     assert isinstance(seed["spec"]["config"], str)
     rendered = cr.render(
-        "otel-agent", config=seed["spec"]["config"], mode="daemonset", resources={"limits": {"memory": "1Gi"}}
+        "otel-agent",
+        CollectorOptions(config=seed["spec"]["config"], mode="daemonset", resources={"limits": {"memory": "1Gi"}}),
     )
     obj = rendered.object
     assert obj["apiVersion"] == "opentelemetry.io/v1beta1"

@@ -10,6 +10,7 @@ import yaml
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _helm_values as hv
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as cr
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import distributions as dist
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 
 # The seed's "Values File for Production", as written there.
 SEED_VALUES = yaml.safe_load("""\
@@ -185,8 +186,7 @@ def test_seed_values_map_and_the_lint_then_catches_the_seed_mistakes():
     }  # replicaCount is ignored for a daemonset, as the chart does; ingress is rendered separately
     assert any("serviceAccount.create" in n and "otel.kubernetes.rbac" in n for n in notes)
 
-    options = dict(options)
-    rendered = cr.render("otel-agent", config=options.pop("config"), namespace="observability", **options)
+    rendered = cr.render("otel-agent", CollectorOptions(namespace="observability", **options))
     assert rendered.errors == []
     spec = rendered.object["spec"]
     assert spec["mode"] == "daemonset" and spec["serviceAccount"] == "otel-collector"
@@ -301,7 +301,7 @@ def test_gateway_replicas_and_autoscaling_like_the_chart():
         "autoscaler": {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 60},
     }
     assert any("replicaCount: ignored while autoscaling" in n for n in notes)
-    assert cr.render("gw", config={}, **options).object["spec"]["autoscaler"] == options["autoscaler"]
+    assert cr.render("gw", CollectorOptions(config={}, **options)).object["spec"]["autoscaler"] == options["autoscaler"]
 
     # The chart's defaults fill what the values leave out; disabled autoscaling maps to nothing.
     options, _errors, _notes = mapped({"autoscaling": {"enabled": True, "maxReplicas": 5}})

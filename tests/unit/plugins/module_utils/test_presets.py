@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, certificates, cluster, gateway
 
@@ -147,7 +148,7 @@ def test_bad_ports_name_the_role_variable(port):
 def test_port_collisions_are_refused_by_the_collector_render():
     """The agent's OTLP ports and an extra port of the same number: the Service could not have both."""
     built = agent.build({"extra_ports": [{"name": "other", "port": 4317}]})
-    rendered = collector_render.render(built.name, version=None, **built.options)
+    rendered = collector_render.render(built.name, CollectorOptions(**built.options))
     assert any("4317" in e for e in rendered.errors), rendered.errors
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import runner as collector_runner
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
 from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
@@ -17,7 +18,7 @@ IN_AGENT = {**LOGS_AND_HOST, "host_collector": "agent", "pod_security": "privile
 
 def rendered(part) -> dict:
     """The part's collector as otel.kubernetes.collector renders it; it must pass the lint."""
-    result = collector_render.render(part.name, version=part.version, **part.options)
+    result = collector_render.render(part.name, CollectorOptions(**part.options, collector_version=part.version))
     assert result.errors == [], result.errors
     return result.object
 
