@@ -20,7 +20,9 @@ from localnode.operator_manager import IMAGE as MANAGER_IMAGE  # noqa: F401 - th
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "0.158.0"
 ENV = "OTEL_OPERATOR_MANIFEST"
-URL = f"https://github.com/open-telemetry/opentelemetry-operator/releases/download/v{VERSION}/opentelemetry-operator.yaml"
+URL = (
+    f"https://github.com/open-telemetry/opentelemetry-operator/releases/download/v{VERSION}/opentelemetry-operator.yaml"
+)
 SHA256 = "3c258efb3d64834a857ce4ed5256af2883dc9c77a300eee465df833ab2354c8e"
 DEFAULT = ROOT.parent / "shared" / "upstream" / f"opentelemetry-operator-{VERSION}" / "opentelemetry-operator.yaml"
 

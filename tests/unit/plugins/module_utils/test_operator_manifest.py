@@ -38,7 +38,8 @@ def documents(release_documents):
 
 
 def options(**given) -> om.OperatorOptions:
-    settings = {"version": "0.158.0", "manifest_src": str(upstream.manifest_path()), "variable_prefix": "otel_operator_"}
+    settings = {"version": "0.158.0", "manifest_src": str(upstream.manifest_path())}
+    settings["variable_prefix"] = "otel_operator_"
     settings.update(given)
     return om.OperatorOptions(**settings)
 
@@ -172,7 +173,7 @@ def test_another_manifest_is_refused_with_what_was_found(documents):
     with pytest.raises(OtelK8sError) as raised:
         om.check_manifest(only_namespace, options())
     message = raised.value.message
-    assert message.startswith(f"{upstream.manifest_path()} does not look like the OpenTelemetry Operator's release manifest")
+    assert message.startswith(f"{upstream.manifest_path()} does not look like the OpenTelemetry Operator's release")
     assert f"the Deployment {NS}/{DEPLOYMENT} (found: 0)" in message
     assert "Set otel_operator_namespace, otel_operator_deployment" in message
 
