@@ -227,3 +227,40 @@ def test_the_standin_makes_what_the_operator_made_of_the_resources_it_stored(gol
         name = collector["metadata"]["name"]
         digest = config_hash(collector["spec"]["config"])
         assert ("ConfigMap", f"{name}-collector-{digest[:8]}") in golden
+
+
+def test_the_service_accounts_are_the_collections(golden, rendered):
+    # The operator makes a ServiceAccount only for a resource that names none; the collection names
+    # its own (otel.kubernetes.rbac), and those are the ones the real operator's Pods ran with.
+    collectors = [o for o in rendered if o["kind"] == "OpenTelemetryCollector"]
+    assert not [key for key in made_by_the_standin(collectors) if key[0] == "ServiceAccount"]
+    accounts = {k[1]: o["metadata"].get("labels") for k, o in golden.items() if k[0] == "ServiceAccount"}
+    ours = {
+        o["metadata"]["name"]: o["metadata"].get("labels")
+        for o in rendered
+        if o["kind"] == "ServiceAccount" and o["metadata"].get("namespace") == "observability"
+    }
+    assert (
+        accounts
+        == ours
+        == {n: {"app.kubernetes.io/managed-by": "otel.kubernetes"} for n in ("otel-agent", "otel-gateway")}
+    )
+    assert {c["spec"]["serviceAccount"] for c in collectors} == set(ours)
+
+
+def test_the_instrumented_pod_sends_to_the_agents_node_local_service(rendered):
+    # 03: the real pod webhook gave an instrumented Pod the endpoint of the collection's
+    # Instrumentation, which is the agent's base Service as the stand-in makes it: node-local, 4318.
+    (pod,) = [d for d in documents("03-instrumented-pod.yaml") if d["kind"] == "Pod"]
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    (instrumentation,) = [o for o in rendered if o["kind"] == "Instrumentation"]
+    java = {e["name"]: e.get("value") for e in instrumentation["spec"]["java"]["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == java["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    host, port = env["OTEL_EXPORTER_OTLP_ENDPOINT"].removeprefix("http://").rsplit(":", 1)
+    name, namespace = host.split(".")[:2]
+    (agent,) = [o for o in rendered if o["kind"] == "OpenTelemetryCollector" and o["metadata"]["name"] == "otel-agent"]
+    made = made_by_the_standin([agent])
+    service = made[("Service", name)]
+    assert service["metadata"]["namespace"] == namespace
+    assert int(port) in [p["port"] for p in service["spec"]["ports"]]
+    assert service["spec"]["internalTrafficPolicy"] == "Local"
