@@ -21,14 +21,13 @@ import yaml
 from collector_configs import AGENT_CONFIG
 from localnode.collector import VERSION, build_collectors
 from localnode.gobuild import cache_root
-from playbook import ROOT, render_objects, run_tasks
+from playbook import render_objects, run_tasks
 from real_collector import RealCollector
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import lint
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import KEYS, POLICY_TYPES
 
-OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
 
 
@@ -213,7 +212,8 @@ def rendered() -> list:
     """(label, distribution, config, env) of every collector the playbooks render, both inventories."""
     found = []
     for inventory in ("local", "seed"):
-        for obj in render_objects(inventory, f"otel_operator_manifest_src={OPERATOR_BUNDLE}"):
+        # The operator's release manifest comes from OTEL_OPERATOR_MANIFEST (tests/integration/conftest.py).
+        for obj in render_objects(inventory):
             if obj["kind"] == "OpenTelemetryCollector":
                 distribution = dist.distribution_of_image(obj["spec"]["image"])
                 label = f"{inventory}/{obj['metadata']['name']}"
