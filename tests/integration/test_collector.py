@@ -578,3 +578,26 @@ def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, operat
     assert spec["mode"] == "daemonset" and "replicas" not in spec
     assert spec["serviceAccount"] == "otel-collector"
     assert any("memory_limiter is at position 3" in w for w in applied.last["lint_warnings"])
+
+
+def test_an_autoscaler_without_metrics_server_is_warned_about(cluster, operator, namespace):
+    """The local node has no metrics-server: the gateway role's default autoscaler could never scale."""
+    gateway = {"name": "gateway", "ansible.builtin.include_role": {"name": "otel.kubernetes.otel_gateway"}}
+    settings = {"otel_gateway_namespace": namespace, "otel_gateway_tls_enabled": False}
+    assert cluster.get("/apis/metrics.k8s.io/v1beta1") is None  # nothing serves the resource metrics API
+    run = cluster.run([gateway], vars=settings)
+    assert run.rc == 0, run.stdout[-3000:]
+    (applied,) = [t for t in run.tasks if t["task"].endswith("Apply or remove the gateway collector otel-gateway")]
+    assert applied["resource_metrics_served"] is False
+    (warning,) = [w for w in applied.get("warnings", []) if "metrics.k8s.io" in w]
+    assert warning.startswith("otel_gateway_autoscaler asks for 2..10 replicas by CPU 60% and memory 80%")
+    assert "FailedGetResourceMetric" in warning and "stays at 3 replicas" in warning
+    assert "Install metrics-server, or set otel_gateway_autoscaler: {}" in warning
+    assert "otel_gateway_autoscaler asks for 2..10" in run.stdout  # shown to the user as a task warning
+
+    # Without an autoscaler nothing is asked and nothing said.
+    fixed = cluster.run([gateway], vars={**settings, "otel_gateway_autoscaler": {}})
+    assert fixed.rc == 0, fixed.stdout[-3000:]
+    (applied,) = [t for t in fixed.tasks if t["task"].endswith("Apply or remove the gateway collector otel-gateway")]
+    assert "resource_metrics_served" not in applied
+    assert not [w for w in applied.get("warnings", []) if "metrics.k8s.io" in w]
