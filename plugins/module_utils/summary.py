@@ -62,7 +62,7 @@ def collector_line(collector: dict, metrics_served: bool = True, unset: str = "r
         scaling = f", autoscaler {autoscaler.get('minReplicas', 1)}..{autoscaler['maxReplicas']}"
         if not metrics_served:
             scaling += (
-                f" INACTIVE (the cluster does not serve {RESOURCE_METRICS_API.split('/')[0]}, so it never scales: "
+                f" INACTIVE (the cluster does not serve {RESOURCE_METRICS_API.split('/', maxsplit=1)[0]}, so it never scales: "
                 f"install metrics-server, or {unset})"
             )
     image = spec.get("image") or "operator default"

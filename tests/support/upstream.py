@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from localnode.operator_manager import IMAGE as MANAGER_IMAGE  # noqa: F401 - the local node's manager image
+from localnode import operator_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "0.158.0"
@@ -24,6 +24,8 @@ URL = (
     f"https://github.com/open-telemetry/opentelemetry-operator/releases/download/v{VERSION}/opentelemetry-operator.yaml"
 )
 SHA256 = "3c258efb3d64834a857ce4ed5256af2883dc9c77a300eee465df833ab2354c8e"
+# The local node's test stand-in for the manager's image.
+MANAGER_IMAGE = operator_manager.IMAGE
 DEFAULT = ROOT.parent / "shared" / "upstream" / f"opentelemetry-operator-{VERSION}" / "opentelemetry-operator.yaml"
 
 

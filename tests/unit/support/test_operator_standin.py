@@ -196,10 +196,14 @@ def made_by_the_standin(collectors: list) -> dict:
     return made
 
 
+def names(objects: dict) -> set:
+    """The objects' (kind, name), without ServiceAccounts (the collection's own: compared apart)."""
+    return {key for key in objects if key[0] != "ServiceAccount"}
+
+
 def compare(golden: dict, made: dict, exact_hash: bool) -> dict:
     """ "Kind/name" or "Kind/name field.path" -> what differs."""
     found = {}
-    names = lambda objects: {key for key in objects if key[0] != "ServiceAccount"}  # noqa: E731
     for key in sorted(names(golden) - set(made)):
         found[f"{key[0]}/{key[1]}"] = "made by the real operator, not by the stand-in"
     for key in sorted(set(made) - names(golden)):
