@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - the collection's requirements include 
     x509 = None
 
 COLLECTOR_API = ("opentelemetry.io/v1beta1", "OpenTelemetryCollector")
+METRICS_GROUP = RESOURCE_METRICS_API.split("/", maxsplit=1)[0]
 # An unavailable aggregated API answers 503, which the client retries: not for the whole retry_timeout.
 METRICS_CHECK_SECONDS = 10
 
@@ -62,7 +63,7 @@ def collector_line(collector: dict, metrics_served: bool = True, unset: str = "r
         scaling = f", autoscaler {autoscaler.get('minReplicas', 1)}..{autoscaler['maxReplicas']}"
         if not metrics_served:
             scaling += (
-                f" INACTIVE (the cluster does not serve {RESOURCE_METRICS_API.split('/', maxsplit=1)[0]}, so it never scales: "
+                f" INACTIVE (the cluster does not serve {METRICS_GROUP}, so it never scales: "
                 f"install metrics-server, or {unset})"
             )
     image = spec.get("image") or "operator default"
