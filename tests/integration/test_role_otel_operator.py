@@ -459,7 +459,7 @@ def test_the_api_server_calls_the_webhooks_through_the_ca_bundle_the_role_inject
     assert {h["failurePolicy"] for h in validating["webhooks"] if "createupdate" in h["name"]} == {"Fail"}
     for hook in validating["webhooks"]:
         hook["clientConfig"]["caBundle"] = other_ca_bundle()
-    cluster.request("PUT", WEBHOOK_CONFIGS[1], validating)
+    cluster.request("PUT", WEBHOOK_CONFIGS[1], validating, query={"fieldManager": "someone-else"})
     refused = cluster.run([collector_apply("gw", namespace, 2)])
     assert refused.rc != 0
     message = refused.tasks[-1]["msg"]
@@ -467,8 +467,12 @@ def test_the_api_server_calls_the_webhooks_through_the_ca_bundle_the_role_inject
     assert "x509" in message and "certificate signed by unknown authority" in message, message
     assert cluster.get(collector_path)["spec"]["replicas"] == 1  # not changed
 
-    # The role's next run puts its CA back (the caBundle is a field it owns), and the change goes through.
-    repaired = install(cluster)
+    # The role's next run names the field and who changed it; with force_conflicts it takes its CA
+    # back, and the change goes through.
+    conflict = cluster.run(role())
+    assert conflict.rc != 0
+    assert ".clientConfig.caBundle" in conflict.tasks[-1]["msg"] and '"someone-else"' in conflict.tasks[-1]["msg"]
+    repaired = install(cluster, otel_operator_force_conflicts=True)
     assert ("ValidatingWebhookConfiguration", "updated") in {(r["kind"], r["action"]) for r in applied(repaired)}
     ok(cluster.run([collector_apply("gw", namespace, 2)]))
     assert cluster.get(collector_path)["spec"]["replicas"] == 2
