@@ -315,7 +315,8 @@ def test_agent_daemonset_host_ports_and_node_env(cluster, operator, namespace):
     assert env["K8S_NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     assert env["K8S_NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
     assert env["GOMEMLIMIT"]["value"] == "409MiB"
-    assert "replicas" not in spec
+    # The collection writes no replicas for a daemonset; the operator's CRD stores its default, 1.
+    assert "replicas" not in run.last["object"]["spec"] and spec["replicas"] == 1
 
 
 def test_wait_times_out_naming_the_workload_without_an_operator(cluster, operator, namespace):
@@ -575,7 +576,8 @@ def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, operat
     applied = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
     assert applied.rc == 0, applied.stdout[-3000:]
     spec = cluster.get(collector_path(namespace, "seed-agent"))["spec"]
-    assert spec["mode"] == "daemonset" and "replicas" not in spec
+    # No replicas written for a daemonset (the operator's CRD stores its default, 1).
+    assert spec["mode"] == "daemonset" and "replicas" not in applied.last["object"]["spec"]
     assert spec["serviceAccount"] == "otel-collector"
     assert any("memory_limiter is at position 3" in w for w in applied.last["lint_warnings"])
 

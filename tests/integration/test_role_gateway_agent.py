@@ -161,7 +161,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, opera
     # --- the agent, as stored
     agent = cluster.get(collector_path(ns, "otel-agent"))["spec"]
     assert agent["mode"] == "daemonset"
-    assert "replicas" not in agent
+    assert agent["replicas"] == 1  # the operator's CRD default; the role writes no replicas for a daemonset
     assert agent["image"] == f"{GHCR}/opentelemetry-collector-k8s:0.159.0"  # k8sattributes + loadbalancing
     assert agent["serviceAccount"] == "otel-agent"
     assert agent["tolerations"] == [{"operator": "Exists"}]
