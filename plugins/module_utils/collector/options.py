@@ -18,6 +18,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.option_spec im
 MODES = ("daemonset", "deployment", "statefulset", "sidecar")
 UPGRADE_STRATEGIES = ("automatic", "none")
 DEFAULT_MODE = "deployment"
+# The resource metrics API an autoscaler's CPU and memory targets need (served by metrics-server).
+RESOURCE_METRICS_API = "metrics.k8s.io/v1beta1"
+RESOURCE_METRICS_KINDS = ("PodMetrics",)
 
 
 def _objects():

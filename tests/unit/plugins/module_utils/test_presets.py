@@ -10,7 +10,12 @@ import yaml
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, certificates, cluster, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import (
+    agent,
+    certificates,
+    cluster,
+    gateway,
+)
 
 ROOT = Path(__file__).resolve().parents[4]
 
