@@ -27,8 +27,9 @@ options:
     default: false
   wait:
     description:
-      - After applying, wait until Deployments, DaemonSets and StatefulSets have rolled out and custom
-        conditions are met; with O(state=absent), wait until the objects are gone.
+      - After applying, wait until Deployments, DaemonSets and StatefulSets have rolled out, an
+        OpenTelemetryCollector's workload (the one the OpenTelemetry Operator makes of it, C(<name>-collector))
+        has rolled out, and custom conditions are met; with O(state=absent), wait until the objects are gone.
       - CustomResourceDefinitions are always waited for (Established) before custom resources of their kind.
     type: bool
     default: false

@@ -26,16 +26,11 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options 
     UPGRADE_STRATEGIES,
     CollectorOptions,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import _readiness as readiness
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import readiness
 
 API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"
 PLURAL = "opentelemetrycollectors"
-WORKLOAD_KINDS = {
-    "deployment": ("Deployment", "deployments"),
-    "daemonset": ("DaemonSet", "daemonsets"),
-    "statefulset": ("StatefulSet", "statefulsets"),
-}
 AUTOSCALER_FIELDS = (
     "minReplicas",
     "maxReplicas",
@@ -136,38 +131,6 @@ def collector_ref(name: str, namespace: str | None = None) -> dict:
     if namespace:
         meta["namespace"] = namespace
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta}
-
-
-def workload(name: str, mode: str) -> tuple | None:
-    """(apiVersion, kind, plural, name) of the workload the operator creates; None for sidecars."""
-    if mode not in WORKLOAD_KINDS:
-        return None
-    kind, plural = WORKLOAD_KINDS[mode]
-    return "apps/v1", kind, plural, f"{name}-collector"
-
-
-def collector_ready(collector: dict | None, live_workload: dict | None, mode: str, name: str, namespace: str) -> tuple:
-    """(ready, why-not) for a collector, from the stored collector and its workload."""
-    target = workload(name, mode)
-    if target is None:
-        return True, ""
-    _api, kind, _plural, workload_name = target
-    if collector is not None:
-        generation = (collector.get("metadata") or {}).get("generation")
-        observed = (collector.get("status") or {}).get("observedGeneration")
-        if generation is not None and observed is not None and observed < generation:
-            return False, (
-                f"the operator has not reconciled generation {generation} of {KIND} {namespace}/{name} yet "
-                f"(observed {observed})"
-            )
-    if live_workload is None:
-        return False, (
-            f"{kind} {namespace}/{workload_name} does not exist yet. The OpenTelemetry Operator creates it "
-            f"from {KIND} {namespace}/{name}; on a cluster where the operator is not running (or does not "
-            f"watch this namespace) it never appears"
-        )
-    ok, why = readiness.is_ready(live_workload, "apps")
-    return ok, ("" if ok else f"{kind} {namespace}/{workload_name}: {why}")
 
 
 def hpa_conflicts(objects: list, name: str) -> list:
@@ -439,7 +402,7 @@ def _merge_env(env, additions: list) -> list:
 def scan_suppressions(mode: str, image: str, ports: list | None, user: int | None = None) -> dict:
     """The checkov skip annotations for a collector's workload: only the checks that apply to it (user: the
     container's user id)."""
-    if mode not in WORKLOAD_KINDS:
+    if mode not in readiness.COLLECTOR_WORKLOADS:
         return {}
     reasons = ["pull", "token", "network_policy"]
     if "@sha256:" not in image:

@@ -22,7 +22,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options 
     RESOURCE_METRICS_KINDS,
     CollectorOptions,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, pod_security, readiness
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     apply_objects,
     connect,
@@ -33,7 +33,6 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery, group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import read_object
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.option_spec import (
     argument_spec,
     from_params,
@@ -65,38 +64,6 @@ OPERATOR_MISSING = (
     "the OpenTelemetry Operator is not installed. Install it first (role otel.kubernetes.otel_operator). "
     "Nothing of the {what} was applied."
 )
-
-
-def _get(client, path):
-    try:
-        return read_object(client, path)
-    except ApiError as error:
-        raise OtelK8sError(f"reading {path}: {error.message}") from None
-
-
-def wait_for_collector(client, name: str, namespace: str, mode: str, timeout: float, sleep: float) -> dict | None:
-    """Poll the operator-created workload until it has rolled out; raises OtelK8sError on timeout."""
-    target = collector_render.workload(name, mode)
-    if target is None:
-        return None
-    api_version, kind, plural, workload_name = target
-    from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
-
-    collector_path = resource_path(collector_render.API_VERSION, collector_render.PLURAL, namespace, name)
-    workload_path = resource_path(api_version, plural, namespace, workload_name)
-    deadline = time.monotonic() + timeout
-    while True:
-        ready, why = collector_render.collector_ready(
-            _get(client, collector_path), _get(client, workload_path), mode, name, namespace
-        )
-        if ready:
-            return {"apiVersion": api_version, "kind": kind, "name": workload_name, "namespace": namespace}
-        if time.monotonic() + sleep > deadline:
-            raise OtelK8sError(
-                f"timed out after {timeout}s waiting for collector "
-                f"{namespace}/{name} to roll out: {why}. The collector itself was applied"
-            )
-        time.sleep(sleep)
 
 
 def options_with_values(options: CollectorOptions, values, notes: list) -> tuple:
@@ -197,10 +164,8 @@ class CollectorRunner:
                 )
                 for n in helm_values.ingress_names(values, p["name"])
             ]
-            mode = p["mode"] or "deployment"
         else:
             obj, ingresses, errors = self._render(p["name"], from_params(CollectorOptions, p), values)
-            mode = obj["spec"]["mode"]
             documents += [("helm_values.ingress", o) for o in ingresses]
             if errors:
                 self._refuse(p["name"], errors, obj)
@@ -216,7 +181,7 @@ class CollectorRunner:
         )
         if p["state"] == "present":
             self._check_resource_metrics(client, obj, "autoscaler", "remove autoscaler")
-        self._wait(client, p["name"], namespace, mode)
+        self._report_workload(obj, namespace)
         self.result["api_requests"] = client.requests
         module.exit_json(object=obj, invocation=self.invocation, **self.result)
 
@@ -237,12 +202,16 @@ class CollectorRunner:
             replicas = obj["spec"].get("replicas")
             self.module.warn(collector_render.autoscaler_without_metrics(autoscaler, replicas, setting, unset))
 
-    def _wait(self, client, name: str, namespace: str, mode: str) -> None:
-        p = self.p
-        if p["wait"] and p["state"] == "present" and not self.module.check_mode:
-            workload = wait_for_collector(client, name, namespace, mode, p["wait_timeout"], p["wait_sleep"])
-            if workload:
-                self.result["workload"] = workload
+    def _report_workload(self, obj: dict, namespace: str) -> None:
+        """The workload the engine waited for (the operator's, readiness.collector_workload), in the result."""
+        workload = readiness.collector_workload(obj)
+        if workload and self.p["wait"] and self.p["state"] == "present" and not self.module.check_mode:
+            self.result["workload"] = {
+                "apiVersion": workload["apiVersion"],
+                "kind": workload["kind"],
+                "name": workload["name"],
+                "namespace": namespace,
+            }
 
     # ------------------------------------------------------------------ a preset component
     def _run_preset(self) -> None:
@@ -323,8 +292,7 @@ class CollectorRunner:
             setting = f"{prefix}helm_values autoscaling" if from_values else f"{prefix}autoscaler"
             unset = f"set autoscaling.enabled: false in {prefix}helm_values" if from_values else f"set {setting}: {{}}"
             self._check_resource_metrics(client, obj, setting, unset)
-        for part in parts:
-            self._wait(client, part.name, part.namespace, part.options["mode"] if present else "deployment")
+        self._report_workload(obj, component.namespace)
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)
 

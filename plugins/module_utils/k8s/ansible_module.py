@@ -133,16 +133,13 @@ def apply_objects(
         objects = not_rendered_before(module, objects)
         return {"changed": False, "objects": manifests.rendered(objects, namespace), "results": [], "api_requests": 0}
     client = client or connect(module)
-    options = ApplyOptions(
-        state=state or params["state"],
+    options = ApplyOptions.from_params(
+        params,
+        module.check_mode,
+        module._diff,
+        state=state,
         namespace=namespace,
-        field_manager=field_manager or params["field_manager"],
-        force_conflicts=params["force_conflicts"],
-        check_mode=module.check_mode,
-        diff=module._diff,
-        wait=params["wait"],
-        wait_timeout=params["wait_timeout"],
-        wait_sleep=params["wait_sleep"],
+        field_manager=field_manager,
         wait_condition=wait_condition,
     )
     engine = ApplyEngine(client, Discovery(client), options, client.conn.default_namespace)

@@ -16,13 +16,13 @@ use a GET before each object instead.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import _readiness as readiness
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests, readiness
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 
@@ -51,6 +51,22 @@ class ApplyOptions:
     wait_timeout: float = 120.0
     wait_sleep: float = 1.0
     wait_condition: dict | None = None
+
+    @classmethod
+    def from_params(cls, params: dict, check_mode: bool, diff: bool, **overrides) -> ApplyOptions:
+        """The options of a module's engine run: its apply options (doc fragment otel.kubernetes.apply),
+        its check and diff mode, and ``overrides`` for this run (None: the module's own)."""
+        options = cls(
+            state=params["state"],
+            field_manager=params["field_manager"],
+            force_conflicts=params["force_conflicts"],
+            check_mode=check_mode,
+            diff=diff,
+            wait=params["wait"],
+            wait_timeout=params["wait_timeout"],
+            wait_sleep=params["wait_sleep"],
+        )
+        return dataclasses.replace(options, **{key: value for key, value in overrides.items() if value is not None})
 
 
 @dataclass
@@ -434,24 +450,60 @@ class ApplyEngine:
 
     # ------------------------------------------------------------------ waiting
     def _wait_for(self, items: list, condition: dict | None, goal: str, answers: dict | None = None) -> None:
-        """Poll until every item meets the condition; the first poll reads answers (id(item) -> object
-        as the apply answered it) where it has one: a no-op apply of a ready object costs no GET."""
+        """Poll until every item is ready (readiness.is_ready, with the object its readiness depends on,
+        readiness.depends_on); the first poll reads answers (id(item) -> object as the apply answered it)
+        where it has one: a no-op apply of a ready object costs no GET."""
+        known = dict(answers or {})
+
+        def ready(item: Planned) -> tuple:
+            live = known.pop(id(item), None) or self._get(_object_path(item.resource, item.obj))
+            if live is None:
+                return False, "not found"
+            group = manifests.group_of(item.obj["apiVersion"])
+            dependency = readiness.depends_on(live, group)
+            found = None
+            if dependency:
+                path = resource_path(
+                    dependency["apiVersion"], dependency["plural"], dependency["namespace"], dependency["name"]
+                )
+                found = self._get(path)
+            return readiness.is_ready(live, group, condition, found)
+
+        late = self._poll(items, ready, goal)
+        if late:
+            lines = "; ".join(f"{manifests.identity(item.obj)}: {why}" for item, why in late)
+            raise OtelK8sError(
+                f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}" + self._applied_note(),
+                results=self.results,
+                waited=self.waits,
+            )
+
+    def _wait_gone(self, items: list) -> None:
+        def gone(item: Planned) -> tuple:
+            return item.resource is None or self._get(_object_path(item.resource, item.obj)) is None, "still there"
+
+        late = self._poll(items, gone, None)
+        if late:
+            names = ", ".join(manifests.identity(item.obj) for item, _why in late)
+            raise OtelK8sError(
+                f"timed out after {self.options.wait_timeout:.0f}s waiting for deletion of: {names}",
+                results=self.results,
+            )
+
+    def _poll(self, items: list, done, goal: str | None) -> list:
+        """The one wait loop of the collection: ``done(item)`` -> (done, why-not) for each item still
+        waiting, every wait_sleep seconds, until all are done or wait_timeout has passed. Returns
+        [(item, why-not)] of those still waiting then (empty: all done). Each item done is recorded in
+        self.waits for ``goal`` (None: not recorded), with the distinct reasons it was not done before."""
         started = time.monotonic()
         deadline = started + self.options.wait_timeout
-        waiting = list(items)
-        reasons = {}
-        seen = {id(item): [] for item in items}  # distinct not-ready reasons, in the order seen
-        known = dict(answers or {})
-        while True:
+        waiting, reasons = list(items), {}
+        seen = {id(item): [] for item in items}  # distinct not-done reasons, in the order seen
+        while waiting:
             still = []
             for item in waiting:
-                live = known.pop(id(item), None) or self._get(_object_path(item.resource, item.obj))
-                ok, why = (
-                    (False, "not found")
-                    if live is None
-                    else readiness.is_ready(live, manifests.group_of(item.obj["apiVersion"]), condition)
-                )
-                if ok:
+                ok, why = done(item)
+                if ok and goal:
                     self.waits.append(
                         {
                             "object": manifests.identity(item.obj),
@@ -460,37 +512,17 @@ class ApplyEngine:
                             "seen": seen[id(item)][-MAX_SEEN:],
                         }
                     )
-                else:
+                elif not ok:
                     still.append(item)
                     reasons[id(item)] = why
                     if why not in seen[id(item)]:
                         seen[id(item)].append(why)
             waiting = still
-            if not waiting:
-                return
-            if time.monotonic() + self.options.wait_sleep > deadline:
-                lines = "; ".join(f"{manifests.identity(i.obj)}: {reasons[id(i)]}" for i in waiting)
-                raise OtelK8sError(
-                    f"timed out after {self.options.wait_timeout:.0f}s waiting for {goal}: {lines}"
-                    + self._applied_note(),
-                    results=self.results,
-                    waited=self.waits,
-                )
-            time.sleep(self.options.wait_sleep)
-
-    def _wait_gone(self, items: list) -> None:
-        deadline = time.monotonic() + self.options.wait_timeout
-        while items:
-            items = [i for i in items if i.resource is not None and self._get(_object_path(i.resource, i.obj))]
-            if not items:
-                return
-            if time.monotonic() + self.options.wait_sleep > deadline:
-                names = ", ".join(manifests.identity(i.obj) for i in items)
-                raise OtelK8sError(
-                    f"timed out after {self.options.wait_timeout:.0f}s waiting for deletion of: {names}",
-                    results=self.results,
-                )
-            time.sleep(self.options.wait_sleep)
+            if waiting and time.monotonic() + self.options.wait_sleep > deadline:
+                return [(item, reasons[id(item)]) for item in waiting]
+            if waiting:
+                time.sleep(self.options.wait_sleep)
+        return []
 
     # ------------------------------------------------------------------ results
     def _record(self, item: Planned, action: str, changed: bool, before, after, note: str | None = None) -> None:

@@ -623,16 +623,7 @@ def execute(params: dict, check_mode: bool, diff: bool, connect, protect) -> dic
         result.update(manifest=fetched, status=status(options, {"backend": "cert_manager"}))
         return result
     client = connect()
-    apply_options = ApplyOptions(
-        state=params["state"],
-        field_manager=params["field_manager"],
-        force_conflicts=params["force_conflicts"],
-        check_mode=check_mode,
-        diff=diff,
-        wait=params["wait"],
-        wait_timeout=params["wait_timeout"],
-        wait_sleep=params["wait_sleep"],
-    )
+    apply_options = ApplyOptions.from_params(params, check_mode, diff)
     runner = OperatorRunner(client, Discovery(client), options, apply_options, protect, client.conn.default_namespace)
     result = runner.present(documents) if params["state"] == "present" else runner.absent(documents)
     result["changed"] = result["changed"] or fetched["changed"]

@@ -529,47 +529,13 @@ def test_upgrade_strategy_choices():
     assert matching(render(upgrade_strategy="manual").errors, "upgrade_strategy")
 
 
-# ---------------------------------------------------------------- identity and readiness
-def test_collector_ref_and_workload():
+# ---------------------------------------------------------------- identity
+def test_collector_ref():
     assert cr.collector_ref("gw", "obs") == {
         "apiVersion": "opentelemetry.io/v1beta1",
         "kind": "OpenTelemetryCollector",
         "metadata": {"name": "gw", "namespace": "obs"},
     }
-    assert cr.workload("gw", "deployment") == ("apps/v1", "Deployment", "deployments", "gw-collector")
-    assert cr.workload("agent", "daemonset")[1:] == ("DaemonSet", "daemonsets", "agent-collector")
-    assert cr.workload("gw", "statefulset")[1] == "StatefulSet"
-    assert cr.workload("gw", "sidecar") is None
-
-
-def test_not_ready_without_the_operator_workload():
-    ready, why = cr.collector_ready({"metadata": {"generation": 1}}, None, "deployment", "gw", "obs")
-    assert not ready
-    assert "Deployment obs/gw-collector does not exist" in why and "operator is not running" in why
-
-
-def test_ready_when_the_workload_has_rolled_out():
-    deployment = {
-        "kind": "Deployment",
-        "metadata": {"generation": 2},
-        "spec": {"replicas": 2},
-        "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2},
-    }
-    assert cr.collector_ready(None, deployment, "deployment", "gw", "obs") == (True, "")
-    deployment["status"]["availableReplicas"] = 1
-    ready, why = cr.collector_ready(None, deployment, "deployment", "gw", "obs")
-    assert not ready and why.startswith("Deployment obs/gw-collector: 1/2 replicas available")
-
-
-def test_not_ready_until_the_operator_saw_the_new_generation():
-    collector = {"metadata": {"generation": 3}, "status": {"observedGeneration": 2}}
-    daemonset = {"kind": "DaemonSet", "metadata": {"generation": 1}, "status": {"observedGeneration": 1}}
-    ready, why = cr.collector_ready(collector, daemonset, "daemonset", "agent", "obs")
-    assert not ready and "not reconciled generation 3" in why
-
-
-def test_sidecars_are_always_ready():
-    assert cr.collector_ready(None, None, "sidecar", "sc", "obs") == (True, "")
 
 
 # ---------------------------------------------------------------- the corrected seed renders clean

@@ -355,3 +355,110 @@ def test_an_object_just_read_that_holds_the_apply_is_not_sent():
     client = RecordingClient()
     engine.ApplyEngine(client, FakeDiscovery(SERVED), engine.ApplyOptions()).run([changed], [live])
     assert [method for method, _path in client.calls if method == "PATCH"] == ["PATCH"]
+
+
+class OperatorClient(RecordingClient):
+    """Serves an applied OpenTelemetryCollector; its operator's Deployment appears after a few reads,
+    when `appears_after` is not None (None: no operator runs)."""
+
+    def __init__(self, appears_after):
+        super().__init__()
+        self.appears_after = appears_after
+        self.workload_reads = 0
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        if method == "GET" and path == "/apis/apps/v1/namespaces/obs/deployments/gw-collector":
+            self.calls.append((method, path))
+            self.workload_reads += 1
+            if self.appears_after is None or self.workload_reads <= self.appears_after:
+                raise ApiError(404, "NotFound", "not found")
+            status = {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
+            body = {"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 1}, "status": status}
+            return Response(200, body, 1_800_000_000.0)
+        if method == "GET" and path.endswith("/opentelemetrycollectors/gw"):
+            self.calls.append((method, path))
+            return Response(200, COLLECTOR, 1_800_000_000.0)
+        return super().request(method, path, query, body, content_type)
+
+
+COLLECTOR = {
+    "apiVersion": "opentelemetry.io/v1beta1",
+    "kind": "OpenTelemetryCollector",
+    "metadata": {"name": "gw", "namespace": "obs"},
+    "spec": {"mode": "deployment"},
+}
+SERVES_COLLECTORS = {
+    **SERVED,
+    ("opentelemetry.io/v1beta1", "OpenTelemetryCollector"): ("opentelemetrycollectors", True),
+}
+
+
+def test_the_engine_waits_for_a_collector_until_its_operator_workload_has_rolled_out():
+    client = OperatorClient(appears_after=2)
+    options = engine.ApplyOptions(wait=True, wait_sleep=0.01)
+    result = engine.ApplyEngine(client, FakeDiscovery(SERVES_COLLECTORS), options).run([dict(COLLECTOR)])
+    assert client.workload_reads == 3
+    assert result["waited"][0]["object"] == "OpenTelemetryCollector obs/gw"
+    assert result["waited"][0]["seen"][0].startswith("Deployment obs/gw-collector does not exist yet")
+
+
+def test_a_collector_wait_without_an_operator_times_out_naming_the_workload():
+    options = engine.ApplyOptions(wait=True, wait_timeout=0.05, wait_sleep=0.01)
+    eng = engine.ApplyEngine(OperatorClient(appears_after=None), FakeDiscovery(SERVES_COLLECTORS), options)
+    with pytest.raises(OtelK8sError) as raised:
+        eng.run([dict(COLLECTOR)])
+    message = raised.value.message
+    assert message.startswith("timed out after 0s waiting for ready: OpenTelemetryCollector obs/gw: Deployment")
+    assert "operator is not running" in message and "OpenTelemetryCollector obs/gw (created)" in message
+
+
+class DeletingClient(RecordingClient):
+    """An object that is still there for `reads` GETs after its DELETE."""
+
+    def __init__(self, reads):
+        super().__init__()
+        self.left = reads + 1  # the GET before the DELETE sees it too
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        self.calls.append((method, path))
+        if method == "GET" and self.left <= 0:
+            raise ApiError(404, "NotFound", "not found")
+        if method == "GET":
+            self.left -= 1
+            return Response(200, {"metadata": {"name": "c", "resourceVersion": "3"}}, 1_800_000_000.0)
+        return Response(200, {}, 1_800_000_000.0)
+
+
+def test_the_same_loop_waits_for_deletion():
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"}}
+    options = engine.ApplyOptions(state="absent", wait=True, wait_sleep=0.01)
+    client = DeletingClient(reads=2)
+    result = engine.ApplyEngine(client, FakeDiscovery(SERVED), options).run([dict(config_map)])
+    assert [r["action"] for r in result["results"]] == ["deleted"]
+    assert [method for method, _path in client.calls] == ["GET", "DELETE", "GET", "GET", "GET"]
+    options = engine.ApplyOptions(state="absent", wait=True, wait_timeout=0.03, wait_sleep=0.01)
+    with pytest.raises(OtelK8sError, match="waiting for deletion of: ConfigMap a/c"):
+        engine.ApplyEngine(DeletingClient(reads=10**6), FakeDiscovery(SERVED), options).run([dict(config_map)])
+
+
+def test_apply_options_come_from_the_module_parameters_with_overrides():
+    params = {
+        "state": "present",
+        "field_manager": "me",
+        "force_conflicts": True,
+        "wait": True,
+        "wait_timeout": 30,
+        "wait_sleep": 2,
+        "render_only": False,
+    }
+    options = engine.ApplyOptions.from_params(params, check_mode=True, diff=False)
+    assert options == engine.ApplyOptions(
+        field_manager="me", force_conflicts=True, check_mode=True, wait=True, wait_timeout=30, wait_sleep=2
+    )
+    overridden = engine.ApplyOptions.from_params(params, True, True, state="absent", field_manager=None, wait=False)
+    assert (overridden.state, overridden.field_manager, overridden.diff, overridden.wait) == (
+        "absent",
+        "me",
+        True,
+        False,
+    )

@@ -1,6 +1,12 @@
 # Copyright: otel.kubernetes contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Is an object ready? Pure predicates returning (ready, why-not) for messages."""
+"""Is an object ready? Pure predicates returning (ready, why-not) for messages.
+
+The engine (engine.py) does every wait, with one loop: it reads each object (and the object its
+readiness depends on, :func:`depends_on`) and asks :func:`is_ready` until all are ready or the time
+is up. An OpenTelemetryCollector is ready when the workload the OpenTelemetry Operator makes of it
+has rolled out.
+"""
 
 from __future__ import annotations
 
@@ -93,14 +99,73 @@ READINESS = {
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
 }
 
+# ------------------------------------------------------------------ OpenTelemetryCollector
+COLLECTOR = ("opentelemetry.io", "OpenTelemetryCollector")
+# The workload the operator makes of a collector, by mode (kind, plural); a sidecar has none.
+COLLECTOR_WORKLOADS = {
+    "deployment": ("Deployment", "deployments"),
+    "daemonset": ("DaemonSet", "daemonsets"),
+    "statefulset": ("StatefulSet", "statefulsets"),
+}
+
+
+def collector_workload(collector: dict) -> dict | None:
+    """{apiVersion, kind, plural, name, namespace} of the workload the operator makes of a collector
+    (``<name>-collector``, as the operator names it); None for a sidecar."""
+    mode = (collector.get("spec") or {}).get("mode") or "deployment"
+    if mode not in COLLECTOR_WORKLOADS:
+        return None
+    meta = collector.get("metadata") or {}
+    kind, plural = COLLECTOR_WORKLOADS[mode]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "plural": plural,
+        "name": f"{meta.get('name')}-collector",
+        "namespace": meta.get("namespace"),
+    }
+
+
+def _collector(collector: dict, workload: dict | None) -> tuple:
+    """A collector is ready when the operator has seen its generation and its workload has rolled out."""
+    target = collector_workload(collector)
+    if target is None:
+        return True, ""
+    meta = collector.get("metadata") or {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    generation = meta.get("generation")
+    observed = (collector.get("status") or {}).get("observedGeneration")
+    if generation is not None and observed is not None and observed < generation:
+        return False, (
+            f"the operator has not reconciled generation {generation} of {COLLECTOR[1]} {namespace}/{name} yet "
+            f"(observed {observed})"
+        )
+    where = f"{target['kind']} {namespace}/{target['name']}"
+    if workload is None:
+        return False, (
+            f"{where} does not exist yet. The OpenTelemetry Operator creates it from {COLLECTOR[1]} "
+            f"{namespace}/{name}; on a cluster where the operator is not running (or does not watch this "
+            f"namespace) it never appears"
+        )
+    ok, why = is_ready(workload, "apps")
+    return ok, ("" if ok else f"{where}: {why}")
+
 
 def has_readiness(group: str, kind: str) -> bool:
-    return (group, kind) in READINESS
+    return (group, kind) in READINESS or (group, kind) == COLLECTOR
 
 
-def is_ready(obj: dict, group: str, condition: dict | None = None) -> tuple:
-    """(ready, why-not). A custom condition wins; kinds without a rule are ready once they exist."""
+def depends_on(obj: dict, group: str) -> dict | None:
+    """The object whose state obj's readiness also reads (a collector's workload), or None."""
+    return collector_workload(obj) if (group, obj.get("kind")) == COLLECTOR else None
+
+
+def is_ready(obj: dict, group: str, condition: dict | None = None, dependency: dict | None = None) -> tuple:
+    """(ready, why-not). A custom condition wins; kinds without a rule are ready once they exist.
+    dependency: the object :func:`depends_on` names, as read now (None: it does not exist)."""
     if condition:
         return condition_met(obj, condition)
+    if (group, obj.get("kind")) == COLLECTOR:
+        return _collector(obj, dependency)
     rule = READINESS.get((group, obj.get("kind")))
     return rule(obj) if rule else (True, "")
