@@ -203,7 +203,7 @@ api_requests:
   sample: 42
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.apply_runner import (
     ARGUMENT_SPEC,
     MODULE_OPTIONS,
@@ -212,7 +212,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.apply_runner i
 
 
 def main():
-    run_module(module_with(ARGUMENT_SPEC, **MODULE_OPTIONS))
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -490,13 +490,13 @@ api_requests:
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import (
     ARGUMENT_SPEC,
     MODULE_OPTIONS,
-    CollectorRunner,
+    run_module,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
 
 
 def main():
-    CollectorRunner(module_with(ARGUMENT_SPEC, **MODULE_OPTIONS)).run()
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -216,13 +216,16 @@ config:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector.config_runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.config_runner import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    run_module,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
 
 
 def main():
-    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -95,38 +95,12 @@ api_requests:
   sample: 2
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, reader_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import ARGUMENT_SPEC, MODULE_OPTIONS, run_module
 
 
 def main():
-    module = reader_module(
-        {
-            "api_version": {"type": "str", "default": "v1"},
-            "kind": {"type": "str", "required": True},
-            "namespace": {"type": "str"},
-            "name": {"type": "str"},
-            "label_selectors": {"type": "list", "elements": "str"},
-            "field_selectors": {"type": "list", "elements": "str"},
-        }
-    )
-    params = module.params
-    try:
-        client = connect(module)
-        runner = InfoRunner(client, Discovery(client), client.conn.default_namespace)
-        result = runner.run(
-            params["api_version"],
-            params["kind"],
-            params["namespace"],
-            params["name"],
-            params["label_selectors"],
-            params["field_selectors"],
-        )
-    except OtelK8sError as error:
-        fail(module, error)
-    module.exit_json(changed=False, **result)
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

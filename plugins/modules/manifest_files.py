@@ -57,25 +57,16 @@ directory:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.manifest_files import ManifestWriter
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.manifest_files import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    run_module,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "objects": {"type": "list", "elements": "raw", "required": True},
-        },
-        supports_check_mode=True,
-    )
-    try:
-        result = ManifestWriter(module.params["path"], module.check_mode).write(module.params["objects"])
-    except OtelK8sError as error:
-        module.fail_json(msg=error.message)
-    module.exit_json(**result)
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -261,50 +261,16 @@ api_requests:
   sample: 30
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs import api as certs
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.operator import manifest as operator_manifest
-
-ARGUMENT_SPEC = {
-    "version": {"type": "str", "required": True},
-    "manifest_url": {"type": "str"},
-    "manifest_src": {"type": "path"},
-    "manifest_checksum": {"type": "str"},
-    "cache_dir": {"type": "path", "default": "~/.cache/otel-kubernetes/operator"},
-    "namespace": {"type": "str", "default": "opentelemetry-operator-system"},
-    "deployment": {"type": "str", "default": "opentelemetry-operator-controller-manager"},
-    "webhook_service": {"type": "str", "default": "opentelemetry-operator-webhook-service"},
-    # The name of a Secret, not a secret.
-    "webhook_cert_secret": {
-        "type": "str",
-        "default": "opentelemetry-operator-controller-manager-service-cert",
-        "no_log": False,
-    },
-    "cert_backend": {"type": "str", "default": "auto", "choices": list(operator_manifest.CERT_BACKENDS)},
-    "cert_validity_days": {"type": "int", "default": 365},
-    "ca_validity_days": {"type": "int", "default": 3650},
-    "cert_renew_before_days": {"type": "int", "default": 30},
-    "cluster_domain": {"type": "str", "default": "cluster.local"},
-    "pod_security": {"type": "str", "default": "restricted", "choices": ["privileged", "baseline", "restricted"]},
-    "manager_image": {"type": "str", "default": ""},
-    "variable_prefix": {"type": "str", "default": ""},
-}
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.operator.runner import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    run_module,
+)
 
 
 def main():
-    module = module_with(ARGUMENT_SPEC)
-    if not (module.params["render_only"] or certs.HAS_CRYPTOGRAPHY):
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=certs.CRYPTOGRAPHY_IMPORT_ERROR)
-    try:
-        result = operator_manifest.execute(
-            module.params, module.check_mode, module._diff, lambda: connect(module), module.no_log_values.update
-        )
-    except OtelK8sError as error:
-        fail(module, error)
-    module.exit_json(**result)
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -171,12 +171,16 @@ api_requests:
   type: int
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import module_with
-from ansible_collections.otel.kubernetes.plugins.module_utils.rbac.runner import ARGUMENT_SPEC, run_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac.runner import (
+    ARGUMENT_SPEC,
+    MODULE_OPTIONS,
+    run_module,
+)
 
 
 def main():
-    run_module(module_with(ARGUMENT_SPEC))
+    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = {
     "fail_on_warnings": {"type": "bool", "default": False},
     "collector_binary": {"type": "str"},
 }
+MODULE_OPTIONS = {}
 
 
 def check(params: dict) -> tuple:

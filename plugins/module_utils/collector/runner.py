@@ -30,6 +30,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module
     not_rendered_before,
     redacted_params,
     render_only,
+    with_apply_options,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery, group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
@@ -43,14 +44,16 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render
 
 PRESETS = {"agent": agent, "gateway": gateway, "cluster": cluster}
 # The module's options: the collector's (one definition, collector.options) and what picks them.
-ARGUMENT_SPEC = {
-    "name": {"type": "str"},
-    "preset": {"type": "str", "choices": sorted(PRESETS)},
-    "preset_settings": {"type": "dict", "default": {}},
-    **argument_spec(CollectorOptions),
-    "helm_values": {"type": "raw"},
-    "collector_binary": {"type": "str"},
-}
+ARGUMENT_SPEC = with_apply_options(
+    {
+        "name": {"type": "str"},
+        "preset": {"type": "str", "choices": sorted(PRESETS)},
+        "preset_settings": {"type": "dict", "default": {}},
+        **argument_spec(CollectorOptions),
+        "helm_values": {"type": "raw"},
+        "collector_binary": {"type": "str"},
+    }
+)
 MODULE_OPTIONS = {"required_one_of": [("name", "preset")]}
 INGRESS_API = "networking.k8s.io/v1"
 # A preset computes the collector's options itself. Those that default to None are refused when given;
@@ -316,3 +319,7 @@ class CollectorRunner:
             warnings += [mine + warning for warning in self.result["lint_warnings"]]
         self.result["lint_warnings"] = list(component.warnings) + warnings
         return rendered
+
+
+def run_module(module) -> None:
+    CollectorRunner(module).run()

@@ -15,6 +15,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module
     connect,
     fail,
     render_only,
+    with_apply_options,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
@@ -29,53 +30,56 @@ PLURALS = {
 
 _TARGET = {"type": "list", "elements": "str", "default": []}
 
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "namespace": {"type": "str", "required": True},
-    "exporter_endpoint": {"type": "str"},
-    "exporter_tls": {"type": "dict"},
-    "propagators": {"type": "list", "elements": "str", "default": list(render.DEFAULT_PROPAGATORS)},
-    "sampler_type": {"type": "str"},
-    "sampler_argument": {"type": "str"},
-    "resource_attributes": {"type": "dict"},
-    "env": {"type": "list", "elements": "dict"},
-    "java": {"type": "dict"},
-    "nodejs": {"type": "dict"},
-    "python": {"type": "dict"},
-    "dotnet": {"type": "dict"},
-    "go": {"type": "dict"},
-    "apache_httpd": {"type": "dict", "aliases": ["apacheHttpd"]},
-    "nginx": {"type": "dict"},
-    "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
-    "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
-    "agent_service": {"type": "str", "default": render.DEFAULT_AGENT_SERVICE},
-    "cluster_domain": {"type": "str", "default": render.DEFAULT_CLUSTER_DOMAIN},
-    "namespaces": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "name": {"type": "str", "required": True},
-            "languages": dict(_TARGET),
-            "annotations": {"type": "dict"},
+ARGUMENT_SPEC = with_apply_options(
+    {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "exporter_endpoint": {"type": "str"},
+        "exporter_tls": {"type": "dict"},
+        "propagators": {"type": "list", "elements": "str", "default": list(render.DEFAULT_PROPAGATORS)},
+        "sampler_type": {"type": "str"},
+        "sampler_argument": {"type": "str"},
+        "resource_attributes": {"type": "dict"},
+        "env": {"type": "list", "elements": "dict"},
+        "java": {"type": "dict"},
+        "nodejs": {"type": "dict"},
+        "python": {"type": "dict"},
+        "dotnet": {"type": "dict"},
+        "go": {"type": "dict"},
+        "apache_httpd": {"type": "dict", "aliases": ["apacheHttpd"]},
+        "nginx": {"type": "dict"},
+        "agent_grpc_port": {"type": "int", "default": render.DEFAULT_GRPC_PORT},
+        "agent_http_port": {"type": "int", "default": render.DEFAULT_HTTP_PORT},
+        "agent_service": {"type": "str", "default": render.DEFAULT_AGENT_SERVICE},
+        "cluster_domain": {"type": "str", "default": render.DEFAULT_CLUSTER_DOMAIN},
+        "namespaces": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "name": {"type": "str", "required": True},
+                "languages": dict(_TARGET),
+                "annotations": {"type": "dict"},
+            },
         },
-    },
-    "workloads": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "kind": {"type": "str", "required": True, "choices": list(render.WORKLOAD_KINDS)},
-            "name": {"type": "str", "required": True},
-            "namespace": {"type": "str"},
-            "languages": dict(_TARGET),
-            "container_names": {"type": "list", "elements": "str"},
-            "annotations": {"type": "dict"},
+        "workloads": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "kind": {"type": "str", "required": True, "choices": list(render.WORKLOAD_KINDS)},
+                "name": {"type": "str", "required": True},
+                "namespace": {"type": "str"},
+                "languages": dict(_TARGET),
+                "container_names": {"type": "list", "elements": "str"},
+                "annotations": {"type": "dict"},
+            },
         },
-    },
-    "extra_annotations": {"type": "dict"},
-    "annotation_field_manager": {"type": "str", "default": render.ANNOTATION_FIELD_MANAGER},
-}
+        "extra_annotations": {"type": "dict"},
+        "annotation_field_manager": {"type": "str", "default": render.ANNOTATION_FIELD_MANAGER},
+    }
+)
+MODULE_OPTIONS = {}
 
 
 def existing_targets(client, targets: list) -> tuple:

@@ -12,23 +12,26 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module
     apply_objects,
     fail,
     redacted_params,
+    with_apply_options,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
-ARGUMENT_SPEC = {
-    "definition": {"type": "raw"},
-    "src": {"type": "path"},
-    "namespace": {"type": "str"},
-    "pod_security": {"type": "str", "choices": list(pod_security.LEVELS)},
-    "wait_condition": {
-        "type": "dict",
-        "options": {
-            "type": {"type": "str", "required": True},
-            "status": {"type": "str", "default": "True", "choices": ["True", "False", "Unknown"]},
-            "reason": {"type": "str"},
+ARGUMENT_SPEC = with_apply_options(
+    {
+        "definition": {"type": "raw"},
+        "src": {"type": "path"},
+        "namespace": {"type": "str"},
+        "pod_security": {"type": "str", "choices": list(pod_security.LEVELS)},
+        "wait_condition": {
+            "type": "dict",
+            "options": {
+                "type": {"type": "str", "required": True},
+                "status": {"type": "str", "default": "True", "choices": ["True", "False", "Unknown"]},
+                "reason": {"type": "str"},
+            },
         },
-    },
-}
+    }
+)
 MODULE_OPTIONS = {"mutually_exclusive": [("definition", "src")], "required_one_of": [("definition", "src")]}
 
 

@@ -10,8 +10,27 @@ the same run rode out the restart. Reads now go through the same client (its ret
 
 from __future__ import annotations
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    connect,
+    fail,
+    with_connection_options,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import resource_path
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
+
+# The options of otel.kubernetes.info.
+ARGUMENT_SPEC = with_connection_options(
+    {
+        "api_version": {"type": "str", "default": "v1"},
+        "kind": {"type": "str", "required": True},
+        "namespace": {"type": "str"},
+        "name": {"type": "str"},
+        "label_selectors": {"type": "list", "elements": "str"},
+        "field_selectors": {"type": "list", "elements": "str"},
+    }
+)
+MODULE_OPTIONS = {}
 
 
 def _selector(selectors) -> str | None:
@@ -92,3 +111,22 @@ class InfoRunner:
 
     def _result(self, resources: list, served: bool) -> dict:
         return {"resources": resources, "api_found": served, "api_requests": self.client.requests}
+
+
+def run_module(module) -> None:
+    """otel.kubernetes.info: the objects the options select, or fail_json naming the problem."""
+    params = module.params
+    try:
+        client = connect(module)
+        runner = InfoRunner(client, Discovery(client), client.conn.default_namespace)
+        result = runner.run(
+            params["api_version"],
+            params["kind"],
+            params["namespace"],
+            params["name"],
+            params["label_selectors"],
+            params["field_selectors"],
+        )
+    except OtelK8sError as error:
+        fail(module, error)
+    module.exit_json(changed=False, **result)

@@ -18,6 +18,14 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
     yaml = None
 
 
+# The options of otel.kubernetes.manifest_files (it writes files only: no cluster options).
+ARGUMENT_SPEC = {
+    "path": {"type": "path", "required": True},
+    "objects": {"type": "list", "elements": "raw", "required": True},
+}
+MODULE_OPTIONS = {}
+
+
 def file_name(index: int, obj: dict) -> str:
     """NNN-kind-[namespace-]name.yaml: sorted by name, the files are in apply order."""
     meta = obj["metadata"]
@@ -91,3 +99,11 @@ class ManifestWriter:
             handle.write(text)
         os.chmod(partial, self.mode)
         os.replace(partial, path)
+
+
+def run_module(module) -> None:
+    try:
+        result = ManifestWriter(module.params["path"], module.check_mode).write(module.params["objects"])
+    except OtelK8sError as error:
+        module.fail_json(msg=error.message)
+    module.exit_json(**result)

@@ -14,16 +14,18 @@ import copy
 import dataclasses
 
 
-def option(type_name: str, default=None, **spec) -> dataclasses.Field:
+def option(type_name: str, default=None, unset=None, **spec) -> dataclasses.Field:
     """A dataclass field that is also a module option: ``type_name``, ``default`` and the other keys of
-    ``spec`` (choices, elements, no_log, ...) as an AnsibleModule argument spec takes them."""
+    ``spec`` (choices, elements, required, no_log, ...) as an AnsibleModule argument spec takes them.
+    ``unset``: the field's value when an option without a default is not given (None unless said)."""
     entry = {"type": type_name, **spec}
     if default is not None:
         entry["default"] = default
     metadata = {"argument_spec": entry}
-    if isinstance(default, (list, dict)):
-        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
+    value = default if default is not None else unset
+    if isinstance(value, (list, dict)):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(value), metadata=metadata)
+    return dataclasses.field(default=value, metadata=metadata)
 
 
 def argument_spec(options_class) -> dict:

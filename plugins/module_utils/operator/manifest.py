@@ -39,6 +39,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery impo
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.engine import ApplyEngine, ApplyOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.option_spec import option
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS as POD_SECURITY_LEVELS
 
 WEBHOOK_KINDS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 INJECT_ANNOTATION = "cert-manager.io/inject-ca-from"
@@ -64,29 +66,34 @@ MANAGER_CONTAINER = "manager"
 # ---------------------------------------------------------------------------- options
 @dataclass
 class OperatorOptions:
-    """The module's options (the role's variables without their ``otel_operator_`` prefix)."""
+    """The module's options (the role's variables without their ``otel_operator_`` prefix), written once:
+    otel.kubernetes.operator's argument spec is derived from these fields (k8s.option_spec)."""
 
-    version: str = ""
-    manifest_src: str = ""
-    manifest_url: str = ""
-    manifest_checksum: str = ""
-    cache_dir: str = ""
-    namespace: str = "opentelemetry-operator-system"
-    deployment: str = "opentelemetry-operator-controller-manager"
-    webhook_service: str = "opentelemetry-operator-webhook-service"
-    webhook_cert_secret: str = "opentelemetry-operator-controller-manager-service-cert"
-    cert_backend: str = "auto"
-    cert_validity_days: int = 365
-    ca_validity_days: int = 3650
-    cert_renew_before_days: int = 30
-    cluster_domain: str = "cluster.local"
-    pod_security: str = "restricted"
+    version: str = option("str", required=True, unset="")
+    manifest_url: str = option("str", unset="")
+    manifest_src: str = option("path", unset="")
+    manifest_checksum: str = option("str", unset="")
+    cache_dir: str = option("path", default="~/.cache/otel-kubernetes/operator")
+    namespace: str = option("str", default="opentelemetry-operator-system")
+    deployment: str = option("str", default="opentelemetry-operator-controller-manager")
+    webhook_service: str = option("str", default="opentelemetry-operator-webhook-service")
+    # The name of a Secret, not a secret.
+    webhook_cert_secret: str = option(
+        "str", default="opentelemetry-operator-controller-manager-service-cert", no_log=False
+    )
+    cert_backend: str = option("str", default="auto", choices=list(CERT_BACKENDS))
+    cert_validity_days: int = option("int", default=365)
+    ca_validity_days: int = option("int", default=3650)
+    cert_renew_before_days: int = option("int", default=30)
+    cluster_domain: str = option("str", default="cluster.local")
+    pod_security: str = option("str", default="restricted", choices=list(POD_SECURITY_LEVELS))
     # The manager container's image instead of the release's (a mirror); empty: the release's.
-    manager_image: str = ""
-    wait_timeout: int = 300
+    manager_image: str = option("str", default="")
     # Put before option names in messages: the role passes "otel_operator_" so that its users
     # read the names of their variables.
-    variable_prefix: str = ""
+    variable_prefix: str = option("str", default="")
+    # The apply options' wait_timeout (doc fragment otel.kubernetes.apply), named in the timeout message.
+    wait_timeout: int = 300
 
     @classmethod
     def from_params(cls, params: dict) -> OperatorOptions:

@@ -8,18 +8,25 @@ The module file holds its documentation and a main() that hands the AnsibleModul
 from __future__ import annotations
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import apply_objects, fail
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    apply_objects,
+    fail,
+    with_apply_options,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "namespace": {"type": "str", "required": True},
-    "config": {"type": "raw"},
-    "service_account": {"type": "str"},
-    "extra_rules": {"type": "list", "elements": "dict", "default": []},
-    "kubelet_fine_grained_authz": {"type": "bool", "default": True},
-}
+ARGUMENT_SPEC = with_apply_options(
+    {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "config": {"type": "raw"},
+        "service_account": {"type": "str"},
+        "extra_rules": {"type": "list", "elements": "dict", "default": []},
+        "kubelet_fine_grained_authz": {"type": "bool", "default": True},
+    }
+)
+MODULE_OPTIONS = {}
 
 
 class RbacRunner:

@@ -20,7 +20,8 @@ from http_proxy import ProxyServer
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import connection as connection_module
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
     CONNECTION_ARG_SPEC,
-    reader_module,
+    new_module,
+    with_connection_options,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
     Connection,
@@ -80,7 +81,7 @@ def module_params(monkeypatch, args: dict) -> dict:
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
     if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
         monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
-    return reader_module({}).params
+    return new_module(with_connection_options({})).params
 
 
 def test_every_kubernetes_core_connection_option_and_alias_is_accepted():

@@ -1,0 +1,46 @@
+"""Every module's entry has one shape, as kubernetes.core's k8s.py: main() builds the AnsibleModule from
+the argument spec its runner declares (module_utils, beside the code that reads the options) and hands
+it to the runner. No other code in a module file but its documentation and imports."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+MODULES = sorted((ROOT / "plugins" / "modules").glob("*.py"))
+# The summary module's options change with issue 19 item 6 (the settings branch), which gives it this shape.
+RESHAPED_LATER = {"summary"}
+MAIN = "def main():\n    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))"
+DOCS = {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+
+
+def main_of(tree: ast.Module) -> ast.FunctionDef:
+    return next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.stem not in RESHAPED_LATER], ids=lambda p: p.stem)
+def test_main_is_at_most_15_lines(path):
+    main = main_of(ast.parse(path.read_text()))
+    assert main.end_lineno - main.lineno + 1 <= 15
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.stem not in RESHAPED_LATER], ids=lambda p: p.stem)
+def test_main_hands_the_spec_to_the_runner(path):
+    tree = ast.parse(path.read_text())
+    assert ast.unparse(main_of(tree)) == MAIN
+    others = [
+        node
+        for node in tree.body
+        if not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.If))
+        and not (isinstance(node, ast.Assign) and {t.id for t in node.targets} <= DOCS)
+    ]
+    assert others == [], "a module file holds its documentation, imports and main() only"
+    runner = next(
+        node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and "run_module" in [a.name for a in node.names]
+    )
+    assert runner.startswith("ansible_collections.otel.kubernetes.plugins.module_utils.")
