@@ -216,16 +216,12 @@ config:
   type: dict
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector.config_runner import (
-    ARGUMENT_SPEC,
-    MODULE_OPTIONS,
-    run_module,
-)
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector import config_runner as runner
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
 
 
 def main():
-    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
+    runner.run_module(new_module(runner.ARGUMENT_SPEC, **runner.MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

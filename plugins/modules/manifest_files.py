@@ -57,16 +57,12 @@ directory:
   type: str
 """
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifest_files as runner
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.manifest_files import (
-    ARGUMENT_SPEC,
-    MODULE_OPTIONS,
-    run_module,
-)
 
 
 def main():
-    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
+    runner.run_module(new_module(runner.ARGUMENT_SPEC, **runner.MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

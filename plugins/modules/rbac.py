@@ -172,15 +172,11 @@ api_requests:
 """
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.rbac.runner import (
-    ARGUMENT_SPEC,
-    MODULE_OPTIONS,
-    run_module,
-)
+from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import runner
 
 
 def main():
-    run_module(new_module(ARGUMENT_SPEC, **MODULE_OPTIONS))
+    runner.run_module(new_module(runner.ARGUMENT_SPEC, **runner.MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -10,21 +10,10 @@ from __future__ import annotations
 import datetime
 import ipaddress
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import _x509
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants import CLOCK_SKEW
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._options import CertRequest
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._stored import Material, Stored
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import (
-    common_name_of,
-    is_ca_cert,
-    iso,
-    issued_by,
-    key_type_of,
-    new_private_key,
-    same_public_key,
-    sans_of,
-    usage_of,
-    utc,
-)
 
 try:
     from cryptography import x509
@@ -79,33 +68,33 @@ class CertificateBackend:
         cert, key = stored.material.cert, stored.material.key
         if not request.is_ca and self.issuer_renewed:
             return self.issuer_reason
-        if not same_public_key(cert.public_key(), key.public_key()):
+        if not _x509.same_public_key(cert.public_key(), key.public_key()):
             return "its private key does not match the certificate"
         if request.is_ca:
-            if not is_ca_cert(cert):
+            if not _x509.is_ca_cert(cert):
                 return "the stored certificate is not a CA (basicConstraints CA:FALSE or missing)"
-            if not issued_by(cert, cert):
+            if not _x509.issued_by(cert, cert):
                 return "the stored CA certificate is not self-signed"
-        elif not issued_by(cert, self.issuer.cert):
+        elif not _x509.issued_by(cert, self.issuer.cert):
             return "it is not signed by the current CA"
-        not_after = utc(cert, "not_valid_after")
+        not_after = _x509.utc(cert, "not_valid_after")
         if not_after <= self.now:
-            return f"it expired on {iso(not_after)}"
+            return f"it expired on {_x509.iso(not_after)}"
         return None
 
     def outdated_reason(self) -> str | None:
         """Why a usable stored certificate is no longer what is asked, or None."""
         request = self.request
         cert, key = self.stored.material.cert, self.stored.material.key
-        if key_type_of(key) != request.key_type:
-            return f"its key type is {key_type_of(key)}, asked {request.key_type}"
-        if common_name_of(cert) != request.common_name:
-            return f"its common name is {common_name_of(cert)!r}, asked {request.common_name!r}"
+        if _x509.key_type_of(key) != request.key_type:
+            return f"its key type is {_x509.key_type_of(key)}, asked {request.key_type}"
+        if _x509.common_name_of(cert) != request.common_name:
+            return f"its common name is {_x509.common_name_of(cert)!r}, asked {request.common_name!r}"
         if not request.is_ca:
-            usage = usage_of(cert)
+            usage = _x509.usage_of(cert)
             if usage != request.usage:
                 return f"its usage is {usage}, asked {request.usage}"
-            have, want = sans_of(cert), request.sans
+            have, want = _x509.sans_of(cert), request.sans
             if set(have) != set(want):
                 added = [s for s in want if s not in have]
                 dropped = [s for s in have if s not in want]
@@ -113,21 +102,21 @@ class CertificateBackend:
                     [f"drops {', '.join(dropped)}"] if dropped else []
                 )
                 return f"subject alternative names changed: {'; '.join(parts)}"
-        not_after = utc(cert, "not_valid_after")
+        not_after = _x509.utc(cert, "not_valid_after")
         # A leaf that lasts as long as its CA would be issued again with the same expiry on every
         # run: only the CA's rotation (which re-issues it) can extend it.
-        capped = not request.is_ca and not_after >= utc(self.issuer.cert, "not_valid_after")
+        capped = not request.is_ca and not_after >= _x509.utc(self.issuer.cert, "not_valid_after")
         if not_after - self.now <= self.renew_before and not capped:
-            return f"it expires on {iso(not_after)}, within renew_before_days ({self.renew_before_days})"
-        not_before = utc(cert, "not_valid_before")
+            return f"it expires on {_x509.iso(not_after)}, within renew_before_days ({self.renew_before_days})"
+        not_before = _x509.utc(cert, "not_valid_before")
         if not_before > self.now + CLOCK_SKEW:
-            return f"it is not valid before {iso(not_before)}"
+            return f"it is not valid before {_x509.iso(not_before)}"
         return None
 
     def generate(self) -> Material:
         """A new private key and certificate for the request (nothing is stored here)."""
         request = self.request
-        key = new_private_key(request.key_type)
+        key = _x509.new_private_key(request.key_type)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.common_name)])
         not_after = self.now + datetime.timedelta(days=request.validity_days)
         builder = (
@@ -147,7 +136,7 @@ class CertificateBackend:
         else:
             issuer_name, signing_key = self.issuer.cert.subject, self.issuer.key
             # A leaf never outlives its CA: it would fail to verify after the CA expires.
-            not_after = min(not_after, utc(self.issuer.cert, "not_valid_after"))
+            not_after = min(not_after, _x509.utc(self.issuer.cert, "not_valid_after"))
             builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             builder = builder.add_extension(
                 _key_usage(digital_signature=True, key_encipherment=request.key_type.startswith("rsa-")), critical=True

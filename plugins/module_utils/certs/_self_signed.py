@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.certs import _x509
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._backend import CertificateBackend
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants import (
     GENERATION_ANNOTATION,
@@ -22,15 +23,6 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants i
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._options import CertRequest, CertsOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._stored import Material, Stored
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs._x509 import (
-    b64,
-    common_name_of,
-    iso,
-    key_forms,
-    key_type_of,
-    sans_of,
-    utc,
-)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 
 try:
@@ -44,12 +36,12 @@ def describe(material: Material) -> dict:
     """Public facts of a certificate for results: never its key."""
     cert = material.cert
     return {
-        "common_name": common_name_of(cert),
-        "not_before": iso(utc(cert, "not_valid_before")),
-        "not_after": iso(utc(cert, "not_valid_after")),
+        "common_name": _x509.common_name_of(cert),
+        "not_before": _x509.iso(_x509.utc(cert, "not_valid_before")),
+        "not_after": _x509.iso(_x509.utc(cert, "not_valid_after")),
         "serial": format(cert.serial_number, "x"),
-        "sans": sans_of(cert),
-        "key_type": key_type_of(material.key),
+        "sans": _x509.sans_of(cert),
+        "key_type": _x509.key_type_of(material.key),
         "fingerprint_sha256": cert.fingerprint(hashes.SHA256()).hex(),
     }
 
@@ -72,9 +64,13 @@ def tls_secret(
     }
     if annotations:
         metadata["annotations"] = dict(annotations)
-    data = {"tls.crt": b64(material.cert_pem), "tls.key": b64(material.key_pem), "ca.crt": b64(ca_pem)}
+    data = {
+        "tls.crt": _x509.b64(material.cert_pem),
+        "tls.key": _x509.b64(material.key_pem),
+        "ca.crt": _x509.b64(ca_pem),
+    }
     if next_ca is not None:
-        data[NEXT_CA_CERT], data[NEXT_CA_KEY] = b64(next_ca.cert_pem), b64(next_ca.key_pem)
+        data[NEXT_CA_CERT], data[NEXT_CA_KEY] = _x509.b64(next_ca.cert_pem), _x509.b64(next_ca.key_pem)
     return {"apiVersion": "v1", "kind": "Secret", "type": TLS_SECRET_TYPE, "metadata": metadata, "data": data}
 
 
@@ -130,7 +126,7 @@ class CertPlan:
     def ca_bundle(self) -> str:
         """base64 of the trusted CA certificates' PEM (two during a rotation): the value of a
         webhook configuration's caBundle."""
-        return b64(self.ca.ca_pem)
+        return _x509.b64(self.ca.ca_pem)
 
     def secrets(self) -> list:
         return [outcome.secret() for outcome in self.outcomes]
@@ -139,9 +135,9 @@ class CertPlan:
         """Every private key, as PEM and as stored base64: for Ansible's no_log masking."""
         values = set()
         for outcome in self.outcomes:
-            values.update(key_forms(outcome.material.key_pem))
+            values.update(_x509.key_forms(outcome.material.key_pem))
         if self.ca.next_ca is not None:
-            values.update(key_forms(self.ca.next_ca.key_pem))
+            values.update(_x509.key_forms(self.ca.next_ca.key_pem))
         return values
 
     def summary(self) -> dict:
@@ -163,7 +159,7 @@ def _decide(backend: CertificateBackend, ca_pem: bytes | None = None) -> Outcome
     if reason is None:
         material = stored.material
         ca_pem = ca_pem or material.cert_pem
-        note = f"valid until {iso(utc(material.cert, 'not_valid_after'))} and as asked"
+        note = f"valid until {_x509.iso(_x509.utc(material.cert, 'not_valid_after'))} and as asked"
         if stored.ca_pem != ca_pem:
             note += "; ca.crt set to the trusted CA certificates"
         return Outcome(backend.request, "kept", note, material, ca_pem)
@@ -241,7 +237,7 @@ def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime
     phase = stored.annotations.get(PHASE_ANNOTATION)
     since = _since(stored)
     ready = since is None or (now - since).total_seconds() >= options.rotation_phase_seconds
-    after = iso(since + datetime.timedelta(seconds=options.rotation_phase_seconds)) if since else "now"
+    after = _x509.iso(since + datetime.timedelta(seconds=options.rotation_phase_seconds)) if since else "now"
     # Rotation state is kept as recorded while a phase waits, so that a run changes nothing.
     recorded = {
         key: stored.annotations[key]
@@ -257,7 +253,7 @@ def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime
                 f"the new CA signs on a run after {after}"
             )
             return CaDecision(Outcome(request, "kept", reason, old, stored.ca_pem, recorded, new))
-        annotations = {**recorded, PHASE_ANNOTATION: "switch", SINCE_ANNOTATION: iso(now)}
+        annotations = {**recorded, PHASE_ANNOTATION: "switch", SINCE_ANNOTATION: _x509.iso(now)}
         reason = "rotation phase 2 of 3: the new CA signs every certificate again; ca.crt still holds the old CA"
         outcome = Outcome(request, "rotating", reason, new, new.cert_pem + old.cert_pem, annotations)
         return CaDecision(outcome, "the CA rotation switched to the new CA")
@@ -279,13 +275,13 @@ def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime
         outdated = f"ca.generation is {options.ca_generation}, the stored CA is generation {stored_generation}"
     if outdated:
         new = CertificateBackend(request, None, renew_before_days=options.renew_before_days, now=now).generate()
-        annotations = {**base, PHASE_ANNOTATION: "trust", SINCE_ANNOTATION: iso(now)}
+        annotations = {**base, PHASE_ANNOTATION: "trust", SINCE_ANNOTATION: _x509.iso(now)}
         reason = (
             f"rotation phase 1 of 3 ({outdated}): a new CA was made and added to every ca.crt; the old CA still signs"
         )
         return CaDecision(Outcome(request, "rotating", reason, old, old.cert_pem + new.cert_pem, annotations, new))
 
-    note = f"valid until {iso(utc(old.cert, 'not_valid_after'))} and as asked"
+    note = f"valid until {_x509.iso(_x509.utc(old.cert, 'not_valid_after'))} and as asked"
     if stored.ca_pem != old.cert_pem:
         note += "; ca.crt set to the current CA certificate"
     if stored.annotations.get(GENERATION_ANNOTATION) != base.get(GENERATION_ANNOTATION) or phase:

@@ -357,6 +357,16 @@ def _mapping(values: dict, key: str, errors: list) -> dict | None:
     return value
 
 
+def _section(values: dict, key: str, errors: list, allowed: tuple, listed: bool = True) -> dict | None:
+    """values[key] as a mapping (None when not given), each of its keys one of the chart's (allowed)."""
+    section = _mapping(values, key, errors)
+    for name in section or {}:
+        if name not in allowed:
+            known = f" ({', '.join(allowed)})" if listed else ""
+            errors.append(f"{key}.{name}: not a value of the chart's {key}{known}")
+    return section
+
+
 def _list(values: dict, key: str, errors: list, what: str) -> list | None:
     value = values.get(key)
     if _empty(value):
@@ -409,12 +419,10 @@ def _config(values: dict, errors: list):
 
 
 def _service_account(values: dict, options: dict, errors: list, notes: list) -> None:
-    account = _mapping(values, "serviceAccount", errors)
+    allowed = ("create", "name", "annotations", "automountServiceAccountToken")
+    account = _section(values, "serviceAccount", errors, allowed, listed=False)
     if account is None:
         return
-    for key in account:
-        if key not in ("create", "name", "annotations", "automountServiceAccountToken"):
-            errors.append(f"serviceAccount.{key}: not a value of the chart's serviceAccount")
     if not _empty(account.get("annotations")):
         errors.append(
             "serviceAccount.annotations: the collector module makes no ServiceAccount, and "
@@ -446,12 +454,9 @@ def _service_account(values: dict, options: dict, errors: list, notes: list) -> 
 
 
 def _autoscaling(values: dict, options: dict, errors: list) -> None:
-    scaling = _mapping(values, "autoscaling", errors)
+    scaling = _section(values, "autoscaling", errors, AUTOSCALING_KEYS)
     if scaling is None:
         return
-    for key in scaling:
-        if key not in AUTOSCALING_KEYS:
-            errors.append(f"autoscaling.{key}: not a value of the chart's autoscaling ({', '.join(AUTOSCALING_KEYS)})")
     if scaling.get("enabled") is not True:
         return
     if not _empty(scaling.get("additionalMetrics")):
@@ -471,15 +476,9 @@ def _autoscaling(values: dict, options: dict, errors: list) -> None:
 
 
 def _pdb(values: dict, options: dict, errors: list) -> None:
-    pdb = _mapping(values, "podDisruptionBudget", errors)
+    pdb = _section(values, "podDisruptionBudget", errors, ("enabled", "minAvailable", "maxUnavailable"))
     if pdb is None:
         return
-    for key in pdb:
-        if key not in ("enabled", "minAvailable", "maxUnavailable"):
-            errors.append(
-                f"podDisruptionBudget.{key}: not a value of the chart's podDisruptionBudget (enabled, "
-                f"minAvailable, maxUnavailable)"
-            )
     if pdb.get("enabled") is not True:
         return
     budget = {k: pdb[k] for k in ("minAvailable", "maxUnavailable") if pdb.get(k) is not None}
@@ -488,12 +487,9 @@ def _pdb(values: dict, options: dict, errors: list) -> None:
 
 
 def _image(values: dict, options: dict, errors: list, notes: list) -> None:
-    image = _mapping(values, "image", errors)
+    image = _section(values, "image", errors, ("repository", "tag", "digest", "pullPolicy"))
     if image is None:
         return
-    for key in image:
-        if key not in ("repository", "tag", "digest", "pullPolicy"):
-            errors.append(f"image.{key}: not a value of the chart's image (repository, tag, digest, pullPolicy)")
     if image.get("pullPolicy") not in (None, "", "IfNotPresent"):
         errors.append(
             f"image.pullPolicy: {image['pullPolicy']} cannot be set through the collector module (the "

@@ -152,11 +152,18 @@ def hpa_conflicts(objects: list, name: str) -> list:
 
 
 # ------------------------------------------------------------------ option checks
+def _unusable(value, kind: type, error: str, errors: list, empty_ok: bool = True) -> bool:
+    """Is the option not given (None), or not a `kind` (then `error` is added)? Its check stops there."""
+    if value is None:
+        return True
+    if not isinstance(value, kind) or (not empty_ok and not value):
+        errors.append(error)
+        return True
+    return False
+
+
 def _check_autoscaler(autoscaler, mode: str, errors: list) -> dict | None:
-    if autoscaler is None:
-        return None
-    if not isinstance(autoscaler, dict):
-        errors.append(f"autoscaler: expected a mapping with {', '.join(AUTOSCALER_FIELDS)}")
+    if _unusable(autoscaler, dict, f"autoscaler: expected a mapping with {', '.join(AUTOSCALER_FIELDS)}", errors):
         return None
     result = {}
     for key, value in autoscaler.items():
@@ -222,63 +229,60 @@ def autoscaler_without_metrics(autoscaler: dict, replicas, setting: str, unset: 
 
 
 def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
-    if ports is None:
+    if _unusable(ports, list, "ports: expected a list of ports (name, port, protocol, targetPort, hostPort)", errors):
         return None
-    if not isinstance(ports, list):
-        errors.append("ports: expected a list of ports (name, port, protocol, targetPort, hostPort)")
-        return None
-    rendered = []
     seen = {}  # (port, protocol) and name -> the first entry that used it
-    for index, port in enumerate(ports):
-        where = f"ports[{index}]"
-        if not isinstance(port, dict):
-            errors.append(f"{where}: expected a mapping with name and port")
-            continue
-        unknown = [k for k in port if k not in PORT_FIELDS]
-        if unknown:
-            errors.append(f"{where}: unknown field(s) {', '.join(unknown)}; a port takes {', '.join(PORT_FIELDS)}")
-        number = port.get("port")
-        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
-            errors.append(f"{where}.port: expected a port number between 1 and 65535, got {number!r}")
-        if not port.get("name"):
-            errors.append(
-                f"{where}.name: required; the operator adds these ports to the collector's Service, "
-                f"where every port needs a name (for example `otlp-grpc`)"
+    checked = [_check_port(f"ports[{index}]", port, mode, seen, errors, warnings) for index, port in enumerate(ports)]
+    return [entry for entry in checked if entry is not None]
+
+
+def _check_port(where: str, port, mode: str, seen: dict, errors: list, warnings: list) -> dict | None:
+    """One port as the operator takes it, or None when it is not a mapping."""
+    if not isinstance(port, dict):
+        errors.append(f"{where}: expected a mapping with name and port")
+        return None
+    unknown = [k for k in port if k not in PORT_FIELDS]
+    if unknown:
+        errors.append(f"{where}: unknown field(s) {', '.join(unknown)}; a port takes {', '.join(PORT_FIELDS)}")
+    number = port.get("port")
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
+        errors.append(f"{where}.port: expected a port number between 1 and 65535, got {number!r}")
+    if not port.get("name"):
+        errors.append(
+            f"{where}.name: required; the operator adds these ports to the collector's Service, "
+            f"where every port needs a name (for example `otlp-grpc`)"
+        )
+    protocol = port.get("protocol") or "TCP"
+    if protocol not in PROTOCOLS:
+        errors.append(f"{where}.protocol: `{protocol}` is not one of {', '.join(PROTOCOLS)}")
+    # A Service refuses two ports with one number and protocol, or one name twice.
+    keys = []
+    if isinstance(number, int) and isinstance(protocol, str):
+        keys.append(((number, protocol), f"port {number}/{protocol}"))
+    if isinstance(port.get("name"), str) and port["name"]:
+        keys.append((port["name"], f"name `{port['name']}`"))
+    for key, shown in keys:
+        if key in seen:
+            errors.append(f"{where}: {shown} is also {seen[key]}; give each port number and name once")
+        seen.setdefault(key, where)
+    entry = {k: port[k] for k in PORT_FIELDS if k in port and port[k] is not None}
+    # Always explicit: server-side apply on Kubernetes 1.20 rejects ports without it.
+    entry["protocol"] = protocol
+    host_port = port.get("hostPort")
+    if host_port is not None:
+        if isinstance(host_port, bool) or not isinstance(host_port, int) or not 1 <= host_port <= 65535:
+            errors.append(f"{where}.hostPort: expected a port number between 1 and 65535, got {host_port!r}")
+        elif mode != "daemonset":
+            warnings.append(
+                f"{where}.hostPort: a hostPort on a {mode} collector ties its pods to free ports "
+                f"on their nodes; hostPort is meant for daemonset agents reached on the node IP"
             )
-        protocol = port.get("protocol") or "TCP"
-        if protocol not in PROTOCOLS:
-            errors.append(f"{where}.protocol: `{protocol}` is not one of {', '.join(PROTOCOLS)}")
-        # A Service refuses two ports with one number and protocol, or one name twice.
-        keys = []
-        if isinstance(number, int) and isinstance(protocol, str):
-            keys.append(((number, protocol), f"port {number}/{protocol}"))
-        if isinstance(port.get("name"), str) and port["name"]:
-            keys.append((port["name"], f"name `{port['name']}`"))
-        for key, shown in keys:
-            if key in seen:
-                errors.append(f"{where}: {shown} is also {seen[key]}; give each port number and name once")
-            seen.setdefault(key, where)
-        entry = {k: port[k] for k in PORT_FIELDS if k in port and port[k] is not None}
-        # Always explicit: server-side apply on Kubernetes 1.20 rejects ports without it.
-        entry["protocol"] = protocol
-        host_port = port.get("hostPort")
-        if host_port is not None:
-            if isinstance(host_port, bool) or not isinstance(host_port, int) or not 1 <= host_port <= 65535:
-                errors.append(f"{where}.hostPort: expected a port number between 1 and 65535, got {host_port!r}")
-            elif mode != "daemonset":
-                warnings.append(
-                    f"{where}.hostPort: a hostPort on a {mode} collector ties its pods to free ports "
-                    f"on their nodes; hostPort is meant for daemonset agents reached on the node IP"
-                )
-        rendered.append(entry)
-    return rendered
+    return entry
 
 
 def _check_pdb(pdb, mode: str, errors: list) -> dict | None:
-    if pdb is None:
-        return None
-    if not isinstance(pdb, dict) or not pdb:
-        errors.append("pod_disruption_budget: expected a mapping with maxUnavailable or minAvailable")
+    error = "pod_disruption_budget: expected a mapping with maxUnavailable or minAvailable"
+    if _unusable(pdb, dict, error, errors, empty_ok=False):
         return None
     unknown = [k for k in pdb if k not in ("maxUnavailable", "minAvailable")]
     if unknown:

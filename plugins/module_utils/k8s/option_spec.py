@@ -23,9 +23,10 @@ def option(type_name: str, default=None, unset=None, **spec) -> dataclasses.Fiel
         entry["default"] = default
     metadata = {"argument_spec": entry}
     value = default if default is not None else unset
+    # The field is made here and used in a dataclass body (pylint sees only this call).
     if isinstance(value, (list, dict)):
-        return dataclasses.field(default_factory=lambda: copy.deepcopy(value), metadata=metadata)
-    return dataclasses.field(default=value, metadata=metadata)
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(value), metadata=metadata)  # pylint: disable=invalid-field-call
+    return dataclasses.field(default=value, metadata=metadata)  # pylint: disable=invalid-field-call
 
 
 def argument_spec(options_class) -> dict:

@@ -46,46 +46,46 @@ def _observed(obj: dict) -> tuple:
     return True, ""
 
 
-def _deployment(obj: dict) -> tuple:
+def _rolled_out(obj: dict, want: int, counts: tuple, unit: str, failed: str = "") -> tuple:
+    """The controller has seen the object's generation, and every status count (field, label) is at want."""
     ok, why = _observed(obj)
     if not ok:
         return ok, why
+    if failed:
+        return False, failed
     status = obj.get("status") or {}
+    for field, label in counts:
+        if status.get(field, 0) < want:
+            return False, f"{status.get(field, 0)}/{want} {unit} {label}"
+    return True, ""
+
+
+def _deployment(obj: dict) -> tuple:
     want = (obj.get("spec") or {}).get("replicas", 1)
     progressing = _conditions(obj).get("Progressing")
-    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        return False, f"rollout failed: {_condition_text(progressing)}"
-    for field, label in (("updatedReplicas", "updated"), ("availableReplicas", "available")):
-        if status.get(field, 0) < want:
-            return False, f"{status.get(field, 0)}/{want} replicas {label}"
-    if status.get("replicas", 0) > want:
-        return False, f"{status.get('replicas')} replicas exist, old ones still terminating"
-    return True, ""
+    deadline = progressing and progressing.get("reason") == "ProgressDeadlineExceeded"
+    failed = f"rollout failed: {_condition_text(progressing)}" if deadline else ""
+    ok, why = _rolled_out(
+        obj, want, (("updatedReplicas", "updated"), ("availableReplicas", "available")), "replicas", failed
+    )
+    total = (obj.get("status") or {}).get("replicas", 0)
+    if ok and total > want:
+        return False, f"{total} replicas exist, old ones still terminating"
+    return ok, why
 
 
 def _daemonset(obj: dict) -> tuple:
-    ok, why = _observed(obj)
-    if not ok:
-        return ok, why
-    status = obj.get("status") or {}
-    want = status.get("desiredNumberScheduled", 0)
-    for field, label in (("updatedNumberScheduled", "updated"), ("numberAvailable", "available")):
-        if status.get(field, 0) < want:
-            return False, f"{status.get(field, 0)}/{want} node pods {label}"
-    return True, ""
+    want = (obj.get("status") or {}).get("desiredNumberScheduled", 0)
+    counts = (("updatedNumberScheduled", "updated"), ("numberAvailable", "available"))
+    return _rolled_out(obj, want, counts, "node pods")
 
 
 def _statefulset(obj: dict) -> tuple:
-    ok, why = _observed(obj)
-    if not ok:
-        return ok, why
     status = obj.get("status") or {}
-    want = (obj.get("spec") or {}).get("replicas", 1)
-    if status.get("readyReplicas", 0) < want:
-        return False, f"{status.get('readyReplicas', 0)}/{want} replicas ready"
-    if status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
+    ok, why = _rolled_out(obj, (obj.get("spec") or {}).get("replicas", 1), (("readyReplicas", "ready"),), "replicas")
+    if ok and status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
         return False, "rollout to the new revision not finished"
-    return True, ""
+    return ok, why
 
 
 def _crd(obj: dict) -> tuple:

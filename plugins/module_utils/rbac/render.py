@@ -317,11 +317,19 @@ def _namespaces_of(value, where: str) -> list:
     return [_namespace_name(_literal(ns, where), where) for ns in value]
 
 
-def _k8s_cluster(perms: Permissions, cid: str, settings: dict, in_logs: bool) -> None:
-    what = f"receivers.{cid}"
+def _uses_service_account(perms: Permissions, what: str, settings: dict, note: str = "") -> bool:
+    """Does the receiver authenticate with the pod's service account? If not, a warning says so (and no
+    permission is granted for it)."""
     auth = settings.get("auth_type", "serviceAccount")
     if auth != "serviceAccount":
-        perms.warnings.append(f"{what}: auth_type {auth} does not use the service account; no permission granted")
+        perms.warnings.append(f"{what}: auth_type {auth} does not use the service account{note}")
+        return False
+    return True
+
+
+def _k8s_cluster(perms: Permissions, cid: str, settings: dict, in_logs: bool) -> None:
+    what = f"receivers.{cid}"
+    if not _uses_service_account(perms, what, settings, "; no permission granted"):
         return
     limited = settings.get("namespaces") or ([settings["namespace"]] if settings.get("namespace") else None)
     scopes = _namespaces_of(limited, f"{what}.namespaces")
@@ -345,8 +353,7 @@ def _k8s_cluster(perms: Permissions, cid: str, settings: dict, in_logs: bool) ->
 
 def _k8s_events(perms: Permissions, cid: str, settings: dict) -> None:
     what = f"receivers.{cid}"
-    if settings.get("auth_type", "serviceAccount") != "serviceAccount":
-        perms.warnings.append(f"{what}: auth_type {settings['auth_type']} does not use the service account")
+    if not _uses_service_account(perms, what, settings):
         return
     for namespace in _namespaces_of(settings.get("namespaces"), f"{what}.namespaces"):
         perms.grant(what, "", ["events"], READ, namespace, "the events it turns into logs")
@@ -354,8 +361,7 @@ def _k8s_events(perms: Permissions, cid: str, settings: dict) -> None:
 
 def _k8sobjects(perms: Permissions, cid: str, settings: dict) -> None:
     what = f"receivers.{cid}"
-    if settings.get("auth_type", "serviceAccount") != "serviceAccount":
-        perms.warnings.append(f"{what}: auth_type {settings['auth_type']} does not use the service account")
+    if not _uses_service_account(perms, what, settings):
         return
     for index, obj in enumerate(settings.get("objects") or []):
         where = f"{what}.objects[{index}]"
