@@ -45,6 +45,40 @@ class CertRequest:
         return [f"DNS:{name}" for name in self.dns_names] + [f"IP:{ip}" for ip in self.ip_addresses]
 
 
+def _leaf_request(where: str, entry, namespace: str, key_type: str, cluster_domain: str, problems: list):
+    """The CertRequest of one entry of the certificates option (its SANs from dns_names, services, gateway
+    and ip_addresses), or None when it names no Secret."""
+    if not isinstance(entry, dict) or not entry.get("secret_name"):
+        problems.append(f"{where}: secret_name is required")
+        return None
+    cert_namespace = entry.get("namespace") or namespace
+    dns_names = [str(n).strip().lower().rstrip(".") for n in entry.get("dns_names") or []]
+    for service in entry.get("services") or []:
+        dns_names.extend(service_sans(service, cert_namespace, cluster_domain))
+    gateway = entry.get("gateway")
+    if gateway:
+        if not gateway.get("name"):
+            problems.append(f"{where}.gateway: name is required")
+        else:
+            dns_names.extend(gateway_sans(gateway["name"], gateway.get("namespace") or cert_namespace, cluster_domain))
+    ips = []
+    for raw in entry.get("ip_addresses") or []:
+        try:
+            ips.append(ipaddress.ip_address(str(raw).strip()).compressed)
+        except ValueError:
+            problems.append(f"{where}: {raw!r} in ip_addresses is not an IP address")
+    return CertRequest(
+        secret_name=entry["secret_name"],
+        namespace=cert_namespace,
+        common_name=entry.get("common_name") or entry["secret_name"],
+        usage=entry.get("usage") or "server",
+        key_type=key_type,
+        validity_days=_days(entry.get("validity_days"), 365),
+        dns_names=tuple(_unique(dns_names)),
+        ip_addresses=tuple(_unique(ips)),
+    )
+
+
 @dataclass
 class CertsOptions:
     """The module's options, checked and normalised (see :meth:`from_params`)."""
@@ -103,38 +137,9 @@ class CertsOptions:
         seen = {(ca.namespace, ca.secret_name): "ca"}
         for index, entry in enumerate(params.get("certificates") or []):
             where = f"certificates[{index}]"
-            if not isinstance(entry, dict) or not entry.get("secret_name"):
-                problems.append(f"{where}: secret_name is required")
+            request = _leaf_request(where, entry, namespace, key_type, cluster_domain, problems)
+            if request is None:
                 continue
-            cert_namespace = entry.get("namespace") or namespace
-            usage = entry.get("usage") or "server"
-            dns_names = [str(n).strip().lower().rstrip(".") for n in entry.get("dns_names") or []]
-            for service in entry.get("services") or []:
-                dns_names.extend(service_sans(service, cert_namespace, cluster_domain))
-            gateway = entry.get("gateway")
-            if gateway:
-                if not gateway.get("name"):
-                    problems.append(f"{where}.gateway: name is required")
-                else:
-                    dns_names.extend(
-                        gateway_sans(gateway["name"], gateway.get("namespace") or cert_namespace, cluster_domain)
-                    )
-            ips = []
-            for raw in entry.get("ip_addresses") or []:
-                try:
-                    ips.append(ipaddress.ip_address(str(raw).strip()).compressed)
-                except ValueError:
-                    problems.append(f"{where}: {raw!r} in ip_addresses is not an IP address")
-            request = CertRequest(
-                secret_name=entry["secret_name"],
-                namespace=cert_namespace,
-                common_name=entry.get("common_name") or entry["secret_name"],
-                usage=usage,
-                key_type=key_type,
-                validity_days=_days(entry.get("validity_days"), 365),
-                dns_names=tuple(_unique(dns_names)),
-                ip_addresses=tuple(_unique(ips)),
-            )
             _check_request(request, where, renew, problems)
             key = (request.namespace, request.secret_name)
             if key in seen:

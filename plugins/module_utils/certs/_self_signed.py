@@ -204,35 +204,9 @@ class CaDecision:
     reissue_leaves: str | None = None  # why every leaf is issued again, or None
 
 
-def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime) -> CaDecision:
-    """The CA, kept, replaced, or one step further in a rotation.
-
-    A usable CA that must change (due within renew_before_days, another common name or key type,
-    or a higher ``ca.generation``) is rotated in three phases, one per run, each at least
-    ``rotation_phase_seconds`` after the previous one, so that every party trusts the CA that
-    signed what the other side presents at every moment:
-
-    1. trust: a new CA is made and kept in the CA Secret (``next-ca.crt``/``next-ca.key``); every
-       ``ca.crt`` holds old and new; the leaves stay signed by the old CA.
-    2. switch: the new CA signs; every leaf is issued again by it; ``ca.crt`` still holds both.
-    3. (done): the old CA leaves every ``ca.crt``.
-
-    A CA that cannot be used at all (missing, unreadable, expired, not a CA) is replaced at once,
-    with every leaf: there is no trust left to keep.
-    """
+def _rotation_step(options: CertsOptions, stored: Stored, now: datetime.datetime, base: dict) -> CaDecision | None:
+    """The next step of a rotation under way (phase trust or switch), or None when none is."""
     request = options.ca
-    backend = CertificateBackend(request, stored, renew_before_days=options.renew_before_days, now=now)
-    stored_generation = _stored_generation(stored)
-    generation = options.ca_generation or stored_generation
-    # Generation 1 is the default and goes unrecorded, so that Secrets made before this option stay as they are.
-    base = {GENERATION_ANNOTATION: str(generation)} if generation != 1 or stored_generation != 1 else {}
-    unusable = backend.unusable_reason()
-    if unusable:
-        material = backend.generate()
-        action = "issued" if stored is None else "renewed"
-        outcome = Outcome(request, action, unusable, material, material.cert_pem, base)
-        return CaDecision(outcome, "the CA was regenerated")
-
     old = stored.material
     phase = stored.annotations.get(PHASE_ANNOTATION)
     since = _since(stored)
@@ -267,7 +241,43 @@ def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime
             return CaDecision(Outcome(request, "kept", reason, old, stored.ca_pem, recorded))
         reason = "rotation phase 3 of 3: done, the old CA was dropped from every ca.crt"
         return CaDecision(Outcome(request, "rotated", reason, old, old.cert_pem, base))
+    return None
 
+
+def plan_ca(options: CertsOptions, stored: Stored | None, now: datetime.datetime) -> CaDecision:
+    """The CA, kept, replaced, or one step further in a rotation.
+
+    A usable CA that must change (due within renew_before_days, another common name or key type,
+    or a higher ``ca.generation``) is rotated in three phases, one per run, each at least
+    ``rotation_phase_seconds`` after the previous one, so that every party trusts the CA that
+    signed what the other side presents at every moment:
+
+    1. trust: a new CA is made and kept in the CA Secret (``next-ca.crt``/``next-ca.key``); every
+       ``ca.crt`` holds old and new; the leaves stay signed by the old CA.
+    2. switch: the new CA signs; every leaf is issued again by it; ``ca.crt`` still holds both.
+    3. (done): the old CA leaves every ``ca.crt``.
+
+    A CA that cannot be used at all (missing, unreadable, expired, not a CA) is replaced at once,
+    with every leaf: there is no trust left to keep.
+    """
+    request = options.ca
+    backend = CertificateBackend(request, stored, renew_before_days=options.renew_before_days, now=now)
+    stored_generation = _stored_generation(stored)
+    generation = options.ca_generation or stored_generation
+    # Generation 1 is the default and goes unrecorded, so that Secrets made before this option stay as they are.
+    base = {GENERATION_ANNOTATION: str(generation)} if generation != 1 or stored_generation != 1 else {}
+    unusable = backend.unusable_reason()
+    if unusable:
+        material = backend.generate()
+        action = "issued" if stored is None else "renewed"
+        outcome = Outcome(request, action, unusable, material, material.cert_pem, base)
+        return CaDecision(outcome, "the CA was regenerated")
+
+    step = _rotation_step(options, stored, now, base)
+    if step is not None:
+        return step
+    old = stored.material
+    phase = stored.annotations.get(PHASE_ANNOTATION)
     outdated = backend.outdated_reason()
     if phase == "trust":  # and its incoming CA is gone: phase 1 begins again
         outdated = f"the incoming CA ({NEXT_CA_CERT}, {NEXT_CA_KEY}) is missing or unreadable"

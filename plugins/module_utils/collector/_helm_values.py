@@ -596,29 +596,7 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     if not isinstance(values, dict):
         return options, [f"helm_values: expected the chart's values as a mapping, got {type(values).__name__}"]
 
-    for key, value in values.items():
-        if key in MAPPED:
-            continue
-        if key in OLD_LAYOUT:
-            errors.append(
-                f"{key}: removed from the {CHART} chart in 0.19.0; today's chart (and this mapping) take "
-                f"mode: daemonset or deployment with top-level values"
-            )
-        elif key == "presets":
-            for path in _enabled_paths(value, "presets"):
-                errors.append(
-                    f"{path}: presets add components, volumes and RBAC through the chart's templates, "
-                    f"which are not used here. Write the components into config (and the volumes into "
-                    f"extraVolumes/extraVolumeMounts); otel.kubernetes.rbac derives the RBAC they need "
-                    f"from the configuration"
-                )
-        elif key in INERT:
-            accepted, why = INERT[key]
-            if not accepted(value):
-                errors.append(f"{key}: {json.dumps(value, default=str)[:120]} cannot be mapped: {why}")
-        else:
-            errors.append(_unknown(key))
-
+    _refused(values, errors)
     chart_mode = values.get("mode")
     if not _empty(chart_mode):
         if chart_mode not in CHART_MODES:
@@ -667,6 +645,40 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     if not _empty(priority):
         options["priority_class_name"] = str(priority)
 
+    _pod_lists(values, options, config, effective_mode, errors, notes)
+    _labels_and_annotations(values, options, errors)
+    return options, [f"helm_values.{error}" for error in errors]
+
+
+def _refused(values: dict, errors: list) -> None:
+    """Errors for the values that cannot be mapped: the chart's old layout, presets turned on, values
+    at other than an inert setting, unknown keys."""
+    for key, value in values.items():
+        if key in MAPPED:
+            continue
+        if key in OLD_LAYOUT:
+            errors.append(
+                f"{key}: removed from the {CHART} chart in 0.19.0; today's chart (and this mapping) take "
+                f"mode: daemonset or deployment with top-level values"
+            )
+        elif key == "presets":
+            for path in _enabled_paths(value, "presets"):
+                errors.append(
+                    f"{path}: presets add components, volumes and RBAC through the chart's templates, "
+                    f"which are not used here. Write the components into config (and the volumes into "
+                    f"extraVolumes/extraVolumeMounts); otel.kubernetes.rbac derives the RBAC they need "
+                    f"from the configuration"
+                )
+        elif key in INERT:
+            accepted, why = INERT[key]
+            if not accepted(value):
+                errors.append(f"{key}: {json.dumps(value, default=str)[:120]} cannot be mapped: {why}")
+        else:
+            errors.append(_unknown(key))
+
+
+def _pod_lists(values: dict, options: dict, config, mode: str, errors: list, notes: list) -> None:
+    """env (with the chart's variables the configuration references), volumes, volume mounts and ports."""
     env = _list(values, "extraEnvs", errors, "environment variables") or []
     names = {e.get("name") for e in env if isinstance(e, dict)}
     for name in _referenced_env(config or {}):
@@ -680,15 +692,62 @@ def collector_options_from_helm_values(values, mode: str | None = None, notes: l
     mounts = _list(values, "extraVolumeMounts", errors, "volume mounts")
     if mounts:
         options["volume_mounts"] = mounts
-    ports = _ports(values, effective_mode, errors, notes)
+    ports = _ports(values, mode, errors, notes)
     if ports:
         options["ports"] = ports
-    _labels_and_annotations(values, options, errors)
-    return options, [f"helm_values.{error}" for error in errors]
 
 
 # ---------------------------------------------------------------------------- ingress
 INGRESS_KEYS = ("enabled", "ingressClassName", "annotations", "hosts", "tls", "additionalIngresses")
+
+
+def _ingress_rule(here: str, host, service: str, errors: list) -> dict | None:
+    """One of the chart's ingress hosts as an Ingress rule routed to the collector's Service."""
+    if isinstance(host, str):
+        errors.append(
+            f"{here}: `{host}` is a bare host name, but the chart's hosts are {{host, paths: [{{path, "
+            f"pathType, port}}]}}: the port says which collector port the Ingress routes to. Write "
+            f"{{host: {host}, paths: [{{path: /, pathType: Prefix, port: <collector port>}}]}}"
+        )
+        return None
+    if not isinstance(host, dict):
+        errors.append(f"{here}: expected {{host, paths}}")
+        return None
+    unknown = [k for k in host if k not in ("host", "paths")]
+    if unknown:
+        errors.append(f"{here}: unknown field(s) {', '.join(unknown)}; a host takes host and paths")
+    paths = [
+        _ingress_path(f"{here}.paths[{number}]", path, service, errors)
+        for number, path in enumerate(host.get("paths") or [])
+    ]
+    paths = [path for path in paths if path is not None]
+    if not paths:
+        errors.append(f"{here}.paths: give at least one {{path, pathType, port}}")
+    rule = {"http": {"paths": paths}}
+    if host.get("host"):
+        rule = {"host": str(host["host"]), **rule}
+    return rule
+
+
+def _ingress_path(at: str, path, service: str, errors: list) -> dict | None:
+    if not isinstance(path, dict):
+        errors.append(f"{at}: expected {{path, pathType, port}}")
+        return None
+    unknown = [k for k in path if k not in ("path", "pathType", "port")]
+    if unknown:
+        errors.append(f"{at}: unknown field(s) {', '.join(unknown)}; a path takes path, pathType and port")
+    port = path.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        errors.append(f"{at}.port: expected the number of a port of the collector's Service, got {port!r}")
+    if path.get("pathType") not in PATH_TYPES:
+        errors.append(f"{at}.pathType: `{path.get('pathType')}` is not one of {', '.join(PATH_TYPES)}")
+    if not isinstance(path.get("path"), str) or not path.get("path", "").startswith("/"):
+        errors.append(f"{at}.path: expected a path starting with /, got {path.get('path')!r}")
+    return {
+        "path": path.get("path"),
+        "pathType": path.get("pathType"),
+        "backend": {"service": {"name": service, "port": {"number": port}}},
+    }
 
 
 def _ingress_object(
@@ -712,49 +771,9 @@ def _ingress_object(
         )
         hosts = []
     for index, host in enumerate(hosts):
-        here = f"{where}.hosts[{index}]"
-        if isinstance(host, str):
-            errors.append(
-                f"{here}: `{host}` is a bare host name, but the chart's hosts are {{host, paths: [{{path, "
-                f"pathType, port}}]}}: the port says which collector port the Ingress routes to. Write "
-                f"{{host: {host}, paths: [{{path: /, pathType: Prefix, port: <collector port>}}]}}"
-            )
-            continue
-        if not isinstance(host, dict):
-            errors.append(f"{here}: expected {{host, paths}}")
-            continue
-        unknown = [k for k in host if k not in ("host", "paths")]
-        if unknown:
-            errors.append(f"{here}: unknown field(s) {', '.join(unknown)}; a host takes host and paths")
-        paths = []
-        for number, path in enumerate(host.get("paths") or []):
-            at = f"{here}.paths[{number}]"
-            if not isinstance(path, dict):
-                errors.append(f"{at}: expected {{path, pathType, port}}")
-                continue
-            unknown = [k for k in path if k not in ("path", "pathType", "port")]
-            if unknown:
-                errors.append(f"{at}: unknown field(s) {', '.join(unknown)}; a path takes path, pathType and port")
-            port = path.get("port")
-            if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-                errors.append(f"{at}.port: expected the number of a port of the collector's Service, got {port!r}")
-            if path.get("pathType") not in PATH_TYPES:
-                errors.append(f"{at}.pathType: `{path.get('pathType')}` is not one of {', '.join(PATH_TYPES)}")
-            if not isinstance(path.get("path"), str) or not path.get("path", "").startswith("/"):
-                errors.append(f"{at}.path: expected a path starting with /, got {path.get('path')!r}")
-            paths.append(
-                {
-                    "path": path.get("path"),
-                    "pathType": path.get("pathType"),
-                    "backend": {"service": {"name": service, "port": {"number": port}}},
-                }
-            )
-        if not paths:
-            errors.append(f"{here}.paths: give at least one {{path, pathType, port}}")
-        rule = {"http": {"paths": paths}}
-        if host.get("host"):
-            rule = {"host": str(host["host"]), **rule}
-        rules.append(rule)
+        rule = _ingress_rule(f"{where}.hosts[{index}]", host, service, errors)
+        if rule is not None:
+            rules.append(rule)
     tls = []
     for index, item in enumerate(entry.get("tls") or []):
         if not isinstance(item, dict) or set(item) - {"secretName", "hosts"}:

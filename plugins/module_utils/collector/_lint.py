@@ -369,32 +369,7 @@ class _Lint:
             if not isinstance(settings, dict):
                 continue
             where = f"processors.{cid}"
-            values = {}
-            for key, low, high in (
-                ("limit_mib", 1, None),
-                ("spike_limit_mib", 0, None),
-                ("limit_percentage", 1, 100),
-                ("spike_limit_percentage", 0, 100),
-            ):
-                value = settings.get(key)
-                if value is None or collector_settings.is_env(value):
-                    continue
-                if not _int_like(value):
-                    unit = "MiB" if key.endswith("_mib") else "percent"
-                    self.error(
-                        f"{where}.{key}: expected a whole number of {unit}, got {value!r}"
-                        + (
-                            " (memory_limiter takes plain MiB numbers, not quantities like 512Mi)"
-                            if isinstance(value, str)
-                            else ""
-                        )
-                    )
-                    continue
-                if value < low or (high is not None and value > high):
-                    bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-                    self.error(f"{where}.{key}: {value} is out of range; it must be {bound}")
-                    continue
-                values[key] = value
+            values = self._memory_limiter_numbers(where, settings)
             has_limit = any(settings.get(k) not in (None, 0) for k in ("limit_mib", "limit_percentage"))
             if not has_limit:
                 self.error(
@@ -436,6 +411,36 @@ class _Lint:
                     f"`spike_limit_mib: {suggested // 4}`, or use `limit_percentage: 80` and "
                     f"`spike_limit_percentage: 25`"
                 )
+
+    def _memory_limiter_numbers(self, where: str, settings: dict) -> dict:
+        """The memory_limiter's limits that are whole numbers in range (errors for the others)."""
+        values = {}
+        for key, low, high in (
+            ("limit_mib", 1, None),
+            ("spike_limit_mib", 0, None),
+            ("limit_percentage", 1, 100),
+            ("spike_limit_percentage", 0, 100),
+        ):
+            value = settings.get(key)
+            if value is None or collector_settings.is_env(value):
+                continue
+            if not _int_like(value):
+                unit = "MiB" if key.endswith("_mib") else "percent"
+                self.error(
+                    f"{where}.{key}: expected a whole number of {unit}, got {value!r}"
+                    + (
+                        " (memory_limiter takes plain MiB numbers, not quantities like 512Mi)"
+                        if isinstance(value, str)
+                        else ""
+                    )
+                )
+                continue
+            if value < low or (high is not None and value > high):
+                bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+                self.error(f"{where}.{key}: {value} is out of range; it must be {bound}")
+                continue
+            values[key] = value
+        return values
 
     def k8sattributes_agent(self) -> None:
         if self.mode != "daemonset":

@@ -238,29 +238,7 @@ class CollectorRunner:
         if present and component.self_monitoring(kinds) != component.self_monitoring([]):
             # The component makes the ServiceMonitors itself: the operator must not make its own too.
             rendered = self._render_parts(component, values, kinds)
-        namespaces, rbac, collectors, reasons, warnings = [], [], [], [], []
-        for part in parts:
-            obj, ingresses = rendered.get(id(part), (collector_render.collector_ref(part.name, part.namespace), []))
-            config = obj["spec"]["config"] if present else part.options["config"]
-            permissions = rbac_render.derive_permissions(config, part.namespace)
-            rbac += rbac_render.render_rbac(
-                part.rbac_name,
-                part.namespace,
-                service_account=part.service_account,
-                permissions=permissions,
-                automount_token=part.automount_token,
-            )
-            if component.create_namespace and present:
-                namespaces += pod_security.label_namespaces([part.namespace_object()], part.pod_security)
-            collectors += [obj] + ingresses
-            mine = "" if part is component else f"{part.name}: "
-            reasons += [mine + reason for reason in permissions.reasons]
-            warnings += [mine + warning for warning in rbac_render.rbac_warnings(permissions)]
-        if present:
-            for warning in self.result["lint_warnings"] + warnings:
-                module.warn(warning)
-        groups = [namespaces, rbac, collectors, component.objects(kinds, p["state"])]
-        groups = [manifests.check_objects([("preset", o) for o in group]) for group in groups]
+        groups, collectors, reasons = self._preset_objects(component, rendered, kinds)
         obj = collectors[0]
         status = {}
         if present:
@@ -298,6 +276,35 @@ class CollectorRunner:
         self._report_workload(obj, component.namespace)
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)
+
+    def _preset_objects(self, component, rendered: dict, kinds: list) -> tuple:
+        """(groups of checked objects in apply order: namespaces, RBAC, collectors and their Ingresses, the
+        component's other objects; the collectors and Ingresses; the permissions' reasons) of a preset, its
+        companions' named. The lint's and RBAC's warnings are shown."""
+        present = self.p["state"] == "present"
+        namespaces, rbac, collectors, reasons, warnings = [], [], [], [], []
+        for part in [component, *component.companions]:
+            obj, ingresses = rendered.get(id(part), (collector_render.collector_ref(part.name, part.namespace), []))
+            config = obj["spec"]["config"] if present else part.options["config"]
+            permissions = rbac_render.derive_permissions(config, part.namespace)
+            rbac += rbac_render.render_rbac(
+                part.rbac_name,
+                part.namespace,
+                service_account=part.service_account,
+                permissions=permissions,
+                automount_token=part.automount_token,
+            )
+            if component.create_namespace and present:
+                namespaces += pod_security.label_namespaces([part.namespace_object()], part.pod_security)
+            collectors += [obj] + ingresses
+            mine = "" if part is component else f"{part.name}: "
+            reasons += [mine + reason for reason in permissions.reasons]
+            warnings += [mine + warning for warning in rbac_render.rbac_warnings(permissions)]
+        if present:
+            for warning in self.result["lint_warnings"] + warnings:
+                self.module.warn(warning)
+        groups = [namespaces, rbac, collectors, component.objects(kinds, self.p["state"])]
+        return [manifests.check_objects([("preset", o) for o in group]) for group in groups], collectors, reasons
 
     def _render_parts(self, component, values, kinds: list) -> dict:
         """{id(part): (collector, Ingresses of the Helm values)} of the component and its companions, or

@@ -548,6 +548,61 @@ def _check_block(key: str, settings, problems: list) -> dict | None:
     return block
 
 
+def _exporter(
+    endpoint, tls, grpc_port: int, agent_service, cluster_domain: str, problems: list, warnings: list
+) -> dict:
+    """The Instrumentation's exporter: the given endpoint (checked), or the node-local agent's."""
+    node_local = endpoint is None
+    if node_local:
+        endpoint = node_local_endpoint(grpc_port, agent_service, cluster_domain)
+    elif (
+        not isinstance(endpoint, str)
+        or urlsplit(endpoint).scheme not in ("http", "https")
+        or not urlsplit(endpoint).netloc
+    ):
+        problems.append(
+            f"exporter_endpoint {endpoint!r}: give a URL with scheme, host and port, for example "
+            "http://otel-agent-collector.observability:4317"
+        )
+    else:
+        warnings.extend(endpoint_findings(endpoint, agent_service, cluster_domain))
+    exporter = {"endpoint": endpoint}
+    if tls:
+        unknown = set(tls) - set(EXPORTER_TLS_KEYS)
+        if unknown:
+            problems.append(f"exporter_tls: unknown keys {sorted(unknown)}; it has {', '.join(EXPORTER_TLS_KEYS)}")
+        exporter["tls"] = {k: v for k, v in tls.items() if v is not None}
+        if isinstance(endpoint, str) and endpoint.startswith("http://"):
+            warnings.append("exporter_tls is set but exporter_endpoint is http://: the SDKs use TLS only with https://")
+    return exporter
+
+
+def _language_blocks(
+    languages, node_local: bool, http_port: int, agent_service, cluster_domain: str, problems: list
+) -> dict:
+    """The checked language blocks; with the node-local agent, the OTLP/HTTP languages get its endpoint."""
+    blocks = {}
+    for key, settings in (languages or {}).items():
+        if key not in BLOCK_KEYS:
+            problems.append(f"{key}: not a language block; use one of {', '.join(BLOCK_KEYS)}")
+            continue
+        block = _check_block(key, settings, problems)
+        if block is not None:
+            blocks[key] = block
+    if node_local:
+        for language in HTTP_LANGUAGES:
+            block = blocks.setdefault(language, {})
+            block_env = block.setdefault("env", [])
+            if not _has_env(block_env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+                block_env.append(
+                    {
+                        "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        "value": node_local_endpoint(http_port, agent_service, cluster_domain),
+                    }
+                )
+    return blocks
+
+
 def render_instrumentation(
     name: str,
     namespace: str,
@@ -580,29 +635,12 @@ def render_instrumentation(
         if not isinstance(port, int) or not 0 < port < 65536:
             problems.append(f"{option}: {port!r} is not a port number; give the agent's port, 1 to 65535")
     _check_agent_service(agent_service, cluster_domain, problems)
-    spec = {}
     node_local = exporter_endpoint is None
-    endpoint = node_local_endpoint(agent_grpc_port, agent_service, cluster_domain) if node_local else exporter_endpoint
-    if not node_local:
-        if (
-            not isinstance(endpoint, str)
-            or urlsplit(endpoint).scheme not in ("http", "https")
-            or not urlsplit(endpoint).netloc
-        ):
-            problems.append(
-                f"exporter_endpoint {endpoint!r}: give a URL with scheme, host and port, for example "
-                "http://otel-agent-collector.observability:4317"
-            )
-        else:
-            warnings.extend(endpoint_findings(endpoint, agent_service, cluster_domain))
-    spec["exporter"] = {"endpoint": endpoint}
-    if exporter_tls:
-        unknown = set(exporter_tls) - set(EXPORTER_TLS_KEYS)
-        if unknown:
-            problems.append(f"exporter_tls: unknown keys {sorted(unknown)}; it has {', '.join(EXPORTER_TLS_KEYS)}")
-        spec["exporter"]["tls"] = {k: v for k, v in exporter_tls.items() if v is not None}
-        if isinstance(endpoint, str) and endpoint.startswith("http://"):
-            warnings.append("exporter_tls is set but exporter_endpoint is http://: the SDKs use TLS only with https://")
+    spec = {
+        "exporter": _exporter(
+            exporter_endpoint, exporter_tls, agent_grpc_port, agent_service, cluster_domain, problems, warnings
+        )
+    }
     propagators = list(DEFAULT_PROPAGATORS if propagators is None else propagators)
     bad = [p for p in propagators if p not in PROPAGATORS]
     if bad:
@@ -624,25 +662,7 @@ def render_instrumentation(
         user_env.insert(0, _node_ip_env())
     if user_env:
         spec["env"] = user_env
-    blocks = {}
-    for key, settings in (languages or {}).items():
-        if key not in BLOCK_KEYS:
-            problems.append(f"{key}: not a language block; use one of {', '.join(BLOCK_KEYS)}")
-            continue
-        block = _check_block(key, settings, problems)
-        if block is not None:
-            blocks[key] = block
-    if node_local:
-        for language in HTTP_LANGUAGES:
-            block = blocks.setdefault(language, {})
-            block_env = block.setdefault("env", [])
-            if not _has_env(block_env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
-                block_env.append(
-                    {
-                        "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
-                        "value": node_local_endpoint(agent_http_port, agent_service, cluster_domain),
-                    }
-                )
+    blocks = _language_blocks(languages, node_local, agent_http_port, agent_service, cluster_domain, problems)
     for key in BLOCK_KEYS:
         if blocks.get(key):
             spec[key] = blocks[key]

@@ -315,7 +315,6 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_confi
 
 def resolve_connection(options: dict) -> Connection:
     """Module options (with K8S_AUTH_* fallbacks already applied) -> Connection."""
-    host = options.get("host")
     kubeconfig = options.get("kubeconfig")
     persist_config = bool(options.get("persist_config"))
     if persist_config and isinstance(kubeconfig, dict):
@@ -324,6 +323,17 @@ def resolve_connection(options: dict) -> Connection:
             "dictionary (no file to write): give the kubeconfig's path, or drop persist_config"
         )
     basic_auth = options.get("username") is not None and options.get("password") is not None
+    conn = _configured(options, basic_auth)
+    _apply_explicit(conn, options, basic_auth)
+    _check_connection(conn)
+    return conn
+
+
+def _configured(options: dict, basic_auth: bool) -> Connection:
+    """The connection the host and credentials options give, or the kubeconfig (or the pod's own)."""
+    host = options.get("host")
+    kubeconfig = options.get("kubeconfig")
+    persist_config = bool(options.get("persist_config"))
     if host and (options.get("api_key") or options.get("client_cert") or basic_auth):
         conn = Connection(server=host.rstrip("/"), origin="client_cert" if options.get("client_cert") else "api_key")
     else:
@@ -357,6 +367,10 @@ def resolve_connection(options: dict) -> Connection:
             )
         if host:
             conn.server = host.rstrip("/")
+    return conn
+
+
+def _apply_explicit(conn: Connection, options: dict, basic_auth: bool) -> None:
     # Explicit options win over what the kubeconfig said.
     if options.get("api_key") and (options.get("username") is not None or options.get("password") is not None):
         raise OtelK8sError(
@@ -389,6 +403,9 @@ def resolve_connection(options: dict) -> Connection:
         conn.impersonate_user = options["impersonate_user"]
     if options.get("impersonate_groups"):
         conn.impersonate_groups = [g for g in options["impersonate_groups"] if g]
+
+
+def _check_connection(conn: Connection) -> None:
     if not conn.server:
         raise OtelK8sError("the API server address is empty; set 'host' or fix the kubeconfig's cluster.server")
     if bool(conn.client_cert) != bool(conn.client_key):
@@ -406,7 +423,6 @@ def resolve_connection(options: dict) -> Connection:
                 "(K8S_AUTH_PROXY, or the kubeconfig's proxy-url) to the URL of an HTTP proxy such as "
                 "http://proxy.example:3128 (SOCKS proxies are not supported)"
             )
-    return conn
 
 
 def proxy_headers_option(value) -> dict:
