@@ -6,9 +6,13 @@ Running a module inside the controller needs what AnsiballZ does around it: the 
 arguments handed over through ``basic._ANSIBLE_ARGS`` (and, from 2.19, ``_ANSIBLE_PROFILE``),
 the module JSON encoding of 2.19 (``get_module_encoder``), and, for a module that raises, the
 result AnsiballZ's exception handler writes (``_messages.ErrorSummary`` of the exception,
-with its traceback when ``DISPLAY_TRACEBACK`` asks for one). A core upgrade that moves any of
-these breaks this file alone: ``available()`` turns False and modules run as usual
-(tests/unit/plugins/plugin_utils/test_in_process.py runs on every ansible-core the collection claims).
+with its traceback when ``DISPLAY_TRACEBACK`` asks for one). Around it, what ActionBase does for a
+module process: the internal ``_ansible_*`` arguments (``_update_module_args``), the task's
+environment (``_compute_environment_string``), the parsing of the module's output
+(``_parse_returned_data``) and the removal of the remote temporary directory
+(``_connection._shell.tmpdir``). A core upgrade that moves any of these breaks this file alone:
+``available()`` turns False and modules run as usual (tests/unit/plugins/plugin_utils/test_in_process.py
+runs on every ansible-core the collection claims).
 """
 
 from __future__ import annotations
@@ -56,3 +60,28 @@ def exception_result(error: BaseException) -> str:
     event = _errors.EventFactory.from_exception(error, _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR))
     result = {"failed": True, "exception": _messages.ErrorSummary(event=event)}
     return json.dumps(result, cls=get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER))
+
+
+# ------------------------------------------------------------------ ActionBase's private steps
+def with_internal_arguments(action, module_name: str, arguments: dict, task_vars: dict) -> dict:
+    """The task's arguments with the internal ``_ansible_*`` ones a module process gets (check mode,
+    diff, verbosity, ...), as ActionBase adds them."""
+    action._update_module_args(module_name, arguments, task_vars)
+    return arguments
+
+
+def task_environment(action) -> dict:
+    """The task's ``environment:``, as ActionBase computes it for a module process."""
+    environment = {}
+    action._compute_environment_string(environment)
+    return environment
+
+
+def parse_module_output(action, output: dict) -> dict:
+    """{rc, stdout, stderr} of a module run -> its result, parsed as a module process's is."""
+    return action._parse_returned_data(output, PROFILE)
+
+
+def remove_remote_tmp(action) -> None:
+    """Remove the temporary directory a module process ran in (as ansible.builtin's normal action does)."""
+    action._remove_tmp_path(action._connection._shell.tmpdir)

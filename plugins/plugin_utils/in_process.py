@@ -16,6 +16,10 @@ Opt out with the variable ``otel_in_process: false`` or the environment variable
 ``OTEL_KUBERNETES_IN_PROCESS=false`` (the variable wins). In-process, the module uses the
 controller's Python (``ansible_playbook_python``), whatever ``ansible_python_interpreter``
 says; the collection's requirements are installed there for ``render.yml`` already.
+
+Besides ActionBase's interface for action plugins (``_task``, ``_templar``, ``_connection``,
+``_play_context``, ``_execute_module``), every ansible-core name this needs that is not a public
+API is used in plugin_utils/core_internals.py only.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ display = Display()
 SETTING_VAR = "otel_in_process"
 SETTING_ENV = "OTEL_KUBERNETES_IN_PROCESS"
 MODULES_PACKAGE = "ansible_collections.otel.kubernetes.plugins.modules"
-PROFILE = core_internals.PROFILE
 LOCAL_TRANSPORTS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
 
 
@@ -155,15 +158,13 @@ class ModuleFront(ActionBase):
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
         if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+            core_internals.remove_remote_tmp(self)
         return result
 
     def run_in_process(self, task_vars: dict) -> dict:
-        arguments = dict(self._task.args)
-        self._update_module_args(self._task.action, arguments, task_vars)
-        environment = {}
-        self._compute_environment_string(environment)
+        arguments = core_internals.with_internal_arguments(self, self._task.action, dict(self._task.args), task_vars)
+        environment = core_internals.task_environment(self)
         display.vvv(f"{self._task.action}: runs in the controller's process")
-        data = self._parse_returned_data(run_main(self.module_name, arguments, environment), PROFILE)
+        data = core_internals.parse_module_output(self, run_main(self.module_name, arguments, environment))
         remove_internal_keys(data)  # as _execute_module does with a module's result
         return data
