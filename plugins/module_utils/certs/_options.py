@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # This module util is PRIVATE to the collection and may change at any time: import the names
-# from ansible_collections.otel.kubernetes.plugins.module_utils.certs (the package) instead.
+# from ansible_collections.otel.kubernetes.plugins.module_utils.certs.api instead.
 """The module's options as typed requests (CertRequest, CertsOptions), checked before anything is made."""
 
 from __future__ import annotations
@@ -20,6 +20,54 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants i
     USAGES,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
+
+# The options of otel.kubernetes.certs, written once: its argument spec (certs/runner.py adds the
+# preset and the connection and apply options), and the defaults CertsOptions.from_params gives
+# callers that leave an option out (the operator's webhook certificate, the certificates preset).
+OPTIONS = {
+    "namespace": {"type": "str"},
+    "prefix": {"type": "str", "default": "otel"},
+    "ca": {
+        "type": "dict",
+        "default": {},
+        "options": {
+            "secret_name": {"type": "str"},
+            "common_name": {"type": "str"},
+            "validity_days": {"type": "int", "default": 3650},
+            "generation": {"type": "int"},
+            "rotation_phase_seconds": {"type": "int", "default": DEFAULT_ROTATION_PHASE_SECONDS},
+        },
+    },
+    "certificates": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "secret_name": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "common_name": {"type": "str"},
+            "usage": {"type": "str", "default": "server", "choices": list(USAGES)},
+            "dns_names": {"type": "list", "elements": "str", "default": []},
+            "ip_addresses": {"type": "list", "elements": "str", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
+            "gateway": {
+                "type": "dict",
+                "options": {"name": {"type": "str", "required": True}, "namespace": {"type": "str"}},
+            },
+            "validity_days": {"type": "int", "default": 365},
+        },
+    },
+    "key_type": {"type": "str", "default": "ecdsa-p256", "choices": list(KEY_TYPES), "no_log": False},
+    "renew_before_days": {"type": "int", "default": 30},
+    "cluster_domain": {"type": "str", "default": "cluster.local"},
+    "backend": {"type": "str", "default": "self_signed", "choices": list(BACKENDS)},
+}
+_CA = OPTIONS["ca"]["options"]
+_LEAF = OPTIONS["certificates"]["options"]
+
+
+def _default(options: dict, name: str):
+    return options[name]["default"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +119,9 @@ def _leaf_request(where: str, entry, namespace: str, key_type: str, cluster_doma
         secret_name=entry["secret_name"],
         namespace=cert_namespace,
         common_name=entry.get("common_name") or entry["secret_name"],
-        usage=entry.get("usage") or "server",
+        usage=entry.get("usage") or _default(_LEAF, "usage"),
         key_type=key_type,
-        validity_days=_days(entry.get("validity_days"), 365),
+        validity_days=_days(entry.get("validity_days"), _default(_LEAF, "validity_days")),
         dns_names=tuple(_unique(dns_names)),
         ip_addresses=tuple(_unique(ips)),
     )
@@ -97,16 +145,16 @@ class CertsOptions:
         """Module parameters -> options; raises one OtelK8sError listing every problem."""
         problems = []
         namespace = params.get("namespace") or default_namespace
-        prefix = params.get("prefix") or "otel"
-        key_type = params.get("key_type") or "ecdsa-p256"
+        prefix = params.get("prefix") or _default(OPTIONS, "prefix")
+        key_type = params.get("key_type") or _default(OPTIONS, "key_type")
         renew = params.get("renew_before_days")
-        renew = 30 if renew is None else renew
-        cluster_domain = (params.get("cluster_domain") or "cluster.local").strip(".")
+        renew = _default(OPTIONS, "renew_before_days") if renew is None else renew
+        cluster_domain = (params.get("cluster_domain") or _default(OPTIONS, "cluster_domain")).strip(".")
         if renew < 0:
             problems.append(f"renew_before_days must be 0 or more, got {renew}")
         if key_type not in KEY_TYPES:
             problems.append(f"key_type must be one of {', '.join(KEY_TYPES)}, got {key_type!r}")
-        backend = params.get("backend") or "self_signed"
+        backend = params.get("backend") or _default(OPTIONS, "backend")
         if backend not in BACKENDS:
             problems.append(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
 
@@ -117,7 +165,7 @@ class CertsOptions:
             common_name=ca_params.get("common_name") or f"{prefix}-ca",
             usage="ca",
             key_type=key_type,
-            validity_days=_days(ca_params.get("validity_days"), 3650),
+            validity_days=_days(ca_params.get("validity_days"), _default(_CA, "validity_days")),
         )
         _check_request(ca, "ca", renew, problems)
         generation = ca_params.get("generation")
@@ -126,7 +174,7 @@ class CertsOptions:
                 f"ca.generation must be a whole number of 1 or more, got {generation!r}; "
                 "raise it by one to rotate the CA"
             )
-        phase_seconds = _days(ca_params.get("rotation_phase_seconds"), DEFAULT_ROTATION_PHASE_SECONDS)
+        phase_seconds = _days(ca_params.get("rotation_phase_seconds"), _default(_CA, "rotation_phase_seconds"))
         if phase_seconds < 0:
             problems.append(
                 f"ca.rotation_phase_seconds must be 0 or more, got {phase_seconds}; give at least the kubelet's "

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # This module util is PRIVATE to the collection and may change at any time: import the names
-# from ansible_collections.otel.kubernetes.plugins.module_utils.certs (the package) instead.
+# from ansible_collections.otel.kubernetes.plugins.module_utils.certs.api instead.
 """The self-signed plan: CA decision (three-phase rotation), leaves, the Secrets to apply."""
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.certs._constants i
     USAGES,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs._options import (
+    OPTIONS,
     CertRequest,
     CertsOptions,
     gateway_sans,
@@ -115,6 +116,7 @@ __all__ = (
     "MAX_COMMON_NAME",
     "NEXT_CA_CERT",
     "NEXT_CA_KEY",
+    "OPTIONS",
     "PHASES",
     "PHASE_ANNOTATION",
     "RENDER_ONLY_NOTE",

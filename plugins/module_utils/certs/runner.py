@@ -26,42 +26,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.presets import cer
 
 ARGUMENT_SPEC = with_apply_options(
     {
-        "namespace": {"type": "str"},
-        "prefix": {"type": "str", "default": "otel"},
-        "ca": {
-            "type": "dict",
-            "default": {},
-            "options": {
-                "secret_name": {"type": "str"},
-                "common_name": {"type": "str"},
-                "validity_days": {"type": "int", "default": 3650},
-                "generation": {"type": "int"},
-                "rotation_phase_seconds": {"type": "int", "default": 3900},
-            },
-        },
-        "certificates": {
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "secret_name": {"type": "str", "required": True},
-                "namespace": {"type": "str"},
-                "common_name": {"type": "str"},
-                "usage": {"type": "str", "default": "server", "choices": list(certs.USAGES)},
-                "dns_names": {"type": "list", "elements": "str", "default": []},
-                "ip_addresses": {"type": "list", "elements": "str", "default": []},
-                "services": {"type": "list", "elements": "str", "default": []},
-                "gateway": {
-                    "type": "dict",
-                    "options": {"name": {"type": "str", "required": True}, "namespace": {"type": "str"}},
-                },
-                "validity_days": {"type": "int", "default": 365},
-            },
-        },
-        "key_type": {"type": "str", "default": "ecdsa-p256", "choices": list(certs.KEY_TYPES), "no_log": False},
-        "renew_before_days": {"type": "int", "default": 30},
-        "cluster_domain": {"type": "str", "default": "cluster.local"},
-        "backend": {"type": "str", "default": "self_signed", "choices": list(certs.BACKENDS)},
+        **certs.OPTIONS,
         "preset": {"type": "str", "choices": ["pipeline"]},
         "preset_settings": {"type": "dict", "default": {}},
     }
