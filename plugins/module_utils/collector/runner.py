@@ -56,8 +56,8 @@ ARGUMENT_SPEC = with_apply_options(
 )
 MODULE_OPTIONS = {"required_one_of": [("name", "preset")]}
 INGRESS_API = "networking.k8s.io/v1"
-# A preset computes the collector's options itself. Those that default to None are refused when given;
-# (upgrade_strategy, self_monitoring and traces_routed_by_trace_id have defaults: a preset sets its own).
+# A preset computes the collector's options itself: those that default to None are refused when given
+# (upgrade_strategy, self_monitoring and traces_routed_by_trace_id have defaults; a preset sets its own).
 NOT_WITH_PRESET = ("name", "helm_values", *unset_by_default(CollectorOptions))
 # How long the resource metrics API may take to answer (an aggregated API whose server is down
 # answers 503, which the client would otherwise retry for the whole retry_timeout).
