@@ -53,6 +53,21 @@ class Component:
     # False: its ServiceAccount mounts no token in its Pods (a collector that needs no API access).
     automount_token: bool = True
 
+    @classmethod
+    def from_settings(cls, what: str, s: dict, options: dict, **fields):
+        """A component named, placed and versioned by its role's settings (name, namespace,
+        create_namespace, pod_security, collector_version)."""
+        return cls(
+            what=what,
+            name=s["name"],
+            namespace=s["namespace"],
+            create_namespace=bool(s["create_namespace"]),
+            pod_security=s["pod_security"],
+            options=options,
+            version=s["collector_version"] or None,
+            **fields,
+        )
+
     def namespace_object(self) -> dict:
         return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
 
@@ -205,3 +220,14 @@ def tls_pod_options(enabled: bool, secret: str, mount_path: str, values: dict) -
         "volume_mounts": [tls_mount(mount_path)] + list(values.get("extraVolumeMounts") or []),
         "pod_security_context": {"fsGroup": FS_GROUP, **(values.get("podSecurityContext") or {})},
     }
+
+
+def client_tls(s: dict) -> dict:
+    """TLS settings of the exporters towards the gateway (the agent's and the cluster collector's)."""
+    if not s["tls_enabled"]:
+        return {"insecure": True}
+    path = s["tls_mount_path"]
+    tls = {"ca_file": f"{path}/ca.crt", "cert_file": f"{path}/tls.crt", "key_file": f"{path}/tls.key"}
+    if s["tls_reload_interval"]:
+        tls["reload_interval"] = s["tls_reload_interval"]
+    return tls

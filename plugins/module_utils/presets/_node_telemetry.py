@@ -149,3 +149,12 @@ def volumes(s: dict, namespace: str, name: str, logs: bool, host: bool) -> tuple
             {"name": "hostfs", "mountPath": HOSTFS_PATH, "readOnly": True, "mountPropagation": "HostToContainer"}
         )
     return found, mounts
+
+
+def host_metrics_pipeline(exporter: str) -> dict:
+    """The pipeline of the host's metrics: the node's resource attributes added, sent to `exporter`."""
+    return {
+        "receivers": ["host_metrics"],
+        "processors": ["memory_limiter", NODE_RESOURCE, "batch"],
+        "exporters": [exporter],
+    }

@@ -85,34 +85,53 @@ def _endpoints(s: dict) -> dict:
     }
 
 
-def client_tls(s: dict) -> dict:
-    """TLS settings of the exporters towards the gateway."""
-    if not s["tls_enabled"]:
-        return {"insecure": True}
-    path = s["tls_mount_path"]
-    tls = {"ca_file": f"{path}/ca.crt", "cert_file": f"{path}/tls.crt", "key_file": f"{path}/tls.key"}
-    if s["tls_reload_interval"]:
-        tls["reload_interval"] = s["tls_reload_interval"]
-    return tls
+def k8sattributes(s: dict, reads: dict) -> dict:
+    """The agent's k8sattributes processor: its own node's Pods, by IP, UID or connection."""
+    node_filter = {"node_from_env_var": "K8S_NODE_NAME"}
+    if reads["separate"]:
+        # Not the host collector's Pods: what it sends about the host would otherwise be attributed to its own
+        # Pod (by the connection); the container logs it sends name their Pod by k8s.pod.uid.
+        node_filter["fields"] = [{"key": "metadata.namespace", "value": s["host_namespace"], "op": "not-equals"}]
+    return {
+        "auth_type": "serviceAccount",
+        "passthrough": False,
+        "filter": node_filter,
+        "extract": {"metadata": s["k8sattributes_metadata"]},
+        "pod_association": [
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.ip"}]},
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]},
+            {"sources": [{"from": "connection"}]},
+        ],
+    }
+
+
+def gateway_exporters(s: dict, gateway_port: int) -> dict:
+    """Traces to the gateway Pods by trace ID (loadbalancing), metrics and logs to its Service; over mTLS."""
+    ends = _endpoints(s)
+    tls = presets.client_tls(s)
+    loadbalancing_tls = dict(tls)
+    if s["tls_enabled"]:
+        # The loadbalancing exporter connects to pod IPs: check the certificate against the Service name.
+        loadbalancing_tls["server_name_override"] = s["tls_server_name"] or ends["gateway_headless"]
+    return {
+        "loadbalancing": {
+            "routing_key": "traceID",
+            # Until the resolver knows a gateway (the agent starting before it, a rollout), queue and
+            # retry: without these the exporter rejects every span ("couldn't find the exporter for
+            # the endpoint"), seen on the local node.
+            "retry_on_failure": {"enabled": True},
+            "sending_queue": {"enabled": True},
+            "protocol": {"otlp": {"tls": loadbalancing_tls}},
+            "resolver": {"dns": {"hostname": ends["gateway_headless"], "port": str(gateway_port)}},
+        },
+        "otlp/gateway": {"endpoint": f"{ends['gateway_service']}:{gateway_port}", "tls": tls},
+    }
 
 
 def builtin_config(s: dict, grpc_port: int, http_port: int, gateway_port: int, reads: dict) -> dict:
     """The seed's agent, corrected: memory_limiter first and batch last, k8sattributes filtered to its
     own node, traces routed by trace ID to the gateway pods, mTLS, internal metrics on the pod IP; with
     the kubelet's metrics, and what it reads of the host when it reads it itself (reads["agent"])."""
-    ends = _endpoints(s)
-    tls = client_tls(s)
-    loadbalancing_tls = dict(tls)
-    if s["tls_enabled"]:
-        # The loadbalancing exporter connects to pod IPs: check the certificate against the Service name.
-        loadbalancing_tls["server_name_override"] = s["tls_server_name"] or ends["gateway_headless"]
-    k8sattributes_filter = {"node_from_env_var": "K8S_NODE_NAME"}
-    if reads["separate"]:
-        # Not the host collector's Pods: what it sends about the host would otherwise be attributed to its own
-        # Pod (by the connection); the container logs it sends name their Pod by k8s.pod.uid.
-        k8sattributes_filter["fields"] = [
-            {"key": "metadata.namespace", "value": s["host_namespace"], "op": "not-equals"}
-        ]
     processors = ["memory_limiter", "k8sattributes", "batch"]
     receivers = {
         "otlp": {
@@ -139,11 +158,7 @@ def builtin_config(s: dict, grpc_port: int, http_port: int, gateway_port: int, r
     if "metrics" in in_agent:
         receivers["host_metrics"] = node.host_metrics(s)
         extra_processors[node.NODE_RESOURCE] = node.node_resource()
-        pipelines["metrics/host"] = {
-            "receivers": ["host_metrics"],
-            "processors": ["memory_limiter", node.NODE_RESOURCE, "batch"],
-            "exporters": ["otlp/gateway"],
-        }
+        pipelines["metrics/host"] = node.host_metrics_pipeline("otlp/gateway")
     extensions = presets.health_check()
     if "logs" in in_agent:
         extensions[node.STORAGE] = node.storage()
@@ -151,33 +166,11 @@ def builtin_config(s: dict, grpc_port: int, http_port: int, gateway_port: int, r
         "receivers": receivers,
         "processors": {
             "memory_limiter": s["memory_limiter"],
-            "k8sattributes": {
-                "auth_type": "serviceAccount",
-                "passthrough": False,
-                "filter": k8sattributes_filter,
-                "extract": {"metadata": s["k8sattributes_metadata"]},
-                "pod_association": [
-                    {"sources": [{"from": "resource_attribute", "name": "k8s.pod.ip"}]},
-                    {"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]},
-                    {"sources": [{"from": "connection"}]},
-                ],
-            },
+            "k8sattributes": k8sattributes(s, reads),
             **extra_processors,
             "batch": s["batch"],
         },
-        "exporters": {
-            "loadbalancing": {
-                "routing_key": "traceID",
-                # Until the resolver knows a gateway (the agent starting before it, a rollout), queue and
-                # retry: without these the exporter rejects every span ("couldn't find the exporter for
-                # the endpoint"), seen on the local node.
-                "retry_on_failure": {"enabled": True},
-                "sending_queue": {"enabled": True},
-                "protocol": {"otlp": {"tls": loadbalancing_tls}},
-                "resolver": {"dns": {"hostname": ends["gateway_headless"], "port": str(gateway_port)}},
-            },
-            "otlp/gateway": {"endpoint": f"{ends['gateway_service']}:{gateway_port}", "tls": tls},
-        },
+        "exporters": gateway_exporters(s, gateway_port),
         "extensions": extensions,
         "service": {
             "extensions": list(extensions),
@@ -212,11 +205,7 @@ def host_collector_config(s: dict, reads: set, grpc_port: int) -> dict:
     if "metrics" in reads:
         receivers["host_metrics"] = node.host_metrics(s)
         processors[node.NODE_RESOURCE] = node.node_resource()
-        pipelines["metrics"] = {
-            "receivers": ["host_metrics"],
-            "processors": ["memory_limiter", node.NODE_RESOURCE, "batch"],
-            "exporters": ["otlp/agent"],
-        }
+        pipelines["metrics"] = node.host_metrics_pipeline("otlp/agent")
     processors["batch"] = s["batch"]
     return {
         "receivers": receivers,
@@ -361,6 +350,45 @@ def host_collector(s: dict, reads: set, grpc_port: int, state: str) -> presets.C
     )
 
 
+def collector_options(s: dict, values: dict, config: dict, account: str, grpc_port, http_port, reads: dict) -> dict:
+    """The agent collector's options (collector.options.CollectorOptions' names)."""
+    options = {
+        "namespace": s["namespace"],
+        "config": config,
+        "mode": "daemonset",
+        "image": presets.unless_in_values(values, "image", s["image"]),
+        "resources": presets.unless_in_values(values, "resources", s["resources"]),
+        "service_account": account,
+        "node_env": True,
+        "ports": None if "ports" in values else ports(s, grpc_port, http_port),
+        **presets.pod_options(s, values),
+    }
+    if reads["agent"]:
+        reader_volumes(options, s, values, reads["agent"])
+    return options
+
+
+def published_status(s: dict, grpc_port, http_port, gateway_port, reads: dict, host) -> dict:
+    """What the role publishes as otel_agent_status (besides the image, permissions and lint warnings)."""
+    ends = _endpoints(s)
+    return {
+        "name": s["name"],
+        "namespace": s["namespace"],
+        "otlp_grpc_port": grpc_port,
+        "otlp_http_port": http_port,
+        "host_ports": bool(s["host_ports"]),
+        # Node-local for a daemonset: the operator gives it internalTrafficPolicy Local.
+        "service": ends["local_service"],
+        "gateway_traces": f"{ends['gateway_headless']}:{gateway_port}",
+        "gateway_metrics_logs": f"{ends['gateway_service']}:{gateway_port}",
+        "mtls": bool(s["tls_enabled"]),
+        "kubelet_metrics": bool(s["kubelet_metrics"]),
+        "container_logs": bool(s["container_logs"]),
+        "host_metrics": bool(s["host_metrics"]),
+        "host_collector": {"name": host.name, "namespace": host.namespace} if reads["separate"] else None,
+    }
+
+
 def build(given: dict | None, state: str = "present") -> presets.Component:
     """The agent from its role's settings; errors name the role variables and the fix."""
     s = presets.merged_settings(DEFAULTS, given)
@@ -406,19 +434,7 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
         )
         config = presets.combine(base, s["config_extra"])
     account = presets.service_account(values, s["service_account"])
-    options = {
-        "namespace": s["namespace"],
-        "config": config,
-        "mode": "daemonset",
-        "image": presets.unless_in_values(values, "image", s["image"]),
-        "resources": presets.unless_in_values(values, "resources", s["resources"]),
-        "service_account": account,
-        "node_env": True,
-        "ports": None if "ports" in values else ports(s, grpc_port, http_port),
-        **presets.pod_options(s, values),
-    }
-    if reads["agent"]:
-        reader_volumes(options, s, values, reads["agent"])
+    options = collector_options(s, values, config, account, grpc_port, http_port, reads)
     companions, stale = [], []
     host = host_collector(s, reads["separate"], grpc_port, state)
     if reads["separate"] or state == "absent":
@@ -426,36 +442,17 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
     else:
         # Turned off (or moved into the agent): an earlier run's host collector goes.
         stale = host.references()
-    status = {
-        "name": s["name"],
-        "namespace": s["namespace"],
-        "otlp_grpc_port": grpc_port,
-        "otlp_http_port": http_port,
-        "host_ports": bool(s["host_ports"]),
-        # Node-local for a daemonset: the operator gives it internalTrafficPolicy Local.
-        "service": ends["local_service"],
-        "gateway_traces": f"{ends['gateway_headless']}:{gateway_port}",
-        "gateway_metrics_logs": f"{ends['gateway_service']}:{gateway_port}",
-        "mtls": bool(s["tls_enabled"]),
-        "kubelet_metrics": bool(s["kubelet_metrics"]),
-        "container_logs": bool(s["container_logs"]),
-        "host_metrics": bool(s["host_metrics"]),
-        "host_collector": {"name": host.name, "namespace": host.namespace} if reads["separate"] else None,
-    }
-    return presets.Component(
-        what="agent",
-        name=s["name"],
-        namespace=s["namespace"],
-        create_namespace=bool(s["create_namespace"]),
-        pod_security=s["pod_security"],
-        options=options,
+    status = published_status(s, grpc_port, http_port, gateway_port, reads, host)
+    return presets.Component.from_settings(
+        "agent",
+        s,
+        options,
         rbac_name=s["rbac_name"],
         service_account=account,
         helm_values=s["helm_values"] or None,
         errors=errors,
         warnings=warnings,
         status=status,
-        version=s["collector_version"] or None,
         published=("permissions", "lint_warnings"),
         companions=companions,
         stale=stale,

@@ -59,16 +59,6 @@ def gateway_service(s: dict) -> str:
     return f"{s['gateway_name']}-collector.{s['gateway_namespace']}.svc.{s['cluster_domain']}"
 
 
-def client_tls(s: dict) -> dict:
-    if not s["tls_enabled"]:
-        return {"insecure": True}
-    path = s["tls_mount_path"]
-    tls = {"ca_file": f"{path}/ca.crt", "cert_file": f"{path}/tls.crt", "key_file": f"{path}/tls.key"}
-    if s["tls_reload_interval"]:
-        tls["reload_interval"] = s["tls_reload_interval"]
-    return tls
-
-
 def builtin_config(s: dict, gateway_port: int) -> dict:
     """k8s_cluster to the metrics pipeline, k8s_objects on events.k8s.io Events (watch, DELETED left out) to the
     logs pipeline; memory_limiter first, batch last; the gateway over mTLS."""
@@ -94,7 +84,9 @@ def builtin_config(s: dict, gateway_port: int) -> dict:
     return {
         "receivers": receivers,
         "processors": {"memory_limiter": s["memory_limiter"], "batch": s["batch"]},
-        "exporters": {"otlp/gateway": {"endpoint": f"{gateway_service(s)}:{gateway_port}", "tls": client_tls(s)}},
+        "exporters": {
+            "otlp/gateway": {"endpoint": f"{gateway_service(s)}:{gateway_port}", "tls": presets.client_tls(s)}
+        },
         "extensions": presets.health_check(),
         "service": {
             "extensions": list(presets.health_check()),
@@ -156,18 +148,14 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
         "gateway": f"{gateway_service(s)}:{gateway_port}",
         "mtls": bool(s["tls_enabled"]),
     }
-    return presets.Component(
-        what="cluster collector",
-        name=s["name"],
-        namespace=s["namespace"],
-        create_namespace=bool(s["create_namespace"]),
-        pod_security=s["pod_security"],
-        options=options,
+    return presets.Component.from_settings(
+        "cluster collector",
+        s,
+        options,
         rbac_name=s["rbac_name"],
         service_account=s["service_account"],
         helm_values=None,
         errors=errors,
         status=status,
-        version=s["collector_version"] or None,
         published=("permissions", "lint_warnings"),
     )

@@ -530,19 +530,15 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "tls": bool(s["tls_enabled"]),
         "mtls": bool(s["tls_enabled"]) and bool(s["tls_client_auth"]),
     }
-    return Gateway(
-        what="gateway",
-        name=s["name"],
-        namespace=s["namespace"],
-        create_namespace=bool(s["create_namespace"]),
-        pod_security=s["pod_security"],
-        options=options,
+    return Gateway.from_settings(
+        "gateway",
+        s,
+        options,
         rbac_name=account,
         service_account=account,
         helm_values=s["helm_values"] or None,
         errors=errors,
         status=status,
-        version=s["collector_version"] or None,
         settings=s,
         resources=resources,
         prometheus_port=port,
