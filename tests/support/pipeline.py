@@ -76,14 +76,15 @@ def agent_service(namespace: str) -> str:
     return f"otel-agent-collector.{namespace}.svc.cluster.local"
 
 
-def backends(namespace: str, out: Path) -> list:
-    """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine."""
+def backends(namespace: str, out: Path, config: dict | None = None) -> list:
+    """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine
+    (`config`: another configuration than backend_config(), with the same receivers)."""
     collector = {
         "metadata": {"name": "backends", "namespace": namespace},
         "spec": {
             "mode": "deployment",
             "image": IMAGES["k8s"],
-            "config": backend_config(),
+            "config": config or backend_config(),
             "volumes": [{"name": "out", "hostPath": {"path": str(out), "type": "Directory"}}],
             "volumeMounts": [{"name": "out", "mountPath": "/out"}],
             "securityContext": {"runAsUser": 10001},
@@ -220,8 +221,9 @@ def served_certificate(ip: str, ca: bytes, cert: tuple) -> bytes:
             return tls.getpeercert(binary_form=True)
 
 
-def deploy_pipeline(cluster, namespace: str, out: Path, settings: dict) -> list:
-    """The roles with `settings`, then the backends' and the collectors' Pods, rolled out; the collectors."""
+def deploy_pipeline(cluster, namespace: str, out: Path, settings: dict, backend: dict | None = None) -> list:
+    """The roles with `settings`, then the backends' (configuration `backend`, default backend_config())
+    and the collectors' Pods, rolled out; the collectors."""
     crd = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
     assert crd.rc == 0, crd.stdout[-3000:]
     run = cluster.run(
@@ -236,7 +238,7 @@ def deploy_pipeline(cluster, namespace: str, out: Path, settings: dict) -> list:
     apps = apps_namespace(namespace)
     labels = {"pod-security.kubernetes.io/enforce": "privileged"}
     apply(cluster.node, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": apps, "labels": labels}}])
-    apply(cluster.node, backends(apps, out) + [o for c in collectors for o in as_the_operator_runs_it(c)])
+    apply(cluster.node, backends(apps, out, backend) + [o for c in collectors for o in as_the_operator_runs_it(c)])
     wait_for(cluster, apps, "deployment/backends-collector")
     wait_for(cluster, namespace, "deployment/otel-gateway-collector", "daemonset/otel-agent-collector")
     return collectors
