@@ -122,6 +122,8 @@ METRIC_POINTS_PER_SECOND = 100
 DEFAULT_RATES = "1000,2000,3000,4500,6000,8000,10000"
 RECOVERY_SECONDS = 90
 FAULT_SECONDS, FAULT_AT = 90, 30
+# (figures key, Pod deleted, grace period: None is the Pod's own, OPERATOR_GRACE_SECONDS)
+FAULTS = (("fault_gateway", "gateway", None), ("fault_gateway_quick", "gateway", 2), ("fault_agent", "agent", None))
 
 # The collection's defaults before issue 21's tuning, as role variables (what item 4 changed).
 BEFORE_TUNING: dict = {}
@@ -626,9 +628,12 @@ class Bench:
                     found.extend((service, span) for span in scope.get("spans", []))
         return found
 
-    def step(self, label: str, rate: float, seconds: int, decision_wait: float, fault: str = "", then=None) -> dict:
-        """One load step; `fault`: delete a gateway or the agent Pod FAULT_AT s in; `then`: (rate,
-        seconds) of a second load right after the first (overload's return to normal)."""
+    def step(
+        self, label: str, rate: float, seconds: int, decision_wait: float, fault: str = "", grace=None, then=None
+    ) -> dict:
+        """One load step; `fault`: delete a gateway or the agent Pod FAULT_AT s in (`grace`: its grace
+        period in seconds, else the Pod's own); `then`: (rate, seconds) of a second load right after
+        the first (overload's return to normal)."""
         step = f"{label}-{uuid.uuid4().hex[:4]}"
         sampler = Sampler(self.cluster, (self.namespace, apps_namespace(self.namespace)))
         sampler.refresh()
@@ -643,8 +648,13 @@ class Bench:
             time.sleep(FAULT_AT)
             role = "otel-gateway-collector-" if fault == "gateway" else "otel-agent-collector-"
             victim = next(p for p in self.cluster.pods(self.namespace) if p["metadata"]["name"].startswith(role))
-            fault_info = {"pod": victim["metadata"]["name"], "at": round(time.monotonic() - started, 1)}
-            self.kubectl("-n", self.namespace, "delete", "pod", victim["metadata"]["name"], "--wait=false")
+            fault_info = {
+                "pod": victim["metadata"]["name"],
+                "at": round(time.monotonic() - started, 1),
+                "grace": grace if grace is not None else OPERATOR_GRACE_SECONDS,
+            }
+            extra = [f"--grace-period={grace}"] if grace is not None else []
+            self.kubectl("-n", self.namespace, "delete", "pod", victim["metadata"]["name"], "--wait=false", *extra)
         output = self.wait_load(job, seconds)
         load_end = time.monotonic()
         second = {}
@@ -820,17 +830,18 @@ class Bench:
     def faults(self, config: str, held: float) -> None:
         wait = self.decision_wait(config)
         figures = self.figures["configs"].setdefault(config, {})
-        for fault in ("gateway", "agent"):
-            result = self.step(f"fault-{fault}", held / 2, FAULT_SECONDS, wait, fault=fault)
+        for key, fault, grace in FAULTS:
+            result = self.step(f"fault-{fault}", held / 2, FAULT_SECONDS, wait, fault=fault, grace=grace)
             sent, arrived = result["error_spans"]["sent"], result["error_spans"]["arrived"]
             result["lost_error_spans"] = sent - arrived
             result["lost_share"] = (sent - arrived) / sent if sent else None
             result["lost_spans_estimate"] = round(result["lost_share"] * result["spans_sent"]) if sent else None
-            figures[f"fault_{fault}"] = result
+            figures[key] = result
             print_step(config, result)
             print(
-                f"  {fault} Pod deleted at {result['fault'].get('at')}s: error spans {arrived} of {sent} arrived; "
-                f"lost about {result['lost_spans_estimate']} of {result['spans_sent']} spans",
+                f"  {fault} Pod deleted at {result['fault'].get('at')}s (grace {result['fault'].get('grace')}s): "
+                f"error spans {arrived} of {sent} arrived; lost about {result['lost_spans_estimate']} of "
+                f"{result['spans_sent']} spans",
                 flush=True,
             )
 

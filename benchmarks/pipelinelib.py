@@ -475,8 +475,12 @@ def report_lines(figures: dict) -> list:
             for n in names
         ],
     )
-    for fault, label in (("gateway", "a gateway Pod deleted"), ("agent", "the agent restarted")):
-        results = {n: configs[n].get(f"fault_{fault}") or {} for n in names}
+    for key, label in (
+        ("fault_gateway", "a gateway Pod deleted (30 s grace)"),
+        ("fault_gateway_quick", "a gateway Pod deleted (2 s grace)"),
+        ("fault_agent", "the agent restarted"),
+    ):
+        results = {n: configs[n].get(key) or {} for n in names}
         row(
             f"spans lost, {label} (of sent)",
             [
