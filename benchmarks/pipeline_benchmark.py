@@ -277,7 +277,7 @@ class Cluster:
 def pod_cgroup(uid: str) -> dict:
     """The cpuacct and memory cgroup folders of a Pod (cgroup v1, cgroupfs driver)."""
     found = {}
-    for controller in ("cpuacct", "memory"):
+    for controller in ("cpuacct", "cpu", "memory"):
         root = CGROUP / controller / "kubepods"
         for candidate in (root / f"pod{uid}", root / "burstable" / f"pod{uid}", root / "besteffort" / f"pod{uid}"):
             if candidate.is_dir():
@@ -293,14 +293,17 @@ def read_int(path: Path) -> int:
         return -1
 
 
+def read_stat(path: Path) -> dict:
+    try:
+        return {key: int(value) for key, value in (line.split() for line in path.read_text().splitlines())}
+    except (OSError, ValueError):
+        return {}
+
+
 def working_set(folder: Path) -> int:
     """memory.usage_in_bytes less inactive file pages, as the kubelet counts a Pod's memory."""
     usage = read_int(folder / "memory.usage_in_bytes")
-    try:
-        stat = dict(line.split() for line in (folder / "memory.stat").read_text().splitlines())
-        return max(0, usage - int(stat.get("total_inactive_file", 0)))
-    except (OSError, ValueError):
-        return usage
+    return max(0, usage - read_stat(folder / "memory.stat").get("total_inactive_file", 0))
 
 
 def machine_cpu_seconds() -> float:
@@ -351,6 +354,8 @@ class Sampler(threading.Thread):
                             "cgroup": {},
                             "first_cpu": None,
                             "cpu": 0.0,
+                            "first_throttled": None,
+                            "throttled": 0.0,
                             "peak": 0,
                             "first": None,
                             "last": None,
@@ -372,6 +377,12 @@ class Sampler(threading.Thread):
                         entry["cpu"] = ns / 1e9
                         if entry["first_cpu"] is None:
                             entry["first_cpu"] = 0.0 if entry["new"] else entry["cpu"]
+                if "cpu" in folders:
+                    stat = read_stat(folders["cpu"] / "cpu.stat")
+                    if "throttled_time" in stat:
+                        entry["throttled"] = stat["throttled_time"] / 1e9
+                        if entry["first_throttled"] is None:
+                            entry["first_throttled"] = 0.0 if entry["new"] else entry["throttled"]
                 if "memory" in folders and folders["memory"].is_dir():
                     entry["peak"] = max(entry["peak"], working_set(folders["memory"]))
 
@@ -715,6 +726,10 @@ class Bench:
         def cpu(entry) -> float:
             return entry["cpu"] - (entry["first_cpu"] if entry["first_cpu"] is not None else entry["cpu"])
 
+        def throttled(entry) -> float:
+            first = entry["first_throttled"]
+            return entry["throttled"] - (first if first is not None else entry["throttled"])
+
         restarts = oom = 0
         for entry in by_role.get("agent", []) + by_role.get("gateway", []):
             for status in entry.get("status", {}).get("containerStatuses", []):
@@ -790,6 +805,8 @@ class Bench:
             "gateway_spans_per_core": per_core(count.gateways.get("accepted", 0), sum(gateway_cpu.values())),
             "pipeline_spans_per_core": per_core(spans, pipeline_cpu),
             "peak_memory": {e["name"]: e["peak"] for e in by_role.get("agent", []) + by_role.get("gateway", [])},
+            # CPU-limit throttling (cgroup cpu.stat throttled_time), seconds over the step.
+            "throttled": {e["name"]: throttled(e) for e in by_role.get("agent", []) + by_role.get("gateway", [])},
             "latency": latency_summary(latency),
             "span_bytes": round(sum(sizes) / len(sizes), 1) if sizes else None,
             "started": round(started, 1),
@@ -858,6 +875,7 @@ def print_step(config: str, r: dict) -> None:
         f"{', '.join(f'{v:.3f}' for v in r['gateway_cpu_per_1000'].values())}; "
         f"cores used: pipeline {(cpu['agent'] + sum(cpu['gateways'].values())) / cpu['wall']:.2f}, generator "
         f"{cpu['generator'] / cpu['wall']:.2f}, other {cpu['other'] / cpu['wall']:.2f}; peak MiB {mib}; "
+        f"throttled s { ({k.rsplit('-', 1)[-1]: round(v, 1) for k, v in r.get('throttled', {}).items()}) }; "
         f"latency {fmt_latency(r['latency'])}; span {r['span_bytes']} B; losses: {r['losses'] or 'none'}",
         flush=True,
     )
