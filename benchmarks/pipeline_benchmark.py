@@ -48,6 +48,7 @@ import copy
 import fcntl
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -119,14 +120,16 @@ CGROUP = Path("/sys/fs/cgroup")
 OPERATOR_GRACE_SECONDS = 30
 LOG_SHARE = 0.1  # log records per span sent
 METRIC_POINTS_PER_SECOND = 100
-DEFAULT_RATES = "1000,2000,3000,4500,6000,8000,10000"
+DEFAULT_RATES = "2000,5000,10000,15000,20000,25000,30000"
 RECOVERY_SECONDS = 90
 FAULT_SECONDS, FAULT_AT = 90, 30
 # (figures key, Pod deleted, grace period: None is the Pod's own, OPERATOR_GRACE_SECONDS)
 FAULTS = (("fault_gateway", "gateway", None), ("fault_gateway_quick", "gateway", 2), ("fault_agent", "agent", None))
 
 # The collection's defaults before issue 21's tuning, as role variables (what item 4 changed).
-BEFORE_TUNING: dict = {}
+BEFORE_TUNING: dict = {
+    "otel_gateway_batch": {"timeout": "5s", "send_batch_size": 8192},
+}
 
 # opentelemetry-collector chart 0.170.0 (appVersion 0.158.0), values.yaml `config`: the keys the
 # baseline takes from it. Its jaeger and zipkin receivers are not in this node's collector build.
@@ -521,6 +524,7 @@ class Bench:
         self.namespace = ""
         self.out = Path()
         self.offset = 0  # how far the trace stand-in's file was read
+        self.arrived: dict = {}  # step -> [(service, span)] read from it and not yet counted
 
     def kubectl(self, *args, check=True, input_text=None):
         return self.node.kubectl_run(*args, check=check, input_text=input_text)
@@ -544,6 +548,7 @@ class Bench:
         self.out = Path(tempfile.mkdtemp(prefix=f"otel-pipeline-bench-{config}-"))
         self.out.chmod(0o777)  # the backends run as user 10001
         self.offset = 0
+        self.arrived = {}
         settings = self.settings_for(config, self.namespace)
         started = time.monotonic()
         collectors = deploy_pipeline(self.cluster, self.namespace, self.out, settings, trace_standin_config())
@@ -575,6 +580,7 @@ class Bench:
                 or self.cluster.get(f"/api/v1/namespaces/{apps}")
             ):
                 time.sleep(2)
+            shutil.rmtree(self.out, ignore_errors=True)
         self.namespace = ""
 
     # -------------------------------------------------------------- one step
@@ -612,32 +618,29 @@ class Bench:
             previous = now
 
     def backend_spans(self, step: str) -> list:
-        """(service, span) of the step's spans that reached the trace stand-in since the last read."""
+        """(service, span) of the step's spans that reached the trace stand-in (read once, kept per step)."""
         path = self.out / "traces.jsonl"
-        found = []
-        if not path.exists():
-            return found
-        with open(path, "rb") as handle:
-            handle.seek(self.offset)
-            data = handle.read()
-        end = data.rfind(b"\n") + 1
-        self.offset += end
-        for line in data[:end].splitlines():
-            try:
-                request = json.loads(line)
-            except ValueError:
-                continue
-            for resource_spans in request.get("resourceSpans", []):
-                attrs = {
-                    a["key"]: next(iter(a["value"].values()), None)
-                    for a in resource_spans.get("resource", {}).get("attributes", [])
-                }
-                if attrs.get(STEP_ATTRIBUTE) != step:
+        if path.exists():
+            with open(path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+            end = data.rfind(b"\n") + 1
+            self.offset += end
+            for line in data[:end].splitlines():
+                try:
+                    request = json.loads(line)
+                except ValueError:
                     continue
-                service = attrs.get("service.name", "")
-                for scope in resource_spans.get("scopeSpans", []):
-                    found.extend((service, span) for span in scope.get("spans", []))
-        return found
+                for resource_spans in request.get("resourceSpans", []):
+                    attrs = {
+                        a["key"]: next(iter(a["value"].values()), None)
+                        for a in resource_spans.get("resource", {}).get("attributes", [])
+                    }
+                    found = self.arrived.setdefault(attrs.get(STEP_ATTRIBUTE), [])
+                    service = attrs.get("service.name", "")
+                    for scope in resource_spans.get("scopeSpans", []):
+                        found.extend((service, span) for span in scope.get("spans", []))
+        return self.arrived.pop(step, [])
 
     def step(
         self, label: str, rate: float, seconds: int, decision_wait: float, fault: str = "", grace=None, then=None
@@ -679,9 +682,13 @@ class Bench:
             )
         self.drain(sampler, decision_wait)
         sampled = sampler.finish()
-        result = self.summarise(step, rate, seconds, output, sampled, started)
+        result = self.summarise(step, rate, seconds, output + second.get("output", ""), sampled, started)
         result["fault"] = fault_info
+        result["collector_errors"] = self.collector_errors()
         if then:
+            first = parse_generated(output)
+            result["overload_spans_sent"] = sum(g.get("traces", 0) for g in first.values()) * SPANS_PER_TRACE
+            result["spans_per_second_sent"] = round(result["overload_spans_sent"] / seconds, 1)
             result["recovery"] = self.recovery(sampled["series"], load_end)
             result["after"] = self.error_tracer(second["step"], parse_generated(second["output"]))
             result["after"]["rate"] = then[0]
@@ -689,6 +696,19 @@ class Bench:
         with contextlib.suppress(Exception):
             self.kubectl("-n", apps_namespace(self.namespace), "delete", "job", "--all", "--wait=false", check=False)
         return result
+
+    def collector_errors(self) -> dict:
+        """The last error and warning lines of each collector's log (why something failed)."""
+        found = {}
+        for pod in self.cluster.pods(self.namespace):
+            name = pod["metadata"]["name"]
+            if role_of(pod) not in ("agent", "gateway"):
+                continue
+            logs = self.kubectl("-n", self.namespace, "logs", name, "--tail=2000", check=False).stdout
+            lines = [line for line in logs.splitlines() if "\terror\t" in line or "\twarn\t" in line]
+            if lines:
+                found[name] = [line[:400] for line in lines[-3:]]
+        return found
 
     def error_tracer(self, step: str, generated: dict) -> dict:
         """Error spans sent vs error spans at the trace stand-in (the errors policy keeps each one)."""
