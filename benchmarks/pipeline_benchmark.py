@@ -705,9 +705,20 @@ class Bench:
             if role_of(pod) not in ("agent", "gateway"):
                 continue
             logs = self.kubectl("-n", self.namespace, "logs", name, "--tail=2000", check=False).stdout
-            lines = [line for line in logs.splitlines() if "\terror\t" in line or "\twarn\t" in line]
+            lines = [
+                line
+                for line in logs.splitlines()
+                if ("\terror\t" in line or "\twarn\t" in line) and "alias is deprecated" not in line
+            ]
             if lines:
-                found[name] = [line[:400] for line in lines[-3:]]
+                # The message, and the error the collector logs in its fields (the reason), briefly.
+                found[name] = [
+                    line.split("\t")[4][:160]
+                    + (" | " + line[line.find('"error"') :][:400] if '"error"' in line else "")
+                    if line.count("\t") >= 4
+                    else line[-400:]
+                    for line in lines[-3:]
+                ]
         return found
 
     def error_tracer(self, step: str, generated: dict) -> dict:
