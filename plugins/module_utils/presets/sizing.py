@@ -10,7 +10,7 @@ tail sampling with the role's policies; README "Benchmark"):
   maxReplicas = 2 x replicas                                                  (twice the load)
   traces/s of a replica = spans/s / spans per trace / replicas
   num_traces  = traces/s of a replica x decision_wait x 2, rounded up to 1,000   (per replica)
-  waiting   = traces/s of a replica x decision_wait x spans per trace x BYTES_PER_WAITING_SPAN
+  waiting   = spans/s of a replica x (decision_wait + 1 s batch) x BYTES_PER_WAITING_SPAN
   memory request = BASE_MEMORY + waiting;  limit = (BASE_MEMORY + 2 x waiting) / 0.8
                                           (the memory_limiter and GOMEMLIMIT act at 80% of it)
 
@@ -26,12 +26,15 @@ from dataclasses import dataclass
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import duration_seconds
 
-# Measured by benchmarks/pipeline_benchmark.py (see the README's Benchmark section).
-SPANS_PER_CORE = 9000  # a gateway core, tail sampling and mTLS, ~1 KB spans
-LOG_RECORDS_PER_CORE = 10000  # Splunk's sizing guide (the benchmark's logs ride along the spans)
+# From benchmarks/pipeline_benchmark.py (README, Benchmark): a gateway core carried about 50,000 spans/s
+# (0.019-0.021 CPU s per 1,000 spans of 1.3 KB, 3 policies, mTLS); the rule counts half of that, for
+# spans and policies heavier than the benchmark's (the collector's doc: 9,000 with tail sampling).
+SPANS_PER_CORE = 25000
+LOG_RECORDS_PER_CORE = 10000  # Splunk's sizing guide (the benchmark's logs only ride along the spans)
 TARGET_CPU = 0.6  # the autoscaler's targetCPUUtilization: a replica's share of its CPU limit at the expected load
-BASE_MEMORY_MIB = 128  # a gateway's working set with no trace waiting
-BYTES_PER_WAITING_SPAN = 4096  # working set per span held for its decision (protobuf in memory, maps, GC headroom)
+BASE_MEMORY_MIB = 64  # a gateway's working set with no trace waiting (50-60 MiB measured)
+BYTES_PER_WAITING_SPAN = 7168  # working set per span held for its decision: 4-8 KB measured (GC headroom included)
+BATCH_SECONDS = 1  # the batch timeout a sampled span waits on top of decision_wait
 SPANS_PER_TRACE = 5  # when the expected load does not say
 MIN_REPLICAS = 2  # one replica may go (PodDisruptionBudget maxUnavailable 1) and the other carries on
 KEYS = ("spans_per_second", "log_records_per_second", "spans_per_trace")
@@ -101,7 +104,7 @@ class Sizing:
 
     def arithmetic(self) -> list:
         """The derivation, one line each (the role publishes it in its status)."""
-        waiting = self.traces_per_second_per_replica * self.decision_wait * self.spans_per_trace
+        waiting = self.traces_per_second_per_replica * self.spans_per_trace * (self.decision_wait + BATCH_SECONDS)
         return [
             f"cores = {self.spans_per_second:g} spans/s / {SPANS_PER_CORE} + {self.log_records_per_second:g} "
             f"log records/s / {LOG_RECORDS_PER_CORE} = {self.cores:.2f}",
@@ -111,7 +114,9 @@ class Sizing:
             f"{self.replicas} = {self.traces_per_second_per_replica:.0f}",
             f"num_traces = {self.traces_per_second_per_replica:.0f} x {self.decision_wait:g} s decision_wait x 2 = "
             f"{self.num_traces}",
-            f"memory: {waiting:.0f} spans waiting x {BYTES_PER_WAITING_SPAN} B = "
+            f"memory: {self.traces_per_second_per_replica * self.spans_per_trace:.0f} spans/s x "
+            f"({self.decision_wait:g} s + {BATCH_SECONDS} s) = {waiting:.0f} spans waiting x "
+            f"{BYTES_PER_WAITING_SPAN} B = "
             f"{waiting * BYTES_PER_WAITING_SPAN / 2**20:.0f} MiB; request {BASE_MEMORY_MIB} MiB + that = "
             f"{self.memory_request_mib}Mi; limit ({BASE_MEMORY_MIB} MiB + 2 x that) / 0.8 = {self.memory_limit_mib}Mi",
         ]
@@ -131,7 +136,7 @@ def size(expected: dict, decision_wait: float, cpu_limit: float) -> Sizing:
     replicas = max(MIN_REPLICAS, math.ceil(cores / (cpu * TARGET_CPU)))
     traces_per_replica = spans / per_trace / replicas
     num_traces = max(1000, _round_up(traces_per_replica * decision_wait * 2, 1000))
-    waiting_mib = traces_per_replica * decision_wait * per_trace * BYTES_PER_WAITING_SPAN / 2**20
+    waiting_mib = traces_per_replica * per_trace * (decision_wait + BATCH_SECONDS) * BYTES_PER_WAITING_SPAN / 2**20
     request = _round_up(BASE_MEMORY_MIB + waiting_mib, 64)
     limit = _round_up((BASE_MEMORY_MIB + 2 * waiting_mib) / 0.8, 64)
     return Sizing(

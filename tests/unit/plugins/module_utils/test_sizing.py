@@ -30,7 +30,9 @@ def test_the_rule_step_by_step():
     per_replica = 36000 / sizing.SPANS_PER_TRACE / sized.replicas
     assert sized.traces_per_second_per_replica == pytest.approx(per_replica)
     assert sized.num_traces >= per_replica * 10 * 2 and sized.num_traces % 1000 == 0
-    waiting_mib = per_replica * 10 * sizing.SPANS_PER_TRACE * sizing.BYTES_PER_WAITING_SPAN / 2**20
+    waiting_mib = (
+        per_replica * sizing.SPANS_PER_TRACE * (10 + sizing.BATCH_SECONDS) * sizing.BYTES_PER_WAITING_SPAN / 2**20
+    )
     assert sized.memory_request_mib >= sizing.BASE_MEMORY_MIB + waiting_mib
     assert sized.memory_limit_mib * 0.8 >= sizing.BASE_MEMORY_MIB + 2 * waiting_mib
     assert len(sized.arithmetic()) == 5 and str(sized.num_traces) in sized.arithmetic()[3]
