@@ -129,6 +129,14 @@ FAULTS = (("fault_gateway", "gateway", None), ("fault_gateway_quick", "gateway",
 # The collection's defaults before issue 21's tuning, as role variables (what item 4 changed).
 BEFORE_TUNING: dict = {
     "otel_gateway_batch": {"timeout": "5s", "send_batch_size": 8192},
+    # The per-gateway exporters of the agent's loadbalancing exporter had their own queue and retry.
+    "otel_agent_config_extra": {
+        "exporters": {
+            "loadbalancing": {
+                "protocol": {"otlp": {"sending_queue": {"enabled": True}, "retry_on_failure": {"enabled": True}}}
+            }
+        }
+    },
 }
 
 # opentelemetry-collector chart 0.170.0 (appVersion 0.158.0), values.yaml `config`: the keys the
