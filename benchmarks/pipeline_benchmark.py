@@ -883,10 +883,12 @@ class Bench:
         print_step(config, result)
         print(f"  recovery: {result['recovery']}; after: {result['after']}", flush=True)
 
-    def faults(self, config: str, held: float) -> None:
+    def faults(self, config: str, held: float, which: tuple = ()) -> None:
         wait = self.decision_wait(config)
         figures = self.figures["configs"].setdefault(config, {})
         for key, fault, grace in FAULTS:
+            if which and key not in which:
+                continue
             result = self.step(f"fault-{fault}", held / 2, FAULT_SECONDS, wait, fault=fault, grace=grace)
             sent, arrived = result["error_spans"]["sent"], result["error_spans"]["arrived"]
             result["lost_error_spans"] = sent - arrived
@@ -938,6 +940,11 @@ def main() -> int:
     parser.add_argument("--rates", default=DEFAULT_RATES, help="ramp rates in spans/s (comma-separated)")
     parser.add_argument("--hold", type=int, default=60, help="seconds each rate is held")
     parser.add_argument("--held", default="", help="CONFIG=SPANS_PER_S,... for overload/faults without a ramp")
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="only these of " + ", ".join(key for key, _fault, _grace in FAULTS) + " (comma-separated)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file (after every phase)")
     parser.add_argument("--report-from", type=Path, help="print the tables of an earlier --json, run nothing")
     args = parser.parse_args()
@@ -961,7 +968,7 @@ def main() -> int:
                 if "overload" in phases and held:
                     bench.overload(config, held)
                 if "faults" in phases and held:
-                    bench.faults(config, held)
+                    bench.faults(config, held, tuple(f for f in args.faults.split(",") if f))
             finally:
                 bench.remove()
                 bench.figures["end"] = machine_facts()
