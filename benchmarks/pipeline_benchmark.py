@@ -538,7 +538,8 @@ class Bench:
         return self.node.kubectl_run(*args, check=check, input_text=input_text)
 
     # -------------------------------------------------------------- deploy / remove
-    def settings_for(self, config: str, namespace: str) -> dict:
+    @staticmethod
+    def settings_for(config: str, namespace: str) -> dict:
         apps = apps_namespace(namespace)
         settings = pipeline_settings(
             namespace,

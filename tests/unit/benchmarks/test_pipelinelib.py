@@ -175,3 +175,31 @@ def test_the_report_has_a_column_per_configuration_and_names_the_references():
     assert "rate held 60 s, nothing lost (spans/s)" in text and "2000" in text
     assert "3000: x" in text and "300" in text and "11.0 / 12.5" in text
     assert "collector doc, with tail sampling 9,000" in text
+
+
+def test_the_helm_baseline_is_the_charts_config_with_the_pipelines_exporters_and_renders():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "support"))
+    import pipeline_benchmark
+
+    from ansible_collections.otel.kubernetes.plugins.module_utils import collector_render
+    from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
+
+    settings = pipeline_benchmark.Bench.settings_for("helm", "bench-x")
+    values = {k: settings[k]["config"] for k in ("otel_gateway_helm_values", "otel_agent_helm_values")}
+    gateway_config, agent_config = values["otel_gateway_helm_values"], values["otel_agent_helm_values"]
+    assert gateway_config["processors"]["batch"] == {} and agent_config["processors"]["batch"] == {}
+    assert gateway_config["processors"]["memory_limiter"]["check_interval"] == "5s"
+    assert gateway_config["service"]["pipelines"]["traces"]["processors"] == [
+        "memory_limiter",
+        "tail_sampling",
+        "batch",
+    ]
+    assert list(agent_config["exporters"]) == ["loadbalancing", "otlp/gateway"]
+    assert "prometheus" in agent_config["service"]["pipelines"]["metrics"]["receivers"]
+    for preset, prefix in ((gateway, "otel_gateway_"), (agent, "otel_agent_")):
+        given = {k[len(prefix) :]: v for k, v in settings.items() if k.startswith(prefix)}
+        built = preset.build(given)
+        assert built.errors == []
+        options = dict(built.options, config=given["helm_values"]["config"])
+        rendered = collector_render.render(built.name, **options)
+        assert rendered.errors == [], rendered.errors
