@@ -1,12 +1,12 @@
 """How much the pipeline that site.yml deploys carries (issue 21), on the local node.
 
-The pipeline as the roles deploy it (tests/support/pipeline.py: certificates, the gateway with its
-default 3 replicas, tail sampling and mTLS, the agent DaemonSet routing traces by trace ID; the
-collectors' Pods made by the operator stand-in, with the 30 s termination grace period Kubernetes
-gives the operator's Pods), a trace stand-in that stamps each span's arrival time, and telemetrygen
-Jobs on the same node sending traces of 5 spans of about 1 KB (20 attributes), 5% errors and 5%
-slow (600 ms spans), plus log records (a tenth of the span rate) and metrics, to the agent's
-node-local Service.
+The pipeline as the roles deploy it (tests/support/pipeline.py: the operator's release manifest,
+certificates, the gateway with its default 3 replicas, tail sampling and mTLS, the agent DaemonSet
+routing traces by trace ID; the collectors' Pods made by the operator stand-in as the operator
+makes them, with Kubernetes' 30 s termination grace period), a trace stand-in that stamps each
+span's arrival time, and telemetrygen Jobs on the same node sending traces of 5 spans of about 1 KB
+(20 attributes), 5% errors and 5% slow (600 ms spans), plus log records (a tenth of the span rate)
+and metrics, to the agent's node-local Service.
 
 Phases (each for every configuration of --configs: before, tuned, helm):
 
@@ -115,8 +115,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.presets import (  
 
 LOCK = "/tmp/otel-node.lock"
 CGROUP = Path("/sys/fs/cgroup")
-# Kubernetes' default terminationGracePeriodSeconds: what the real operator's collector Pods get
-# when the OpenTelemetryCollector sets none (the stand-in gives its Pods 2 s, for quick tests).
+# Kubernetes' default terminationGracePeriodSeconds: what the operator's collector Pods get when the
+# OpenTelemetryCollector sets none (the collection sets none; the operator stand-in does the same).
 OPERATOR_GRACE_SECONDS = 30
 LOG_SHARE = 0.1  # log records per span sent
 METRIC_POINTS_PER_SECOND = 100
@@ -561,12 +561,7 @@ class Bench:
         self.arrived = {}
         settings = self.settings_for(config, self.namespace)
         started = time.monotonic()
-        collectors = deploy_pipeline(self.cluster, self.namespace, self.out, settings, trace_standin_config())
-        # The grace period the real operator's Pods get (the stand-in's 2 s is for quick tests).
-        for workload in ("deployment/otel-gateway-collector", "daemonset/otel-agent-collector"):
-            patch = {"spec": {"template": {"spec": {"terminationGracePeriodSeconds": OPERATOR_GRACE_SECONDS}}}}
-            self.kubectl("-n", self.namespace, "patch", workload, "--type=merge", "-p", json.dumps(patch))
-        wait_for(self.cluster, self.namespace, "deployment/otel-gateway-collector", "daemonset/otel-agent-collector")
+        collectors = deploy_pipeline(self.cluster, self.namespace, self.out, settings, backend=trace_standin_config())
         gateway = next(c for c in collectors if c["metadata"]["name"] == "otel-gateway")
         agent = next(c for c in collectors if c["metadata"]["name"] == "otel-agent")
         config_of = {"gateway": gateway["spec"]["config"], "agent": agent["spec"]["config"]}

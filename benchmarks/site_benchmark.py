@@ -5,7 +5,8 @@ In one run, on the node at OTEL_TEST_NODE (default /tmp/devnode), it measures an
   empty play       ansible-playbook of one debug task on localhost (wall time)
   render.yml       inventories/local and inventories/seed, no cluster (wall time)
   site.yml         first converge from a cleared node (tests/support/site_runs.clear), then the
-                   no-op re-run (its changed count is checked), wall time of ansible-playbook
+                   no-op re-run (its changed count is checked), wall time of ansible-playbook; the
+                   no-op again without the in-process front (OTEL_KUBERNETES_IN_PROCESS=false)
   kubectl          `kubectl apply --server-side` of the same objects, first and no-op
   requests         what site.yml's no-op sends to the API server, total, per object, discovery
   ratios           no-op / (empty play + kubectl no-op), target <= 2.0;
@@ -70,6 +71,7 @@ for extra in (COLLECTIONS, ROOT / "tools", ROOT / "tests" / "support"):
 import yaml  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
 from site_runs import clear  # noqa: E402
+from upstream import manifest_path  # noqa: E402
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (  # noqa: E402
     KubeClient,
@@ -79,7 +81,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 MANAGER_PREFIX = "otel.kubernetes"
 SCALE_NAMESPACES = (1, 10, 50)
-OPERATOR_FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
+# The operator's real release manifest, read by path (../shared/upstream, or OTEL_OPERATOR_MANIFEST).
+OPERATOR_MANIFEST = manifest_path()
 EXTRA_GATEWAYS = 9  # with the default gateway: 10 gateway collectors (and the agent)
 
 
@@ -120,20 +123,25 @@ class Bench:
         self.figures: dict = {"machine": machine_facts(), "repeat": repeat}
 
     # ------------------------------------------------------------------ runs
-    def playbook(self, *args, count: bool = False, must_pass: bool = True):
-        run = run_playbook(list(args), self.env, self.requests if count else None)
+    def playbook(self, *args, count: bool = False, must_pass: bool = True, env: dict | None = None):
+        run = run_playbook(list(args), {**self.env, **(env or {})}, self.requests if count else None)
         if must_pass and run.rc != 0:
             raise SystemExit(f"ansible-playbook {' '.join(map(str, args))} failed (rc {run.rc}):\n{run.failure()}")
         return run
 
-    def site(self, *extra, count: bool = False, playbook: Path | None = None):
+    def site(self, *extra, count: bool = False, playbook: Path | None = None, env: dict | None = None):
         return self.playbook(
-            playbook or ROOT / "playbooks" / "site.yml", "-i", ROOT / "inventories" / "local", *extra, count=count
+            playbook or ROOT / "playbooks" / "site.yml",
+            "-i",
+            ROOT / "inventories" / "local",
+            *extra,
+            count=count,
+            env=env,
         )
 
-    def noop_runs(self, label: str, *extra, playbook: Path | None = None) -> dict:
+    def noop_runs(self, label: str, *extra, playbook: Path | None = None, env: dict | None = None) -> dict:
         """`repeat` re-runs that should change nothing: median seconds, changed counts, requests of the last."""
-        runs = [self.site(*extra, count=True, playbook=playbook) for _run in range(self.repeat)]
+        runs = [self.site(*extra, count=True, playbook=playbook, env=env) for _run in range(self.repeat)]
         changed = [run.changed for run in runs]
         if any(changed):
             culprits = sorted({name for run in runs for name, _took, was in run.tasks if was})
@@ -183,7 +191,7 @@ class Bench:
         for inventory in ("local", "seed"):
             out = self.work / f"render-{inventory}"
             # The seed's inventory downloads the operator's release manifest: no network here.
-            manifest = ["-e", f"otel_operator_manifest_src={OPERATOR_FIXTURE}"] if inventory == "seed" else []
+            manifest = ["-e", f"otel_operator_manifest_src={OPERATOR_MANIFEST}"] if inventory == "seed" else []
             runs = []
             for _run in range(self.repeat):
                 run = self.playbook(
@@ -216,6 +224,14 @@ class Bench:
             self.figures["site_noop"] = noop
             print(
                 f"site.yml no-op: {noop['seconds']:.2f}s  {_runs(noop['runs'])}  changed={noop['changed']}", flush=True
+            )
+            # The same no-op with the modules as ordinary module processes (what ansible-core < 2.19 does).
+            modules = self.noop_runs("site.yml as modules", env={"OTEL_KUBERNETES_IN_PROCESS": "false"})
+            self.figures["site_noop_modules"] = modules
+            print(
+                f"site.yml no-op, modules as processes (OTEL_KUBERNETES_IN_PROCESS=false): {modules['seconds']:.2f}s  "
+                f"{_runs(modules['runs'])}  changed={modules['changed']}",
+                flush=True,
             )
             by_manager = self.read_back(touched_objects(noop["requests"]))
             started = time.monotonic()
@@ -545,6 +561,14 @@ class Bench:
                 noop["seconds"],
                 f"changed={noop['changed']}" + ("" if not any(noop["changed"]) else "  NOT A NO-OP"),
             )
+            if "site_noop_modules" in f:
+                modules = f["site_noop_modules"]
+                row(
+                    "site.yml no-op, without the in-process front",
+                    modules["seconds"],
+                    f"OTEL_KUBERNETES_IN_PROCESS=false: {modules['seconds'] / noop['seconds']:.1f}x the no-op, "
+                    f"changed={modules['changed']}",
+                )
             row(
                 f"kubectl apply --server-side first ({f['object_count']} objects)",
                 kfirst["seconds"],

@@ -53,6 +53,80 @@ options:
       - Can also be set with E(K8S_AUTH_CLIENT_KEY) or E(K8S_AUTH_KEY_FILE).
     type: path
     aliases: [key_file]
+  username:
+    description:
+      - User name for HTTP basic authentication to the API server; goes with O(password).
+      - Can also be set with E(K8S_AUTH_USERNAME). A kubeconfig user's C(username) is used the same way.
+      - Kubernetes 1.19 and newer API servers do not accept basic authentication (it was removed from
+        kube-apiserver); the option is sent as kubernetes.core documents it, for API servers or authenticating
+        proxies in front of them that still accept it. When the API server refuses it (401), the task fails
+        saying so and naming the ways that work (O(api_key), O(client_cert), a kubeconfig).
+    type: str
+  password:
+    description:
+      - Password for HTTP basic authentication; goes with O(username). Never shown in output.
+      - Can also be set with E(K8S_AUTH_PASSWORD).
+    type: str
+  proxy:
+    description:
+      - URL of an HTTP proxy (C(http://) or C(https://)) through which the API server is reached. An
+        C(https://) API server is reached through the proxy's C(CONNECT) tunnel (TLS stays end to end), an
+        C(http://) one by plain forwarding. SOCKS proxies are not supported.
+      - Can also be set with E(K8S_AUTH_PROXY). Without it, the kubeconfig cluster's C(proxy-url) is used.
+      - Like kubernetes.core, the usual E(HTTPS_PROXY)/E(HTTP_PROXY) variables are not read.
+      - Put the proxy's credentials in O(proxy_headers.proxy_basic_auth) (never shown in output) rather than in
+        the URL (a URL's C(user:password@) is sent the same way, but the option's value is not masked).
+    type: str
+  no_proxy:
+    description:
+      - Comma-separated hosts, domains (C(.example.com) or C(example.com) for its subdomains too), IP
+        addresses, CIDR ranges or C(*) that are reached directly, not through O(proxy).
+      - Can also be set with E(K8S_AUTH_NO_PROXY). The usual E(NO_PROXY) variable is not read.
+    type: str
+  proxy_headers:
+    description:
+      - Headers sent to the proxy of O(proxy) (on its C(CONNECT) request, or on each request it forwards).
+      - When the option is not given, each suboption is read from its E(K8S_AUTH_PROXY_HEADERS_*) variable.
+    type: dict
+    suboptions:
+      proxy_basic_auth:
+        description:
+          - C(user:password) for the proxy's basic authentication (the C(Proxy-Authorization) header). Never
+            shown in output.
+          - Can also be set with E(K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH).
+        type: str
+      basic_auth:
+        description:
+          - C(user:password) sent to the proxy in an C(Authorization) header (as kubernetes.core does). Never
+            shown in output.
+          - Can also be set with E(K8S_AUTH_PROXY_HEADERS_BASIC_AUTH).
+        type: str
+      user_agent:
+        description:
+          - The C(User-Agent) sent to the proxy, such as C(foo/1.0).
+          - Can also be set with E(K8S_AUTH_PROXY_HEADERS_USER_AGENT).
+        type: str
+  persist_config:
+    description:
+      - Write refreshed tokens of a kubeconfig auth-provider (oidc, gcp) back to the kubeconfig file, so that an
+        expired refresh token does not end the next run's authentication. Default V(false), as in kubernetes.core.
+      - Only kubeconfigs with an auth-provider have tokens to refresh; static credentials, exec plugins and
+        in-cluster credentials are never written. Refused with O(kubeconfig) given as a dictionary (no file).
+      - Can also be set with E(K8S_AUTH_PERSIST_CONFIG).
+    type: bool
+  impersonate_user:
+    description:
+      - User to act as for every request (the C(Impersonate-User) header). The identity of the credentials
+        needs the verb C(impersonate) on this user; without it the task fails naming both and the fix.
+      - Can also be set with E(K8S_AUTH_IMPERSONATE_USER). Without it, the kubeconfig user's C(as) is used.
+    type: str
+  impersonate_groups:
+    description:
+      - Groups to act as (one C(Impersonate-Group) header each); needs O(impersonate_user).
+      - "Can also be set with E(K8S_AUTH_IMPERSONATE_GROUPS), comma-separated: C(group1,group2). Without it,
+        the kubeconfig user's C(as-groups) are used."
+    type: list
+    elements: str
   retry_timeout:
     description:
       - Seconds during which transient failures (connection refused or reset, HTTP 429, 500, 502, 503, 504)
@@ -65,8 +139,8 @@ requirements:
   - kubernetes (only for kubeconfigs with exec or auth-provider plugins, several KUBECONFIG files,
     or in-cluster credentials)
 notes:
-  - The same option names and environment variables as M(kubernetes.core.k8s), so tasks and environments
-    written for kubernetes.core work unchanged.
+  - The same option names, aliases, precedence and environment variables as M(kubernetes.core.k8s), so tasks
+    and environments written for kubernetes.core work unchanged.
   - When the task's connection is local (no become, not async), the module runs in the controller's
     worker process instead of a new Python process (same code, arguments, messages and results; several
     times less time per task). It then uses the controller's Python (C(ansible_playbook_python)),

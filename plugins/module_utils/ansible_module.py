@@ -22,8 +22,24 @@ _AUTH_TYPES = {
     "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"]},
     "client_cert": {"type": "path", "aliases": ["cert_file"]},
     "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "proxy": {"type": "str"},
+    "no_proxy": {"type": "str"},
+    "persist_config": {"type": "bool"},
+    "impersonate_user": {"type": "str"},
+    "impersonate_groups": {"type": "list", "elements": "str"},
 }
 AUTH_ARG_SPEC = {name: dict(spec, fallback=(env_fallback, list(AUTH_ENV[name]))) for name, spec in _AUTH_TYPES.items()}
+# Without the option, connection.resolve_connection reads its K8S_AUTH_PROXY_HEADERS_* variables.
+AUTH_ARG_SPEC["proxy_headers"] = {
+    "type": "dict",
+    "options": {
+        "proxy_basic_auth": {"type": "str", "no_log": True},
+        "basic_auth": {"type": "str", "no_log": True},
+        "user_agent": {"type": "str"},
+    },
+}
 # Options of every module that talks to the API server (doc fragment otel.kubernetes.auth): the
 # credentials, and how long the client retries transient failures.
 CONNECTION_ARG_SPEC = dict(AUTH_ARG_SPEC, retry_timeout={"type": "int", "default": 60})

@@ -22,6 +22,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils import distributio
 API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"
 PLURAL = "opentelemetrycollectors"
+# The resource metrics API an HPA's CPU and memory targets need (served by metrics-server).
+RESOURCE_METRICS_API = "metrics.k8s.io/v1beta1"
+RESOURCE_METRICS_KINDS = ("PodMetrics",)
 MODES = collector_lint.MODES
 WORKLOAD_KINDS = {
     "deployment": ("Deployment", "deployments"),
@@ -90,6 +93,16 @@ SCAN_SUPPRESSIONS = {
         "CKV2_K8S_6",
         "the operator makes the collector's NetworkPolicy itself (feature gate operand.networkpolicy, "
         "on by default since v0.132.0), from the ports of its configuration",
+    ),
+    "root": (
+        "CKV_K8S_23",
+        "it reads the host's files as root (user 0) - the kubelet's pod log files are root's, mode 0640, and so "
+        "is its checkpoint directory - with every capability dropped, no privilege escalation and a read-only "
+        "root filesystem, in a privileged namespace of its own",
+    ),
+    "root_uid": (
+        "CKV_K8S_40",
+        "user 0 is what reading the kubelet's pod log files needs (root's, mode 0640); no other user id would",
     ),
     "host_port": (
         "CKV_K8S_26",
@@ -218,6 +231,26 @@ def _check_autoscaler(autoscaler, mode: str, errors: list) -> dict | None:
     if mode not in ("deployment", "statefulset"):
         errors.append(f"autoscaler: a {mode} collector cannot be autoscaled; use mode deployment or statefulset")
     return result
+
+
+def autoscaler_without_metrics(autoscaler: dict, replicas, setting: str, unset: str) -> str:
+    """The warning for an autoscaler on a cluster that does not serve the resource metrics API
+    (metrics.k8s.io, which metrics-server provides): its HorizontalPodAutoscaler reads no CPU or
+    memory, reports FailedGetResourceMetric and never scales."""
+    targets = [
+        f"{what} {autoscaler[key]}%"
+        for what, key in (("CPU", "targetCPUUtilization"), ("memory", "targetMemoryUtilization"))
+        if autoscaler.get(key) is not None
+    ]
+    by = f" by {' and '.join(targets)}" if targets else ""
+    minimum = autoscaler.get("minReplicas") or replicas or 1
+    kept = max(minimum, replicas or 0)  # what the operator gives the Deployment
+    return (
+        f"{setting} asks for {minimum}..{autoscaler.get('maxReplicas')} replicas{by}, but this cluster does not "
+        f"serve the resource metrics API ({RESOURCE_METRICS_API}): the HorizontalPodAutoscaler the operator makes "
+        "cannot read the Pods' CPU and memory, reports FailedGetResourceMetric and never scales; the collector stays "
+        f"at {kept} replicas. Install metrics-server, or {unset} to run a fixed number of replicas."
+    )
 
 
 def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:
@@ -398,8 +431,9 @@ def _merge_env(env, additions: list) -> list:
     return list(env) + [e for e in additions if e["name"] not in names]
 
 
-def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
-    """The checkov skip annotations for a collector's workload: only the checks that apply to it."""
+def scan_suppressions(mode: str, image: str, ports: list | None, user: int | None = None) -> dict:
+    """The checkov skip annotations for a collector's workload: only the checks that apply to it (user: the
+    container's user id)."""
     if mode not in WORKLOAD_KINDS:
         return {}
     reasons = ["pull", "token", "network_policy"]
@@ -407,6 +441,8 @@ def scan_suppressions(mode: str, image: str, ports: list | None) -> dict:
         reasons.insert(0, "digest")
     if any(isinstance(p, dict) and p.get("hostPort") for p in ports or []):
         reasons.append("host_port")
+    if user == 0:
+        reasons += ["root", "root_uid"]
     return {
         f"checkov.io/skip{index}": "=".join(SCAN_SUPPRESSIONS[reason]) for index, reason in enumerate(reasons, start=1)
     }
@@ -572,8 +608,10 @@ def render(
         meta["namespace"] = namespace
     if labels:
         meta["labels"] = dict(labels)
+    container_context = _security_context(security_context, DEFAULT_SECURITY_CONTEXT, "security_context", [])
     # The caller's annotations win over the scanner's, key by key.
-    all_annotations = {**scan_suppressions(mode, chosen_image, rendered_ports), **(annotations or {})}
+    suppressions = scan_suppressions(mode, chosen_image, rendered_ports, container_context.get("runAsUser"))
+    all_annotations = {**suppressions, **(annotations or {})}
     if all_annotations:
         meta["annotations"] = all_annotations
     spec = {"mode": mode, "image": chosen_image}

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What otel.kubernetes.collector does: render, check and apply one collector, or a whole preset component.
 
-A preset (module_utils.presets: agent, gateway) turns its role's settings into the namespace,
-the collector's options, its RBAC and the objects it adds; this runner renders and validates all of
-them before anything is contacted, then applies them in one engine run.
+A preset (module_utils.presets: agent, gateway, cluster) turns its role's settings into the namespace,
+the collector's options, its RBAC and the objects it adds (the agent also a second collector, its host
+collector); this runner renders and validates all of them before anything is contacted, then applies
+them in one engine run.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     redacted_params,
     render_only,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery, group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
 
-PRESETS = {"agent": agent, "gateway": gateway}
+PRESETS = {"agent": agent, "gateway": gateway, "cluster": cluster}
 RENDER_OPTIONS = (
     "namespace",
     "config",
@@ -67,6 +68,9 @@ INGRESS_API = "networking.k8s.io/v1"
 NOT_WITH_PRESET = ("name", "collector_version", "helm_values") + tuple(
     key for key in RENDER_OPTIONS if key not in ("upgrade_strategy", "self_monitoring", "traces_routed_by_trace_id")
 )
+# How long the resource metrics API may take to answer (an aggregated API whose server is down
+# answers 503, which the client would otherwise retry for the whole retry_timeout).
+METRICS_CHECK_SECONDS = 10
 OPERATOR_MISSING = (
     "This cluster does not serve OpenTelemetryCollector (CRD opentelemetrycollectors.opentelemetry.io): "
     "the OpenTelemetry Operator is not installed. Install it first (role otel.kubernetes.otel_operator). "
@@ -226,9 +230,28 @@ class CollectorRunner:
         namespace = next(
             (r["namespace"] for r in self.result["results"] if r["kind"] == collector_render.KIND), p["namespace"]
         )
+        if p["state"] == "present":
+            self._check_resource_metrics(client, obj, "autoscaler", "remove autoscaler")
         self._wait(client, p["name"], namespace, mode)
         self.result["api_requests"] = client.requests
         module.exit_json(object=obj, invocation=self.invocation, **self.result)
+
+    def _check_resource_metrics(self, client, obj: dict, setting: str, unset: str) -> None:
+        """An autoscaler needs the resource metrics API: warn when the cluster does not serve it."""
+        autoscaler = obj["spec"].get("autoscaler") or {}
+        if autoscaler.get("maxReplicas") is None:
+            return
+        deadline = time.monotonic() + METRICS_CHECK_SECONDS
+        api = collector_render.RESOURCE_METRICS_API
+        try:
+            served = group_serves(client, api, collector_render.RESOURCE_METRICS_KINDS, deadline=deadline)
+        except ApiError as error:  # registered (an APIService) but its server does not answer
+            served = False
+            self.module.warn(f"{api} is registered but did not answer: HTTP {error.status} {error.message}")
+        self.result["resource_metrics_served"] = served
+        if not served:
+            replicas = obj["spec"].get("replicas")
+            self.module.warn(collector_render.autoscaler_without_metrics(autoscaler, replicas, setting, unset))
 
     def _wait(self, client, name: str, namespace: str, mode: str) -> None:
         p = self.p
@@ -241,15 +264,16 @@ class CollectorRunner:
     def _run_preset(self) -> None:
         p, module = self.p, self.module
         component = PRESETS[p["preset"]].build(p["preset_settings"], p["state"])
-        if component.errors:
-            self._refuse(component.name, component.errors)
+        parts = [component, *component.companions]
+        errors = [error for part in parts for error in part.errors]
+        if errors:
+            self._refuse(component.name, errors)
         values = self._parse_values(component.helm_values, component.name)
         present = p["state"] == "present"
-        obj = collector_render.collector_ref(component.name, component.namespace)
-        ingresses = []
+        rendered = {}
         if present:
             # Rendered and validated before the cluster is contacted: bad input fails with nothing read.
-            obj, ingresses = self._render_preset(component, values, [])
+            rendered = self._render_parts(component, values, [])
         client = discovery = None
         if not self.rendering:
             client = connect(module)
@@ -257,28 +281,35 @@ class CollectorRunner:
         kinds = component.monitoring_kinds(discovery)
         if present and component.self_monitoring(kinds) != component.self_monitoring([]):
             # The component makes the ServiceMonitors itself: the operator must not make its own too.
-            obj, ingresses = self._render_preset(component, values, kinds)
-        config = obj["spec"]["config"] if present else component.options["config"]
-        permissions = rbac_render.derive_permissions(config, component.namespace)
-        rbac = rbac_render.render_rbac(
-            component.rbac_name, component.namespace, service_account=component.service_account, permissions=permissions
-        )
+            rendered = self._render_parts(component, values, kinds)
+        namespaces, rbac, collectors, reasons, warnings = [], [], [], [], []
+        for part in parts:
+            obj, ingresses = rendered.get(id(part), (collector_render.collector_ref(part.name, part.namespace), []))
+            config = obj["spec"]["config"] if present else part.options["config"]
+            permissions = rbac_render.derive_permissions(config, part.namespace)
+            rbac += rbac_render.render_rbac(
+                part.rbac_name,
+                part.namespace,
+                service_account=part.service_account,
+                permissions=permissions,
+                automount_token=part.automount_token,
+            )
+            if component.create_namespace and present:
+                namespaces += pod_security.label_namespaces([part.namespace_object()], part.pod_security)
+            collectors += [obj] + ingresses
+            mine = "" if part is component else f"{part.name}: "
+            reasons += [mine + reason for reason in permissions.reasons]
+            warnings += [mine + warning for warning in rbac_render.rbac_warnings(permissions)]
         if present:
-            for warning in self.result["lint_warnings"] + rbac_render.rbac_warnings(permissions):
+            for warning in self.result["lint_warnings"] + warnings:
                 module.warn(warning)
-        groups = [
-            pod_security.label_namespaces([component.namespace_object()], component.pod_security)
-            if component.create_namespace and present
-            else [],
-            rbac,
-            [obj] + ingresses,
-            component.objects(kinds, p["state"]),
-        ]
+        groups = [namespaces, rbac, collectors, component.objects(kinds, p["state"])]
         groups = [manifests.check_objects([("preset", o) for o in group]) for group in groups]
+        obj = collectors[0]
         status = {}
         if present:
-            status = component.publish(self.result.get("image"), permissions.reasons, self.result["lint_warnings"])
-        self.result.update(object=obj, permissions=permissions.reasons, status=status)
+            status = component.publish(self.result.get("image"), reasons, self.result["lint_warnings"])
+        self.result.update(object=obj, permissions=reasons, status=status)
         if self.rendering:
             # Each group in its own apply order, as the role's tasks rendered them one after the other.
             objects = [
@@ -302,14 +333,30 @@ class CollectorRunner:
                 if key in removed:
                     self.result[key] = self.result.get(key, []) + removed[key]
             self.result["changed"] = self.result["changed"] or removed["changed"]
-        self._wait(client, component.name, component.namespace, obj["spec"]["mode"] if present else "deployment")
+        if present:
+            prefix = PRESETS[p["preset"]].PREFIX
+            from_values = component.options.get("autoscaler") is None  # helm_values' autoscaling
+            setting = f"{prefix}helm_values autoscaling" if from_values else f"{prefix}autoscaler"
+            unset = f"set autoscaling.enabled: false in {prefix}helm_values" if from_values else f"set {setting}: {{}}"
+            self._check_resource_metrics(client, obj, setting, unset)
+        for part in parts:
+            self._wait(client, part.name, part.namespace, part.options["mode"] if present else "deployment")
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)
 
-    def _render_preset(self, component, values, kinds: list) -> tuple:
-        """(collector, Ingresses of the Helm values), or fail_json with every error."""
-        options = dict(component.options, self_monitoring=component.self_monitoring(kinds))
-        obj, ingresses, errors = self._render(component.name, component.version, options, values, [], warn=False)
-        if errors:
-            self._refuse(component.name, errors, obj)
-        return obj, ingresses
+    def _render_parts(self, component, values, kinds: list) -> dict:
+        """{id(part): (collector, Ingresses of the Helm values)} of the component and its companions, or
+        fail_json with every error. The component is rendered last: its image and distribution are the task's;
+        the companions' lint warnings are kept, named."""
+        rendered, warnings = {}, []
+        for part in [*component.companions, component]:
+            options = dict(part.options, self_monitoring=part.self_monitoring(kinds if part is component else []))
+            given = values if part is component else None
+            obj, ingresses, errors = self._render(part.name, part.version, options, given, [], warn=False)
+            if errors:
+                self._refuse(part.name, errors, obj)
+            rendered[id(part)] = (obj, ingresses)
+            mine = "" if part is component else f"{part.name}: "
+            warnings += [mine + warning for warning in self.result["lint_warnings"]]
+        self.result["lint_warnings"] = list(component.warnings) + warnings
+        return rendered

@@ -4,7 +4,11 @@
 
 Credentials are resolved in the order users of kubernetes.core expect: module options,
 then ``K8S_AUTH_*`` environment variables (through the argument spec's fallbacks), then
-``KUBECONFIG`` / ``~/.kube/config``, then the in-cluster service account.
+``KUBECONFIG`` / ``~/.kube/config``, then the in-cluster service account. kubernetes.core's
+other connection options are honoured the same way: an HTTP proxy (``proxy``, ``no_proxy``,
+``proxy_headers``, or the kubeconfig's ``proxy-url``), impersonation (``impersonate_user``,
+``impersonate_groups``: the ``Impersonate-*`` headers), basic auth (``username``/``password``)
+and ``persist_config``.
 
 Single-file kubeconfigs with static credentials (certificates, tokens) are read here
 directly; anything else (exec and auth-provider plugins, merged ``KUBECONFIG`` lists,
@@ -19,14 +23,16 @@ import atexit
 import base64
 import calendar
 import email.utils
+import ipaddress
 import json
 import os
+import re
 import shutil
 import ssl
 import tempfile
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError, yaml_problem
 
@@ -37,6 +43,20 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
 
 try:
     import urllib3
+
+    try:
+        from urllib3 import HTTPHeaderDict
+    except ImportError:  # urllib3 1.26
+        from urllib3._collections import HTTPHeaderDict
+
+    class _ProxyManager(urllib3.ProxyManager):
+        """urllib3's ProxyManager, keeping a header sent several times (Impersonate-Group) as several
+        headers when it forwards a plain-http request (its own merge joins them with commas)."""
+
+        def _set_proxy_headers(self, url, headers=None):
+            merged = HTTPHeaderDict(super()._set_proxy_headers(url, None))
+            merged.extend(headers or {})
+            return merged
 
     HAS_URLLIB3 = True
     URLLIB3_IMPORT_ERROR = None
@@ -59,7 +79,21 @@ AUTH_ENV = {
     "ca_cert": ("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"),
     "client_cert": ("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE"),
     "client_key": ("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE"),
+    "username": ("K8S_AUTH_USERNAME",),
+    "password": ("K8S_AUTH_PASSWORD",),
+    "proxy": ("K8S_AUTH_PROXY",),
+    "no_proxy": ("K8S_AUTH_NO_PROXY",),
+    "persist_config": ("K8S_AUTH_PERSIST_CONFIG",),
+    "impersonate_user": ("K8S_AUTH_IMPERSONATE_USER",),
+    "impersonate_groups": ("K8S_AUTH_IMPERSONATE_GROUPS",),  # comma-separated
 }
+# proxy_headers is a dict: each of its keys has a variable, read when the option is not given.
+PROXY_HEADERS_ENV = {
+    "proxy_basic_auth": "K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH",
+    "basic_auth": "K8S_AUTH_PROXY_HEADERS_BASIC_AUTH",
+    "user_agent": "K8S_AUTH_PROXY_HEADERS_USER_AGENT",
+}
+PROXY_SCHEMES = ("http", "https")
 
 
 @dataclass
@@ -72,15 +106,32 @@ class Connection:
     client_cert: str | None = None
     client_key: str | None = None
     token: str | None = None
+    # Basic auth (kubernetes.core's username/password); Kubernetes 1.19+ API servers refuse it.
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
     verify: bool = True
     tls_server_name: str | None = None
     default_namespace: str = "default"
+    # An HTTP(S) proxy URL; the hosts that bypass it (no_proxy); headers for the proxy
+    # (kubernetes.core's proxy_headers: proxy_basic_auth, basic_auth, user_agent).
+    proxy: str | None = None
+    no_proxy: str | None = None
+    proxy_headers: dict = field(default_factory=dict, repr=False)
+    impersonate_user: str | None = None
+    impersonate_groups: list = field(default_factory=list)
     # Where the credentials came from, for messages: the option or kubeconfig entry, never the secret.
     origin: str = ""
     _tempdir: list = field(default_factory=list, repr=False)
 
     def describe_credentials(self) -> str:
         """The identity this connection presents and where it was configured, for a 401 message."""
+        if self.username is not None and not self.token:
+            where = "the options" if self.origin == "username" else self.origin
+            return (
+                f"the username {self.username!r} and password (basic auth) of {where}; "
+                "Kubernetes 1.19 and newer API servers do not accept basic auth: use a token (api_key), a client "
+                "certificate (client_cert/client_key) or a kubeconfig instead"
+            )
         if self.client_cert:
             if self.origin == "client_cert":
                 text = f"client_cert {self.client_cert}"
@@ -167,7 +218,7 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
     ctx = _named(config.get("contexts"), context_name, "context", source)
     cluster = _named(config.get("clusters"), ctx.get("cluster"), "cluster", source)
     user = _named(config.get("users"), ctx.get("user"), "user", source) if ctx.get("user") else {}
-    if set(user) & {"exec", "auth-provider", "username", "password"} or cluster.get("proxy-url"):
+    if set(user) & {"exec", "auth-provider"}:
         return None
 
     def path(value):
@@ -178,6 +229,12 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
         verify=not cluster.get("insecure-skip-tls-verify", False),
         tls_server_name=cluster.get("tls-server-name"),
         default_namespace=ctx.get("namespace") or "default",
+        proxy=cluster.get("proxy-url"),
+        username=user.get("username"),
+        password=user.get("password"),
+        # kubectl's impersonation fields of a kubeconfig user (--as, --as-group)
+        impersonate_user=user.get("as"),
+        impersonate_groups=list(user.get("as-groups") or []),
         origin=f"kubeconfig {source} (user {ctx.get('user')})",
     )
     if cluster.get("certificate-authority-data"):
@@ -205,7 +262,7 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
     return conn
 
 
-def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection:
+def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_config: bool = False) -> Connection:
     """Delegate to the kubernetes client's loaders for plugins, merges and in-cluster."""
     try:
         from kubernetes import client as k8s_client
@@ -220,23 +277,38 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection
         if in_cluster:
             k8s_config.load_incluster_config(client_configuration=configuration)
         elif isinstance(kubeconfig, dict):
-            k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=configuration)
+            k8s_config.load_kube_config_from_dict(
+                kubeconfig, context=context, client_configuration=configuration, persist_config=False
+            )
         else:
-            k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+            # persist_config: the loader writes refreshed auth-provider tokens (oidc, gcp) back to the file.
+            k8s_config.load_kube_config(
+                config_file=kubeconfig,
+                context=context,
+                client_configuration=configuration,
+                persist_config=persist_config,
+            )
     except (k8s_config.ConfigException, OSError, ValueError) as error:
         raise OtelK8sError(f"could not load Kubernetes credentials: {error}") from None
     source = kubeconfig if isinstance(kubeconfig, str) else "(inline)" if kubeconfig else "KUBECONFIG"
     token = (configuration.api_key or {}).get("authorization") or (configuration.api_key or {}).get("BearerToken")
+    username = password = None
     if token and token.lower().startswith("bearer "):
         token = token[7:]
+    elif token and token.lower().startswith("basic "):  # a kubeconfig user's username/password
+        username, _sep, password = base64.b64decode(token[6:]).decode().partition(":")
+        token = None
     return Connection(
         server=configuration.host.rstrip("/"),
         ca_file=configuration.ssl_ca_cert,
         client_cert=configuration.cert_file,
         client_key=configuration.key_file,
         token=token,
+        username=username,
+        password=password,
         verify=configuration.verify_ssl,
         tls_server_name=getattr(configuration, "tls_server_name", None),
+        proxy=getattr(configuration, "proxy", None),
         origin="in-cluster service account" if in_cluster else f"kubeconfig {source}",
     )
 
@@ -244,10 +316,17 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool) -> Connection
 def resolve_connection(options: dict) -> Connection:
     """Module options (with K8S_AUTH_* fallbacks already applied) -> Connection."""
     host = options.get("host")
-    if host and (options.get("api_key") or options.get("client_cert")):
+    kubeconfig = options.get("kubeconfig")
+    persist_config = bool(options.get("persist_config"))
+    if persist_config and isinstance(kubeconfig, dict):
+        raise OtelK8sError(
+            "persist_config writes refreshed tokens back to the kubeconfig file, but 'kubeconfig' is given as a "
+            "dictionary (no file to write): give the kubeconfig's path, or drop persist_config"
+        )
+    basic_auth = options.get("username") is not None and options.get("password") is not None
+    if host and (options.get("api_key") or options.get("client_cert") or basic_auth):
         conn = Connection(server=host.rstrip("/"), origin="client_cert" if options.get("client_cert") else "api_key")
     else:
-        kubeconfig = options.get("kubeconfig")
         context = options.get("context")
         paths = [] if isinstance(kubeconfig, dict) else _kubeconfig_paths(kubeconfig)
         if isinstance(kubeconfig, dict):
@@ -264,23 +343,34 @@ def resolve_connection(options: dict) -> Connection:
             except yaml.YAMLError as error:
                 raise OtelK8sError(f"kubeconfig {paths[0]} is not valid YAML: {yaml_problem(error, text)}") from None
             conn = _static_kubeconfig(data, context, paths[0], os.path.dirname(paths[0])) or _from_kubernetes_client(
-                paths[0], context, False
+                paths[0], context, False, persist_config
             )
         elif paths:
-            conn = _from_kubernetes_client(None, context, False)
+            conn = _from_kubernetes_client(None, context, False, persist_config)
         elif os.environ.get("KUBERNETES_SERVICE_HOST") and os.path.exists(IN_CLUSTER_TOKEN):
             conn = _from_kubernetes_client(None, None, True)
         else:
             raise OtelK8sError(
                 "no Kubernetes credentials found: set 'kubeconfig' (or K8S_AUTH_KUBECONFIG / KUBECONFIG), "
-                "or 'host' with 'api_key' or 'client_cert'/'client_key', or run inside a cluster"
+                "or 'host' with 'api_key', 'client_cert'/'client_key' or 'username'/'password', "
+                "or run inside a cluster"
             )
         if host:
             conn.server = host.rstrip("/")
     # Explicit options win over what the kubeconfig said.
+    if options.get("api_key") and (options.get("username") is not None or options.get("password") is not None):
+        raise OtelK8sError(
+            "'api_key' and 'username'/'password' are two ways to authenticate; give one of them "
+            "(K8S_AUTH_API_KEY, K8S_AUTH_USERNAME and K8S_AUTH_PASSWORD set them too)"
+        )
+    if (options.get("username") is None) != (options.get("password") is None):
+        raise OtelK8sError("'username' and 'password' go together (basic auth); give both or neither")
     if options.get("api_key"):
-        conn.token = options["api_key"]
+        conn.token, conn.username, conn.password = options["api_key"], None, None
         conn.origin = "api_key"
+    if basic_auth:
+        conn.username, conn.password, conn.token = options["username"], options["password"], None
+        conn.origin = "username"
     if options.get("ca_cert"):
         conn.ca_file, conn.ca_data = options["ca_cert"], None
     if options.get("client_cert"):
@@ -290,11 +380,86 @@ def resolve_connection(options: dict) -> Connection:
         conn.client_key = options["client_key"]
     if options.get("validate_certs") is not None:
         conn.verify = options["validate_certs"]
+    if options.get("proxy"):
+        conn.proxy = options["proxy"]
+    if options.get("no_proxy"):
+        conn.no_proxy = options["no_proxy"]
+    conn.proxy_headers = proxy_headers_option(options.get("proxy_headers"))
+    if options.get("impersonate_user"):
+        conn.impersonate_user = options["impersonate_user"]
+    if options.get("impersonate_groups"):
+        conn.impersonate_groups = [g for g in options["impersonate_groups"] if g]
     if not conn.server:
         raise OtelK8sError("the API server address is empty; set 'host' or fix the kubeconfig's cluster.server")
     if bool(conn.client_cert) != bool(conn.client_key):
         raise OtelK8sError("'client_cert' and 'client_key' go together; give both or neither")
+    if conn.impersonate_groups and not conn.impersonate_user:
+        raise OtelK8sError(
+            f"impersonate_groups {conn.impersonate_groups} without impersonate_user: Kubernetes impersonates "
+            "groups only together with a user; set impersonate_user (or K8S_AUTH_IMPERSONATE_USER) too"
+        )
+    if conn.proxy:
+        scheme = urlsplit(conn.proxy).scheme.lower()
+        if scheme not in PROXY_SCHEMES or not urlsplit(conn.proxy).hostname:
+            raise OtelK8sError(
+                f"proxy {without_credentials(conn.proxy)} is not an http:// or https:// proxy URL; set 'proxy' "
+                "(K8S_AUTH_PROXY, or the kubeconfig's proxy-url) to the URL of an HTTP proxy such as "
+                "http://proxy.example:3128 (SOCKS proxies are not supported)"
+            )
     return conn
+
+
+def proxy_headers_option(value) -> dict:
+    """The proxy_headers option, or its K8S_AUTH_PROXY_HEADERS_* variables when it is not given
+    (as kubernetes.core reads them: only when the option is absent)."""
+    if value is None:
+        value = {key: os.environ[name] for key, name in PROXY_HEADERS_ENV.items() if os.environ.get(name) is not None}
+    return {key: item for key, item in (value or {}).items() if item is not None}
+
+
+def without_credentials(url: str) -> str:
+    """A URL for a message: user and password of a proxy URL never shown."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+
+
+def bypasses_proxy(server: str, no_proxy: str | None) -> bool:
+    """Whether no_proxy (comma-separated hosts, domains, IPs, CIDRs, host:port, or *) names the API server."""
+    parts = urlsplit(server)
+    host = (parts.hostname or "").lower()
+    host_port = parts.netloc.rpartition("@")[2].lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (e.strip().lower() for e in (no_proxy or "").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+        domain = entry.lstrip(".")
+        if host == domain or host.endswith("." + domain) or host_port == domain:
+            return True
+    return False
+
+
+def _tls_connection_dropped(error) -> bool:
+    """Did the TLS connection close under us (a restarting API server or proxy), rather than fail
+    on a certificate or key? The first is retried, the second is reported at once."""
+    reason = error.args[0] if error.args else error
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return False
+    return isinstance(reason, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ConnectionError)) or (
+        "EOF occurred" in str(reason) or "UNEXPECTED_EOF" in str(reason)
+    )
 
 
 def _http_date(headers) -> float | None:
@@ -324,9 +489,7 @@ class KubeClient:
         # The apply engine's marker (engine.Marker), taken before this client's first write: every
         # engine run of one task shares it, so a task costs one marker LIST however many runs it makes.
         self.apply_marker = None
-        self._headers = {"Accept": "application/json", "User-Agent": "otel.kubernetes"}
-        if conn.token:
-            self._headers["Authorization"] = f"Bearer {conn.token}"
+        self._headers = request_headers(conn)
         pool_args = {"timeout": urllib3.Timeout(connect=10.0, read=request_timeout), "retries": False, "maxsize": 4}
         if conn.server.startswith("https://"):
             pool_args["ssl_context"] = self._ssl_context()
@@ -336,7 +499,36 @@ class KubeClient:
                 pool_args["cert_reqs"] = "CERT_NONE"
                 pool_args["assert_hostname"] = False
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._pool = urllib3.PoolManager(**pool_args)
+        # An https API server is reached through the proxy's CONNECT tunnel, an http one by plain
+        # forwarding (urllib3's ProxyManager does both); like kubernetes.core, HTTPS_PROXY is not read.
+        self.proxy = conn.proxy if conn.proxy and not bypasses_proxy(conn.server, conn.no_proxy) else None
+        if self.proxy:
+            self._pool = _ProxyManager(self.proxy, proxy_headers=proxy_request_headers(conn), **pool_args)
+        else:
+            self._pool = urllib3.PoolManager(**pool_args)
+
+    def impersonated(self) -> str:
+        names = [f"user {self.conn.impersonate_user!r}"] if self.conn.impersonate_user else []
+        names += [f"group {group!r}" for group in self.conn.impersonate_groups]
+        return " and ".join(names) or "anyone"
+
+    def _refused_by_proxy(self, error) -> None:
+        """A proxy's refusal that no retry changes: authentication required (407), or forbidden (403)."""
+        # http.client's words for a CONNECT the proxy refused (the error's text also holds the proxy's port)
+        refused = re.search(r"Tunnel connection failed: (\d{3})", str(error))
+        status = refused.group(1) if refused else None
+        proxy = without_credentials(self.proxy or "")
+        if status == "407":
+            raise OtelK8sError(
+                f"the proxy {proxy} requires authentication (407 Proxy Authentication Required) to reach "
+                f"{self.conn.server}: set proxy_headers.proxy_basic_auth (user:password, or "
+                "K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH)"
+            ) from None
+        if status == "403":
+            raise OtelK8sError(
+                f"the proxy {proxy} refused to connect to {self.conn.server} (403 Forbidden): allow the API "
+                "server's address in the proxy, or name it in 'no_proxy' (K8S_AUTH_NO_PROXY) to reach it directly"
+            ) from None
 
     def _ssl_context(self) -> ssl.SSLContext:
         conn = self.conn
@@ -375,7 +567,7 @@ class KubeClient:
         url = self.conn.server + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers = dict(self._headers)
+        headers = self._headers.copy()
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -388,7 +580,14 @@ class KubeClient:
             try:
                 answer = self._pool.request(method, url, body=payload, headers=headers, preload_content=True)
             except urllib3.exceptions.SSLError as error:
-                raise OtelK8sError(f"TLS error talking to {self.conn.server}: {error}") from None
+                if not _tls_connection_dropped(error):  # certificates and keys: retrying cannot help
+                    raise OtelK8sError(f"TLS error talking to {self.conn.server}: {error}") from None
+                problem = f"{type(error).__name__}: {error}"
+                answer = None
+            except urllib3.exceptions.ProxyError as error:
+                self._refused_by_proxy(error)
+                problem = f"{type(error).__name__}: {error}"
+                answer = None
             except urllib3.exceptions.HTTPError as error:  # refused, reset, timed out
                 problem = f"{type(error).__name__}: {error}"
                 answer = None
@@ -401,8 +600,14 @@ class KubeClient:
                     delay = max(delay, float(retry_after))
             if time.monotonic() + delay > deadline:
                 if answer is None:
+                    through = (
+                        f" through the proxy {without_credentials(self.proxy)} (check 'proxy' / K8S_AUTH_PROXY "
+                        "or the kubeconfig's proxy-url, and 'no_proxy')"
+                        if self.proxy
+                        else ""
+                    )
                     raise OtelK8sError(
-                        f"cannot reach the Kubernetes API server {self.conn.server} "
+                        f"cannot reach the Kubernetes API server {self.conn.server}{through} "
                         f"(still failing after {self.retry_timeout:.0f}s of retries: {problem}); "
                         "check 'host' (or the kubeconfig's cluster server and 'context') and that the API server "
                         "is running, or raise 'retry_timeout' to wait longer"
@@ -416,9 +621,43 @@ class KubeClient:
             data = {"message": answer.data.decode(errors="replace")[:500]}
         if answer.status == 401:  # the server's message says nothing about which credentials
             raise ApiError(401, data.get("reason", "Unauthorized"), self.conn.describe_credentials(), data)
+        if answer.status == 403 and "cannot impersonate" in str(data.get("message")):
+            # Every request of this connection would fail the same way: not a permission of the object.
+            raise OtelK8sError(
+                f"{data.get('message')} (403 Forbidden): the identity of {self.conn.origin or 'the kubeconfig'} "
+                f"may not impersonate {self.impersonated()}. Grant it the verb 'impersonate' on these users/groups (a "
+                "ClusterRole with resources users and groups, bound to it), or drop impersonate_user/"
+                "impersonate_groups (K8S_AUTH_IMPERSONATE_USER/_GROUPS, the kubeconfig's as/as-groups)"
+            )
         if answer.status >= 400:
             raise ApiError(answer.status, data.get("reason", ""), data.get("message") or f"HTTP {answer.status}", data)
         return Response(answer.status, data, _http_date(answer.headers))
+
+
+def request_headers(conn: Connection):
+    """Headers of every request: JSON, credentials, impersonation. Kubernetes reads each
+    Impersonate-Group as one group, so several groups are several headers (an HTTPHeaderDict)."""
+    headers = HTTPHeaderDict({"Accept": "application/json", "User-Agent": "otel.kubernetes"})
+    if conn.token:
+        headers["Authorization"] = f"Bearer {conn.token}"
+    elif conn.username is not None:
+        headers.update(urllib3.util.make_headers(basic_auth=f"{conn.username}:{conn.password or ''}"))
+    if conn.impersonate_user:
+        headers["Impersonate-User"] = conn.impersonate_user
+    for group in conn.impersonate_groups:
+        headers.add("Impersonate-Group", group)
+    return headers
+
+
+def proxy_request_headers(conn: Connection) -> dict:
+    """Headers for the proxy (the CONNECT request, or each forwarded request): kubernetes.core's
+    proxy_headers, as urllib3.util.make_headers makes them; credentials in the proxy URL become
+    Proxy-Authorization when proxy_basic_auth is not given."""
+    options = dict(conn.proxy_headers)
+    parts = urlsplit(conn.proxy)
+    if not options.get("proxy_basic_auth") and parts.username is not None:
+        options["proxy_basic_auth"] = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return urllib3.util.make_headers(**options)
 
 
 def resource_path(

@@ -261,6 +261,7 @@ SIGNALS_OF = {
     ("receivers", "file_log"): ("logs",),
     ("receivers", "fluent_forward"): ("logs",),
     ("receivers", "journald"): ("logs",),
+    ("receivers", "k8s_cluster"): ("logs", "metrics"),
     ("receivers", "k8s_events"): ("logs",),
     ("receivers", "k8s_objects"): ("logs",),
     ("receivers", "host_metrics"): ("logs", "metrics"),

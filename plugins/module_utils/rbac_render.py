@@ -30,9 +30,14 @@ recognised by its current type name, a deprecated spelling resolved through dist
   ``endpoints`` (older collectors) and ``endpointslices`` (discovery.k8s.io, newer
   collectors) in the namespace of ``resolver.k8s.service`` (``name.namespace``; without a
   namespace, the collector's own) only: a Role and RoleBinding there.
-- ``k8s_cluster`` receiver: its documented ClusterRole (read-only), without the
-  ``extensions`` group that no supported Kubernetes serves any more. Its only name: it was
-  never renamed, and no collector accepts ``k8scluster``.
+- ``k8s_cluster`` receiver (its only name: it was never renamed, and no collector accepts
+  ``k8scluster``): list/watch of what its informers watch (its ``watcher.go`` at v0.152.0,
+  not its README's ClusterRole, which also grants get, events and status subresources it
+  never reads): pods, replicationcontrollers, resourcequotas, services, apps
+  daemonsets/deployments/replicasets/statefulsets, batch jobs/cronjobs, autoscaling
+  horizontalpodautoscalers; nodes and namespaces (cluster-wide) unless ``namespace(s)``
+  limits it to Roles in those namespaces; endpointslices for ``k8s.service.endpoint.count``;
+  persistentvolume(claim)s for their metrics, ``metadata_exporters`` or a logs pipeline.
 - ``k8s_events`` receiver (likewise its only name): get/list/watch ``events``, in
   ``namespaces`` when given.
 - ``k8sobjects`` / ``k8s_objects`` receiver: ``list`` (pull) or ``list`` + ``watch``
@@ -80,29 +85,22 @@ KUBELET_NODE_METRICS = tuple(
     f"k8s.{level}.{resource}.node.utilization" for level in ("pod", "container") for resource in ("cpu", "memory")
 )
 
-# The k8s_cluster receiver's README ClusterRole, minus group "extensions" (not served
-# since Kubernetes 1.16 for these kinds; the operator supports 1.25 and later).
-K8S_CLUSTER_RULES = (
-    (
-        "",
-        (
-            "events",
-            "namespaces",
-            "namespaces/status",
-            "nodes",
-            "nodes/spec",
-            "pods",
-            "pods/status",
-            "replicationcontrollers",
-            "replicationcontrollers/status",
-            "resourcequotas",
-            "services",
-        ),
-    ),
+# What the k8s_cluster receiver's informers list and watch (its watcher.go at v0.152.0): namespaced
+# kinds, then the cluster-scoped ones it watches only without a namespace filter.
+K8S_CLUSTER_NAMESPACED = (
+    ("", ("pods", "replicationcontrollers", "resourcequotas", "services")),
     ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
     ("batch", ("jobs", "cronjobs")),
     ("autoscaling", ("horizontalpodautoscalers",)),
 )
+K8S_CLUSTER_CLUSTER_SCOPED = ("nodes", "namespaces")
+K8S_CLUSTER_PV_METRICS = ("k8s.persistentvolume.status.phase", "k8s.persistentvolume.storage.capacity")
+K8S_CLUSTER_PVC_METRICS = (
+    "k8s.persistentvolumeclaim.status.phase",
+    "k8s.persistentvolumeclaim.storage.capacity",
+    "k8s.persistentvolumeclaim.storage.request",
+)
+WATCH = ("list", "watch")
 
 # API group of the resources a k8sobjects receiver is commonly pointed at, when its
 # config names no group. "events" is in two groups: the receiver takes the core one.
@@ -319,16 +317,30 @@ def _namespaces_of(value, where: str) -> list:
     return [_namespace_name(_literal(ns, where), where) for ns in value]
 
 
-def _k8s_cluster(perms: Permissions, cid: str, settings: dict) -> None:
+def _k8s_cluster(perms: Permissions, cid: str, settings: dict, in_logs: bool) -> None:
     what = f"receivers.{cid}"
     auth = settings.get("auth_type", "serviceAccount")
     if auth != "serviceAccount":
         perms.warnings.append(f"{what}: auth_type {auth} does not use the service account; no permission granted")
         return
-    for group, resources in K8S_CLUSTER_RULES:
-        perms.grant(what, group, list(resources), READ, None, "cluster metrics (the receiver's documented ClusterRole)")
+    limited = settings.get("namespaces") or ([settings["namespace"]] if settings.get("namespace") else None)
+    scopes = _namespaces_of(limited, f"{what}.namespaces")
+    enabled = _enabled_metrics(settings)
+    metadata = bool(settings.get("metadata_exporters")) or in_logs
+    why = "what its informers watch"
+    for scope in scopes:
+        for group, resources in K8S_CLUSTER_NAMESPACED:
+            perms.grant(what, group, list(resources), WATCH, scope, why)
+        if "k8s.service.endpoint.count" in enabled:
+            perms.grant(what, "discovery.k8s.io", ["endpointslices"], WATCH, scope, "k8s.service.endpoint.count")
+        if metadata or enabled & set(K8S_CLUSTER_PVC_METRICS):
+            perms.grant(what, "", ["persistentvolumeclaims"], WATCH, scope, "PVC metrics, metadata or entities")
+    if scopes == [None]:
+        perms.grant(what, "", list(K8S_CLUSTER_CLUSTER_SCOPED), WATCH, None, "node conditions and namespace phases")
+        if metadata or enabled & set(K8S_CLUSTER_PV_METRICS):
+            perms.grant(what, "", ["persistentvolumes"], WATCH, None, "PV metrics, metadata or entities")
     if settings.get("distribution") == "openshift":
-        perms.grant(what, "quota.openshift.io", ["clusterresourcequotas"], READ, None, "distribution openshift")
+        perms.grant(what, "quota.openshift.io", ["clusterresourcequotas"], WATCH, None, "distribution openshift")
 
 
 def _k8s_events(perms: Permissions, cid: str, settings: dict) -> None:
@@ -392,10 +404,22 @@ def _not_derived(perms: Permissions, section: str, cid: str, settings: dict) -> 
         )
 
 
+def _logs_receivers(config: dict) -> set:
+    """The receivers of the logs pipelines (k8s_cluster sends entity events there, which watch more kinds)."""
+    pipelines = ((config.get("service") or {}).get("pipelines")) or {}
+    return {
+        receiver
+        for pid, pipeline in pipelines.items()
+        if str(pid).split("/", maxsplit=1)[0] == "logs" and isinstance(pipeline, dict)
+        for receiver in pipeline.get("receivers") or []
+    }
+
+
 def derive_permissions(config, collector_namespace: str, kubelet_fine_grained_authz: bool = True) -> Permissions:
     """The permissions a collector config needs. Raises OtelK8sError on what cannot be derived."""
     collector_namespace = _namespace_name(collector_namespace, "namespace")
-    components = used_components(load_config(config))
+    config = load_config(config)
+    components = used_components(config)
     perms = Permissions()
     for cid, settings in components["processors"].items():
         if _current("processors", cid) == "k8s_attributes":
@@ -407,7 +431,7 @@ def derive_permissions(config, collector_namespace: str, kubelet_fine_grained_au
         if kind == "kubelet_stats":
             _kubeletstats(perms, cid, settings, kubelet_fine_grained_authz)
         elif kind == "k8s_cluster":
-            _k8s_cluster(perms, cid, settings)
+            _k8s_cluster(perms, cid, settings, cid in _logs_receivers(config))
         elif kind == "k8s_events":
             _k8s_events(perms, cid, settings)
         elif kind == "k8s_objects":
@@ -513,10 +537,12 @@ def render_rbac(
     extra_rules=None,
     kubelet_fine_grained_authz: bool = True,
     permissions: Permissions | None = None,
+    automount_token: bool = True,
 ) -> list:
     """ServiceAccount, ClusterRole(+Binding) and namespaced Role(+Binding)s for a collector config.
 
-    Only the ServiceAccount when the config needs no permission and no extra_rules are given.
+    Only the ServiceAccount when the config needs no permission and no extra_rules are given; with
+    automount_token false its Pods get no token at all (a collector that needs no API access).
     """
     service_account = service_account or name
     for option, value in (("name", name), ("service_account", service_account)):
@@ -540,6 +566,8 @@ def render_rbac(
             "metadata": {"name": service_account, "namespace": namespace, "labels": labels()},
         }
     ]
+    if not automount_token:
+        objects[0]["automountServiceAccountToken"] = False
     cluster_rules = policy_rules(perms.cluster) + extra
     if cluster_rules:
         objects.append(

@@ -52,7 +52,8 @@ options:
     description:
       - V(pipeline) issues what role C(otel.kubernetes.otel_certificates) issues, from O(preset_settings) - the CA,
         the gateway's server certificate (every DNS name of the Services the operator makes for the gateway
-        collector) and the agents' client certificate - and first applies their namespace at its Pod Security
+        collector), the agents' and the cluster collector's client certificates - and first applies their
+        namespace at its Pod Security
         level (unless its C(create_namespace) setting is false).
       - Every setting is checked before the cluster is contacted. In check mode, when the namespace does not
         exist yet, no certificate is sent (not even as a dry run), RV(msg) says what would be issued, and
@@ -296,7 +297,7 @@ EXAMPLES = r"""
         gateway:
           name: otel-gateway
 
-- name: The pipeline's CA, gateway and agent certificates, as role otel_certificates issues them
+- name: The pipeline's CA, gateway, agent and cluster collector certificates, as role otel_certificates issues them
   otel.kubernetes.certs:
     preset: pipeline
     preset_settings:

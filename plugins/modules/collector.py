@@ -40,9 +40,11 @@ options:
   preset:
     description:
       - Render and apply a whole component of the collection from O(preset_settings) in one task - V(agent) is
-        what role C(otel.kubernetes.otel_agent) deploys (a DaemonSet sending to the gateway over mTLS), V(gateway)
-        what role C(otel.kubernetes.otel_gateway) deploys (the tail-sampling Deployment, its ServiceMonitors and
-        PrometheusRule, its Ingress).
+        what role C(otel.kubernetes.otel_agent) deploys (a DaemonSet sending to the gateway over mTLS, with the
+        kubelet's metrics, and its host collector when container logs or host metrics are read by a separate
+        DaemonSet), V(gateway) what role C(otel.kubernetes.otel_gateway) deploys (the tail-sampling Deployment, its
+        ServiceMonitors and PrometheusRule, its Ingress), V(cluster) what role C(otel.kubernetes.otel_cluster)
+        deploys (one replica reading the cluster's state and events).
       - One engine run applies the component's Namespace (at its Pod Security level), its ServiceAccount and the
         RBAC derived from its configuration (as M(otel.kubernetes.rbac) does), the OpenTelemetryCollector and the
         gateway's other objects; with O(state=absent) they are removed (never the Namespace).
@@ -54,13 +56,13 @@ options:
       - The collector options of this module (O(config), O(mode), O(helm_values)...) are not used with a preset;
         giving one is an error.
     type: str
-    choices: [agent, gateway]
+    choices: [agent, cluster, gateway]
     version_added: 0.1.0
   preset_settings:
     description:
-      - The settings of O(preset) - the variables of its role without their C(otel_agent_) or C(otel_gateway_)
-        prefix (C(otlp_grpc_port) for C(otel_agent_otlp_grpc_port)), with the role's defaults for those not given.
-        See the roles' README files for each.
+      - The settings of O(preset) - the variables of its role without their C(otel_agent_), C(otel_gateway_) or
+        C(otel_cluster_) prefix (C(otlp_grpc_port) for C(otel_agent_otlp_grpc_port)), with the role's defaults for
+        those not given. See the roles' README files for each.
       - Errors name the role variable (C(otel_agent_otlp_grpc_port)) and the fix.
     type: dict
     default: {}
@@ -193,8 +195,9 @@ options:
         annotations that tell the checkov scanner which of its checks a collector cannot pass, and why (the
         image is pinned by release tag, not digest, CKV_K8S_43; no imagePullPolicy Always, CKV_K8S_15; the
         operator's API has no automountServiceAccountToken field, CKV_K8S_38; the operator makes the
-        NetworkPolicy itself, CKV2_K8S_6; host ports, only when O(ports) has one, CKV_K8S_26). The annotations
-        given here win, key by key.
+        NetworkPolicy itself, CKV2_K8S_6; host ports, only when O(ports) has one, CKV_K8S_26; user 0, only when
+        O(security_context) sets C(runAsUser=0) to read the host's files, CKV_K8S_23 and CKV_K8S_40). The
+        annotations given here win, key by key.
     type: dict
   security_context:
     description:
@@ -458,6 +461,15 @@ permissions:
   returned: with O(preset)
   type: list
   elements: str
+  version_added: 0.1.0
+resource_metrics_served:
+  description:
+    - Whether the cluster serves the resource metrics API (C(metrics.k8s.io), from metrics-server) that the
+      collector's C(autoscaler) needs.
+    - When it does not, the task warns, naming the fix (install metrics-server, or unset the autoscaler), since the
+      HorizontalPodAutoscaler the operator makes would report C(FailedGetResourceMetric) and never scale.
+  returned: with state=present, outside render_only, when the collector has an autoscaler
+  type: bool
   version_added: 0.1.0
 workload:
   description: The operator-created workload that was waited for.

@@ -9,7 +9,8 @@ module: summary
 short_description: Describe the deployed OpenTelemetry pipeline, read back from the cluster
 version_added: 0.1.0
 description:
-  - Lists the Pods of the operator and of the collectors, the OpenTelemetryCollector resources and the
+  - Lists the Pods of the operator and of the collectors (the gateway, the agent and its host collector, the cluster
+    collector), the OpenTelemetryCollector resources and the
     TLS Secrets of the gateway's namespace, and describes each in one line (phase, readiness, restarts,
     images; mode and replicas; certificate expiry), followed by the endpoints applications and agents use.
   - Reads only, through the collection's client and its retries (see M(otel.kubernetes.info)).
@@ -75,6 +76,53 @@ options:
           - Whether the agent talks to the gateway with mutual TLS.
         type: bool
         default: true
+      host_collector:
+        description:
+          - The agent's separate host collector (container logs, host metrics), as C(otel_agent_status) names it;
+            unset when the agent has none. Its Pods are listed too.
+        type: dict
+        suboptions:
+          name:
+            description:
+              - Its name (its OpenTelemetryCollector).
+            type: str
+            required: true
+          namespace:
+            description:
+              - Its namespace.
+            type: str
+            required: true
+  cluster:
+    description:
+      - The cluster collector (role C(otel_cluster)).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description:
+          - Whether it is deployed; V(false) leaves it out of the summary.
+        type: bool
+        default: true
+      name:
+        description:
+          - Its name (its OpenTelemetryCollector).
+        type: str
+        default: otel-cluster
+      namespace:
+        description:
+          - Its namespace.
+        type: str
+        default: observability
+      gateway_port:
+        description:
+          - The gateway port it exports to.
+        type: int
+        default: 4317
+      mtls:
+        description:
+          - Whether it talks to the gateway with mutual TLS.
+        type: bool
+        default: true
 extends_documentation_fragment:
   - otel.kubernetes.auth
 notes:
@@ -109,7 +157,11 @@ pods:
   type: list
   elements: dict
 collectors:
-  description: The OpenTelemetryCollector resources read, each with namespace, name, mode and image.
+  description:
+    - The OpenTelemetryCollector resources read, each with namespace, name, mode and image.
+    - A collector with an autoscaler also has C(autoscaler) - C(min_replicas), C(max_replicas) and C(active), false
+      when the cluster does not serve the resource metrics API (C(metrics.k8s.io), from metrics-server) and the
+      autoscaler can never scale; its line then says so, with the fix.
   returned: always
   type: list
   elements: dict
@@ -155,6 +207,24 @@ def main():
                     "otlp_http_port": {"type": "int", "default": 4318},
                     "gateway_port": {"type": "int", "default": 4317},
                     "mtls": {"type": "bool", "default": True},
+                    "host_collector": {
+                        "type": "dict",
+                        "options": {
+                            "name": {"type": "str", "required": True},
+                            "namespace": {"type": "str", "required": True},
+                        },
+                    },
+                },
+            },
+            "cluster": {
+                "type": "dict",
+                "default": {},
+                "options": {
+                    "enabled": {"type": "bool", "default": True},
+                    "name": {"type": "str", "default": "otel-cluster"},
+                    "namespace": {"type": "str", "default": "observability"},
+                    "gateway_port": {"type": "int", "default": 4317},
+                    "mtls": {"type": "bool", "default": True},
                 },
             },
         }
@@ -163,7 +233,7 @@ def main():
     try:
         client = connect(module)
         result = SummaryRunner(client, Discovery(client)).run(
-            params["operator_namespace"], params["gateway"], params["agent"]
+            params["operator_namespace"], params["gateway"], params["agent"], params["cluster"]
         )
     except OtelK8sError as error:
         fail(module, error)

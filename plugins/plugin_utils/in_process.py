@@ -23,12 +23,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import json
 import os
 import traceback
 
 from ansible.errors import AnsibleError
-from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.action import ActionBase
@@ -37,19 +35,14 @@ from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import manifests
-
-try:  # ansible-core 2.19+: the encoding AnsiballZ uses for module arguments and results
-    from ansible.module_utils.common.json import Direction, get_module_encoder
-except ImportError:  # older cores: modules run as usual
-    Direction = get_module_encoder = None
+from ansible_collections.otel.kubernetes.plugins.plugin_utils import core_internals
 
 display = Display()
 
 SETTING_VAR = "otel_in_process"
 SETTING_ENV = "OTEL_KUBERNETES_IN_PROCESS"
 MODULES_PACKAGE = "ansible_collections.otel.kubernetes.plugins.modules"
-# The serialization profile of modules that declare no METADATA (all of this collection's).
-PROFILE = "legacy"
+PROFILE = core_internals.PROFILE
 LOCAL_TRANSPORTS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
 
 
@@ -69,7 +62,7 @@ def in_process_refusal(transport, become: bool, async_val, enabled: bool) -> str
     """Why the module must run as a separate process here, or None when it may run in-process."""
     if not enabled:
         return f"disabled by {SETTING_VAR} / {SETTING_ENV}"
-    if get_module_encoder is None:
+    if not core_internals.available():
         return "this ansible-core has no module argument encoder (2.19 or newer runs modules in-process)"
     if transport not in LOCAL_TRANSPORTS:
         return f"the connection is {transport}, not local"
@@ -85,14 +78,14 @@ def module_process(arguments: bytes, environment: dict):
     """What the module's process would have: its arguments and the task's environment.
     Both restored after. (Warnings need nothing: on the controller, AnsibleModule.warn()
     goes to the display, which attaches it to the task's result as a module's would be.)"""
-    saved_args = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
+    saved_args = core_internals.module_arguments()
     saved_env = {name: os.environ.get(name) for name in environment}
-    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, PROFILE
+    core_internals.set_module_arguments(arguments)
     os.environ.update({name: str(value) for name, value in environment.items()})
     try:
         yield
     finally:
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved_args
+        core_internals.set_module_arguments(*saved_args)
         for name, value in saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -114,22 +107,18 @@ def preload(module_name: str):
 def run_main(module_name: str, arguments: dict, environment: dict) -> dict:
     """Call the module's main() with `arguments` (ANSIBLE_MODULE_ARGS, internal keys included);
     returns what its process would have: rc, stdout (the module's JSON) and stderr."""
-    encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
-    payload = json.dumps({"ANSIBLE_MODULE_ARGS": arguments}, cls=encoder).encode()
+    payload = core_internals.encode_arguments(arguments)
     stdout, stderr = io.StringIO(), io.StringIO()
-    rc = 0
     with module_process(payload, environment), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
             importlib.import_module(f"{MODULES_PACKAGE}.{module_name}").main()
-            unexpected = f"the module {module_name} returned without exit_json or fail_json"
+            problem = RuntimeError(f"the module {module_name} returned without exit_json or fail_json")
         except SystemExit as exit_request:  # exit_json / fail_json
             return {"rc": exit_request.code or 0, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
-        except Exception as error:  # a bug: the same failed task a module process would give, no traceback
-            display.vvv(traceback.format_exc())
-            unexpected = f"the module {module_name} failed unexpectedly: {type(error).__name__}: {error}"
-            rc = 1
-    result = {"failed": True, "msg": unexpected}
-    return {"rc": rc or 1, "stdout": json.dumps(result), "stderr": stderr.getvalue()}
+        except Exception as error:  # a bug of the module: what a module process reports of it
+            problem = error
+            display.vvv(f"{module_name}: the module raised an exception:\n{traceback.format_exc()}")
+    return {"rc": 1, "stdout": core_internals.exception_result(problem), "stderr": stderr.getvalue()}
 
 
 class ModuleFront(ActionBase):

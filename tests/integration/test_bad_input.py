@@ -477,6 +477,20 @@ CASES = [
         ),
     ),
     Case(
+        "collector-preset-setting-typo",
+        "preset_settings.container_log",
+        "otel_agent_container_log does not exist",
+        "use one of",
+        module("collector", preset="agent", preset_settings={"namespace": NS, "container_log": True}),
+    ),
+    Case(
+        "collector-cluster-preset-kubelet-settings",
+        "preset_settings.kubelet_metrics",
+        "otel_cluster_kubelet_metrics does not exist",
+        "use one of",
+        module("collector", preset="cluster", preset_settings={"namespace": NS, "kubelet_metrics": True}),
+    ),
+    Case(
         "collector-helm-values-unparsable-yaml",
         "helm_values",
         "config: [",
@@ -675,6 +689,63 @@ CASES = [
         role("otel_agent", otel_agent_namespace=NS, otel_agent_otlp_grpc_port=0),
     ),
     Case(
+        "role-agent-container-logs-in-a-restricted-agent",
+        "otel_agent_pod_security is restricted",
+        "otel_agent_container_logs=true",
+        "set otel_agent_host_collector to separate",
+        role("otel_agent", otel_agent_namespace=NS, otel_agent_container_logs=True, otel_agent_host_collector="agent"),
+    ),
+    Case(
+        "role-agent-host-metrics-in-a-baseline-agent",
+        "otel_agent_pod_security is baseline",
+        "otel_agent_host_metrics=true",
+        "set otel_agent_pod_security to privileged",
+        role(
+            "otel_agent",
+            otel_agent_namespace=NS,
+            otel_agent_host_metrics=True,
+            otel_agent_host_collector="agent",
+            otel_agent_pod_security="baseline",
+        ),
+    ),
+    Case(
+        "role-agent-unknown-host-collector",
+        "otel_agent_host_collector",
+        "sidecar",
+        "separate, agent",
+        role(
+            "otel_agent", otel_agent_namespace=NS, otel_agent_container_logs=True, otel_agent_host_collector="sidecar"
+        ),
+    ),
+    Case(
+        "role-agent-host-namespace-is-the-agents",
+        "otel_agent_host_namespace",
+        NS,
+        "a namespace of its own",
+        role("otel_agent", otel_agent_namespace=NS, otel_agent_host_metrics=True, otel_agent_host_namespace=NS),
+    ),
+    Case(
+        "role-agent-unknown-kubelet-metric-group",
+        "otel_agent_kubelet_metric_groups",
+        '["nodes"]',
+        "container, pod, node, volume",
+        role("otel_agent", otel_agent_namespace=NS, otel_agent_kubelet_metric_groups=["nodes"]),
+    ),
+    Case(
+        "role-cluster-nothing-to-collect",
+        "otel_cluster_metrics and otel_cluster_events",
+        "both false",
+        "otel_cluster_state: absent",
+        role("otel_cluster", otel_cluster_namespace=NS, otel_cluster_metrics=False, otel_cluster_events=False),
+    ),
+    Case(
+        "role-cluster-unknown-allocatable-type",
+        "otel_cluster_allocatable_types",
+        '["gpu"]',
+        "ephemeral-storage",
+        role("otel_cluster", otel_cluster_namespace=NS, otel_cluster_allocatable_types=["gpu"]),
+    ),
+    Case(
         "role-certificates-renewal-longer-than-validity",
         "otel_certificates_renew_before_days",
         "400",
@@ -723,6 +794,29 @@ CASES = [
         "gone",
         "present, absent",
         site_vars={"otel_agent_state": "gone"},
+    ),
+    # The roles' own checks run before the first role applies anything (tasks/check_roles.yml): the agent's
+    # and the gateway's come after the operator's and the certificates' roles, which would otherwise apply.
+    Case(
+        "site-agent-container-logs-in-a-restricted-agent",
+        "otel_agent_pod_security is restricted",
+        "otel_agent_container_logs=true",
+        "set otel_agent_host_collector to separate",
+        site_vars={"otel_agent_container_logs": True, "otel_agent_host_collector": "agent"},
+    ),
+    Case(
+        "site-gateway-zero-replicas",
+        "replicas",
+        "got 0",
+        "use state: absent",
+        site_vars={"otel_gateway_replicas": 0},
+    ),
+    Case(
+        "site-cluster-nothing-to-collect",
+        "otel_cluster_metrics and otel_cluster_events",
+        "both false",
+        "otel_cluster_state: absent",
+        site_vars={"otel_cluster_metrics": False, "otel_cluster_events": False},
     ),
     Case(
         "site-certificates-unknown-key-type",

@@ -58,7 +58,7 @@ PHASE_SECONDS = 30  # otel_certificates_ca_rotation_phase_seconds in this test
 SMALL = {"limits": {"memory": "400Mi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}
 CERTS_TASK = (
     "otel.kubernetes.otel_certificates : "
-    "Issue, keep, renew or remove the CA, the gateway server and the agent client certificates"
+    "Issue, keep, renew or remove the CA, the gateway server and the agent and cluster client certificates"
 )
 SENDER = """
 touch /tmp/sent
@@ -311,14 +311,15 @@ def test_a_ca_rotation_keeps_both_sides_trusted_in_every_phase(cluster, rotation
     start = time.monotonic()
     one = run_certificates(cluster, rotate)
     assert (one["ca"]["action"], one["ca"]["rotation_phase"]) == ("rotating", "trust"), one["ca"]
-    assert [c["action"] for c in one["certificates"]] == ["kept", "kept"]
+    # The gateway's, the agent's and the cluster collector's certificates.
+    assert [c["action"] for c in one["certificates"]] == ["kept", "kept", "kept"]
     assert len(one["ca"]["trusted_fingerprints_sha256"]) == 2
     bundle = tls_secret(cluster, namespace, "otel-gateway-tls")["ca.crt"]
     new_ca = pem_certificates(bundle)[1]
     assert pem_certificates(bundle)[0] == x509.load_pem_x509_certificate(old_ca)
     # Within the phase, a run changes nothing.
     again = run_certificates(cluster, rotate)
-    assert not again["changed"] and [c["action"] for c in (again["ca"], *again["certificates"])] == ["kept"] * 3
+    assert not again["changed"] and [c["action"] for c in (again["ca"], *again["certificates"])] == ["kept"] * 4
     took = wait_mounted(cluster, namespace, {("gateway", "ca.crt"): bundle, ("agent", "ca.crt"): bundle})
     settle()
     figures["phase 1 (trust both)"] = {
@@ -344,7 +345,7 @@ def test_a_ca_rotation_keeps_both_sides_trusted_in_every_phase(cluster, rotation
     start = time.monotonic()
     two = run_certificates(cluster, rotate)
     assert (two["ca"]["action"], two["ca"]["rotation_phase"]) == ("rotating", "switch"), two["ca"]
-    assert [c["action"] for c in two["certificates"]] == ["renewed", "renewed"]
+    assert [c["action"] for c in two["certificates"]] == ["renewed", "renewed", "renewed"]
     gateway, agent = (tls_secret(cluster, namespace, n) for n in ("otel-gateway-tls", "otel-agent-tls"))
     for leaf in (gateway, agent):
         assert certs.issued_by(x509.load_pem_x509_certificate(leaf["tls.crt"]), new_ca)
@@ -362,7 +363,7 @@ def test_a_ca_rotation_keeps_both_sides_trusted_in_every_phase(cluster, rotation
     start = time.monotonic()
     three = run_certificates(cluster, rotate)
     assert (three["ca"]["action"], three["ca"]["rotation_phase"]) == ("rotated", None), three["ca"]
-    assert [c["action"] for c in three["certificates"]] == ["kept", "kept"]
+    assert [c["action"] for c in three["certificates"]] == ["kept", "kept", "kept"]
     only_new = tls_secret(cluster, namespace, "otel-gateway-tls")["ca.crt"]
     assert pem_certificates(only_new) == [new_ca]
     took = wait_mounted(cluster, namespace, {("gateway", "ca.crt"): only_new, ("agent", "ca.crt"): only_new})

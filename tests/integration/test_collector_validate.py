@@ -27,14 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
-from playbook import ROOT, render_objects, run_tasks
+from playbook import render_objects, run_tasks
 from real_collector import RealCollector
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import lint
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import KEYS, POLICY_TYPES
 
-OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
 
 
@@ -46,7 +45,12 @@ def build() -> dict:
 @pytest.fixture(scope="module")
 def binaries(build) -> dict:
     built = build["binaries"]
-    return {"k8s": RealCollector(built["k8s"]), "contrib": RealCollector(built["contrib"])}
+    return {
+        "k8s": RealCollector(built["k8s"]),
+        "contrib": RealCollector(built["contrib"]),
+        # The cluster collector's build (0.152.0: the proxy serves its receivers at no later release).
+        "cluster": RealCollector(built["cluster"]),
+    }
 
 
 def base(**sections) -> dict:
@@ -286,26 +290,72 @@ def test_the_prometheus_exporters_server_tls_agrees(binaries, label):
     agree(binaries, f"prometheus-tls-{label}", "contrib", config)
 
 
+# Each inventory as it is, and with container logs and host metrics on: read by the separate host collector
+# (default) and by the agent itself.
+VARIANTS = {
+    "": (),
+    "+host": ("otel_agent_container_logs=true", "otel_agent_host_metrics=true"),
+    "+host-in-agent": (
+        "otel_agent_container_logs=true",
+        "otel_agent_host_metrics=true",
+        "otel_agent_host_collector=agent",
+        "otel_agent_pod_security=privileged",
+        "otel_agent_namespace=node-agents",
+    ),
+}
+CLUSTER_RECEIVERS = {"k8s_cluster", "k8s_events", "k8s_objects", "k8sobjects"}
+
+
 @pytest.fixture(scope="module")
 def rendered() -> list:
     """(label, distribution, config, env) of every collector the playbooks render, both inventories."""
     found = []
     for inventory in ("local", "seed"):
-        for obj in render_objects(inventory, f"otel_operator_manifest_src={OPERATOR_BUNDLE}"):
-            if obj["kind"] == "OpenTelemetryCollector":
-                distribution = dist.distribution_of_image(obj["spec"]["image"])
-                label = f"{inventory}/{obj['metadata']['name']}"
-                found.append((label, distribution, obj["spec"]["config"], obj["spec"]))
-    assert len(found) == 4, [f[0] for f in found]  # gateway and agent of each inventory
+        # The operator's release manifest comes from OTEL_OPERATOR_MANIFEST (tests/integration/conftest.py).
+        for variant, extra in VARIANTS.items():
+            for obj in render_objects(inventory, *extra):
+                if obj["kind"] == "OpenTelemetryCollector":
+                    distribution = dist.distribution_of_image(obj["spec"]["image"])
+                    label = f"{inventory}{variant}/{obj['metadata']['name']}"
+                    found.append((label, distribution, obj["spec"]["config"], obj["spec"]))
+    names = sorted({label.split("/")[1] for label, *_rest in found})
+    assert names == ["otel-agent", "otel-agent-host", "otel-cluster", "otel-gateway"], names
+    assert len(found) == 2 * (3 + 4 + 3), [f[0] for f in found]
     return found
+
+
+def binary_for(binaries, distribution: str, config: dict):
+    """The build that has the configuration's components: the cluster collector's receivers are only in the
+    0.152.0 build (the proxy serves them at no later release)."""
+    receivers = {name.split("/")[0] for name in config.get("receivers") or {}}
+    return binaries["cluster"] if receivers & CLUSTER_RECEIVERS else binaries[distribution]
 
 
 def test_every_rendered_configuration_is_taken_by_both(binaries, rendered):
     for label, distribution, config, spec in rendered:
         report = lint(config, distribution=distribution, mode=spec.get("mode", "deployment"))
         assert report.valid, f"{label}: {report.errors}"
-        accepted, error = binaries[distribution].validate(config, spec.get("env"))
-        assert accepted, f"{label}: the collection renders it, the real collector refuses it: {error}"
+        binary = binary_for(binaries, distribution, config)
+        accepted, error = binary.validate_in_pod_files(config, spec.get("env"))
+        assert accepted, f"{label}: the collection renders it, {binary.binary} refuses it: {error}"
+    cluster = [label for label, _d, config, _s in rendered if "k8s_cluster" in config.get("receivers", {})]
+    assert len(cluster) == 6, cluster  # validated by the 0.152.0 build, in both inventories and every variant
+
+
+def test_the_cluster_build_knows_what_the_collection_knows_of_its_components(binaries):
+    """The cluster build's spellings and signals are the collection's (distributions.py), as for the others."""
+    binary = binaries["cluster"]
+    accepted = binary.accepted_types()
+    components = binary.components()
+    for kind in dist.KINDS:
+        unknown = sorted(t for t in accepted.get(kind, set()) if not dist.DISTRIBUTIONS["k8s"].has(kind, t))
+        assert not unknown, f"the cluster build accepts {kind} the collection does not know: {unknown}"
+    for kind in ("receivers", "processors", "exporters"):
+        for component in components.get(kind) or []:
+            handled = tuple(sorted(s for s, level in component["stability"].items() if level != "Undefined"))
+            ours = dist.SIGNALS_OF.get((kind, component["name"]), ("logs", "metrics", "traces"))
+            assert tuple(sorted(ours)) == handled, (kind, component["name"])
+    assert {c["name"] for c in components["receivers"]} == {"k8s_cluster", "k8s_events", "k8s_objects"}
 
 
 # ---------------------------------------------------------------- the lint's facts, from the real build
@@ -314,7 +364,8 @@ def test_every_spelling_the_binary_accepts_is_known_and_every_known_spelling_is_
     exactly the spellings the table gives those components, no more and no fewer. The build has
     whatever part of its distribution the proxy serves that day; the rest is in `missing`."""
     modules = distribution_modules()
-    for name, binary in binaries.items():
+    for name in ("k8s", "contrib"):  # the cluster build: test_the_cluster_build_knows_...
+        binary = binaries[name]
         distribution = dist.DISTRIBUTIONS["contrib" if name == "contrib" else "k8s"]
         missing = {item["module"] for item in build["missing"] if name in item["builds"]}
         accepted = binary.accepted_types()

@@ -64,6 +64,23 @@ def test_the_deployer_is_not_cluster_admin(deployer, cluster):
     )
     assert can(cluster, "escalate", "clusterroles", group=rbac, name="opentelemetry-operator-manager-role")
     assert can(cluster, "bind", "clusterroles", group=rbac, name="otel-agent")
+    assert can(cluster, "escalate", "clusterroles", group=rbac, name="otel-cluster")
+    assert can(
+        cluster,
+        "delete",
+        "opentelemetrycollectors",
+        group="opentelemetry.io",
+        namespace="observability-host",
+        name="otel-agent-host",
+    )
+    assert not can(
+        cluster,
+        "delete",
+        "opentelemetrycollectors",
+        group="opentelemetry.io",
+        namespace="observability",
+        name="otel-gateway",
+    )
     assert can(cluster, "patch", "secrets", namespace="observability")
     assert can(cluster, "patch", "opentelemetrycollectors", group="opentelemetry.io", namespace="observability")
     # ... and not what an administrator may do.
@@ -99,8 +116,40 @@ def test_site_converges_as_the_deployer_and_a_rerun_changes_nothing(deployer, cl
     assert changed == [], changed
 
 
+def test_site_converges_impersonating_the_deployer(deployer, cluster):
+    """An administrator's credentials acting as the deployer (impersonate_user, as kubernetes.core's):
+    what deployer_rbac.yml grants is enough, and what it does not grant is refused to the deployer."""
+    impersonating = {"K8S_AUTH_KUBECONFIG": cluster.kubeconfig, "K8S_AUTH_IMPERSONATE_USER": DEPLOYER}
+    run = site(cluster.node, env=impersonating)
+    assert run.rc == 0, failure(run)
+    refused = cluster.run(
+        [
+            {
+                "name": "read",
+                "otel.kubernetes.info": {"kind": "Secret", "namespace": "kube-system"},
+                "ignore_errors": True,
+            }
+        ],
+        env=impersonating,
+    )
+    assert f'User "{DEPLOYER}" cannot list resource "secrets"' in refused.task("read")["msg"]
+
+
+def test_an_identity_without_the_impersonate_permission_is_refused_naming_the_fix(deployer, cluster):
+    run = cluster.run(
+        [{"name": "read", "otel.kubernetes.info": {"kind": "Namespace", "impersonate_user": "otel-admin"}}],
+        env=deployer,
+    )
+    assert run.rc != 0
+    message = run.task("read")["msg"]
+    assert f'User "{DEPLOYER}" cannot impersonate resource "users"' in message, message
+    assert "may not impersonate user 'otel-admin'" in message
+    assert "Grant it the verb 'impersonate'" in message and "drop impersonate_user" in message
+
+
 def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(deployer, cluster):
-    """As site.yml deployed them (by the deployer): k8sattributes' reads for the agent, nothing for the gateway."""
+    """As site.yml deployed them (by the deployer): k8sattributes' and the kubelet's reads for the agent, list and
+    watch of what it reads for the cluster collector, nothing for the gateway."""
     ns = "observability"
 
     def sa_can(name, verb, resource, **kwargs):
@@ -114,6 +163,7 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
         (g, r, tuple(sorted(rule["verbs"]))) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]
     ) == [
         ("", "namespaces", ("get", "list", "watch")),
+        ("", "nodes/stats", ("get",)),
         ("", "pods", ("get", "list", "watch")),
         ("apps", "replicasets", ("get", "list", "watch")),
     ]
@@ -127,6 +177,7 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
         ("get", "replicasets", {"group": "apps", "namespace": "default"}),
         ("list", "replicasets", {"group": "apps"}),
         ("watch", "replicasets", {"group": "apps"}),
+        ("get", "nodes", {"subresource": "stats"}),
     ]
     denied = [
         ("get", "secrets", {"namespace": ns}),
@@ -135,7 +186,8 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
         ("get", "configmaps", {"namespace": ns}),
         ("list", "configmaps", {}),
         ("get", "nodes", {"subresource": "proxy"}),
-        ("get", "nodes", {"subresource": "stats"}),
+        ("get", "nodes", {"subresource": "log"}),
+        ("get", "nodes", {"subresource": "pods"}),
         ("list", "nodes", {}),
         ("create", "pods", {"namespace": ns}),
         ("delete", "pods", {"namespace": "default"}),
@@ -153,6 +205,45 @@ def test_the_collectors_service_accounts_have_exactly_what_their_configs_need(de
     ]
     assert [a for a in allowed if not sa_can("otel-agent", a[0], a[1], **a[2])] == []
     assert [d for d in denied if sa_can("otel-agent", d[0], d[1], **d[2])] == []
+
+    # The cluster collector: list and watch of what k8s_cluster's informers and the events watch read.
+    assert cluster.bindings_of(ns, "otel-cluster") == [("ClusterRoleBinding", None, "otel-cluster", "otel-cluster")]
+    watched = [
+        ("pods", ""),
+        ("nodes", ""),
+        ("namespaces", ""),
+        ("services", ""),
+        ("resourcequotas", ""),
+        ("replicationcontrollers", ""),
+        ("deployments", "apps"),
+        ("replicasets", "apps"),
+        ("daemonsets", "apps"),
+        ("statefulsets", "apps"),
+        ("jobs", "batch"),
+        ("cronjobs", "batch"),
+        ("horizontalpodautoscalers", "autoscaling"),
+        ("events", "events.k8s.io"),
+    ]
+    cluster_allowed = [(verb, resource, {"group": group}) for resource, group in watched for verb in ("list", "watch")]
+    cluster_denied = [
+        ("get", "pods", {"namespace": "default"}),
+        ("get", "nodes", {}),
+        ("get", "deployments", {"group": "apps", "namespace": "default"}),
+        ("list", "events", {}),
+        ("create", "events", {"group": "events.k8s.io", "namespace": ns}),
+        ("get", "secrets", {"namespace": ns}),
+        ("list", "secrets", {}),
+        ("list", "configmaps", {}),
+        ("get", "nodes", {"subresource": "stats"}),
+        ("get", "nodes", {"subresource": "proxy"}),
+        ("get", "pods", {"subresource": "status", "namespace": "default"}),
+        ("patch", "deployments", {"group": "apps", "namespace": "default"}),
+        ("delete", "pods", {"namespace": "default"}),
+        ("list", "endpointslices", {"group": "discovery.k8s.io"}),
+        ("list", "persistentvolumes", {}),
+    ]
+    assert [a for a in cluster_allowed if not sa_can("otel-cluster", a[0], a[1], **a[2])] == []
+    assert [d for d in cluster_denied if sa_can("otel-cluster", d[0], d[1], **d[2])] == []
 
     # The gateway: its configuration reads nothing from the API server, so nothing is bound to it.
     assert cluster.get(f"/api/v1/namespaces/{ns}/serviceaccounts/otel-gateway")

@@ -18,6 +18,8 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from operator_standin import apply, as_the_operator_runs_it, rollout
@@ -38,6 +40,7 @@ OPERATOR_DEPLOYMENT_PATH = f"/apis/apps/v1/namespaces/{OPERATOR_NAMESPACE}/deplo
 GATEWAY_PATH = f"/apis/opentelemetry.io/v1beta1/namespaces/{PIPELINE_NAMESPACE}/opentelemetrycollectors/otel-gateway"
 COLLECTORS = f"/apis/opentelemetry.io/v1beta1/namespaces/{PIPELINE_NAMESPACE}/opentelemetrycollectors"
 INSTRUMENTATIONS = f"/apis/opentelemetry.io/v1alpha1/namespaces/{PIPELINE_NAMESPACE}/instrumentations"
+BLIPS = str(Path(__file__).resolve().parents[1] / "support" / "api_blips")
 OUTAGE = 8  # seconds a component stays down inside the retry window (site.yml's default: 60 s)
 SHORT_RETRY = "otel_retry_timeout=5"  # the window the outages "beyond the window" outlast
 
@@ -157,6 +160,34 @@ def test_api_server_stopped_mid_run(cluster, baseline):
 def test_etcd_stopped_mid_run(cluster, baseline):
     # With etcd gone the API server holds requests until its own timeout: the run fails later.
     interrupted_then_rerun(cluster, baseline, "etcd", beyond_window_timeout=150)
+
+
+def blips_run(node, log: Path, seed: int, *args):
+    """site.yml with a share of the collection's requests meeting API-server blips (support/api_blips)."""
+    env = {"PYTHONPATH": BLIPS, "OTEL_TEST_BLIPS": f"{seed}:0.2", "OTEL_TEST_BLIPS_LOG": str(log)}
+    run = site(node, *args, env=env)
+    blips = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return run, blips
+
+
+@pytest.mark.parametrize("in_process", ["true", "false"])
+def test_api_server_blips_are_ridden_out_in_every_task(cluster, baseline, tmp_path, in_process):
+    # A fifth of every request of every task fails as a flapping API server or network makes them fail
+    # (refused, reset, TLS closed mid-handshake, read timeout, 429/5xx, a write whose answer is lost):
+    # the run retries each within retry_timeout, ends rc 0 and leaves what an uninterrupted run leaves;
+    # a re-run under blips still changes nothing.
+    node = cluster.node
+    remove_operator_deployment(cluster)  # something to apply and to wait for
+    run, blips = blips_run(node, tmp_path / "converge.jsonl", 7, "-e", f"otel_in_process={in_process}")
+    assert run.rc == 0, first_failure(run)
+    kinds = Counter(b["kind"] for b in blips)
+    assert len(blips) >= 10 and len(kinds) >= 5, kinds  # the blips really happened, of most kinds
+    assert_like_uninterrupted(cluster, baseline)
+    rerun, blips = blips_run(node, tmp_path / "noop.jsonl", 11, "-e", f"otel_in_process={in_process}")
+    assert rerun.rc == 0, first_failure(rerun)
+    assert len(blips) >= 5, blips
+    changed = [t["task"] for t in rerun.tasks if t.get("changed")]
+    assert changed == [], changed
 
 
 def test_ansible_playbook_killed_mid_run_then_rerun(cluster, baseline):

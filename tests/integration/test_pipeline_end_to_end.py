@@ -15,17 +15,12 @@ plumbing), so they run in a namespace of their own at the privileged level.
 
 from __future__ import annotations
 
-import re
-import socket
-import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
-from localnode import promql
 from localnode.collector import build_collectors
 from operator_standin import apply
 from pipeline import (
@@ -45,7 +40,6 @@ from pipeline import (
     traces_at_the_backend,
     wait_for,
 )
-from playbook import render_objects
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
 
@@ -272,75 +266,6 @@ def test_no_collector_restarted(cluster, pipeline):
     pods = cluster.get(f"/api/v1/namespaces/{pipeline['namespace']}/pods")["items"]
     restarts = {p["metadata"]["name"]: [s["restartCount"] for s in p["status"]["containerStatuses"]] for p in pods}
     assert all(count == 0 for counts in restarts.values() for count in counts), restarts
-
-
-# ---------------------------------------------------------------- self-monitoring
-def alert_rules() -> list:
-    """The gateway's PrometheusRule as the role renders it (inventories/local, monitoring on)."""
-    found = [
-        o for o in render_objects("local", "otel_gateway_prometheus_monitoring=true") if o["kind"] == "PrometheusRule"
-    ]
-    assert len(found) == 1, "render.yml with monitoring on renders one PrometheusRule"
-    return [rule for group in found[0]["spec"]["groups"] for rule in group["rules"]]
-
-
-def test_the_alerts_parse_and_use_metrics_the_real_gateway_exposes(pipeline):
-    rules = alert_rules()
-    checked = promql.check([rule["expr"] for rule in rules])
-    errors = {rule["alert"]: c["error"] for rule, c in zip(rules, checked) if "error" in c}
-    assert not errors, f"Prometheus' parser refuses: {errors}"
-    # Names as the rules write them, with the optional suffixes of other exporters' naming.
-    used = {re.sub(r"\((_total|_bytes)\)\?$", "", name) for c in checked for name in c["metrics"]} - {"up"}
-    exposed = "\n".join(scrape(p["status"]["podIP"], 8888) for p in pod_named(pipeline, "otel-gateway-collector-"))
-    # A counter of failures appears once something failed; nothing failed in the pipeline above, so
-    # the same collector binary, made to fail, shows those.
-    exposed += failing_collector_metrics()
-    missing = sorted(n for n in used if not re.search(rf"^{re.escape(n)}[{{ ]", exposed, re.MULTILINE))
-    assert not missing, f"alert rules use metrics the real collector does not expose: {missing}"
-    assert len(used) >= 6, used
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def failing_collector_metrics() -> str:
-    """The :8888 metrics of the gateway's collector binary (contrib) whose trace exporter fails."""
-    built = build_collectors()["binaries"]
-    receiver, metrics = free_port(), free_port()
-    config = {
-        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{receiver}"}}}},
-        "exporters": {
-            "otlp": {
-                "endpoint": "127.0.0.1:1",
-                "tls": {"insecure": True},
-                "retry_on_failure": {"enabled": False},
-                "sending_queue": {"enabled": False},
-            }
-        },
-        "service": {
-            "telemetry": {
-                "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": metrics}}}}]}
-            },
-            "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp"]}},
-        },
-    }
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "config.yaml"
-        path.write_text(yaml.safe_dump(config))
-        collector = subprocess.Popen(
-            [built["contrib"], f"--config=file:{path}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            time.sleep(2)
-            sender = [built["telemetrygen"], "traces", "--otlp-endpoint", f"127.0.0.1:{receiver}", "--otlp-insecure"]
-            subprocess.run([*sender, "--traces", "1"], capture_output=True, timeout=60, check=False)
-            return scrape("127.0.0.1", metrics)
-        finally:
-            collector.terminate()
-            collector.wait(timeout=30)
 
 
 # ---------------------------------------------------------------- certificate renewal (last: it changes them)

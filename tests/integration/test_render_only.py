@@ -268,3 +268,52 @@ def test_render_only_refuses_state_absent_and_still_validates(no_kubeconfig):
     assert "ingress.className" in seed["msg"] and "nothing was applied" in seed["msg"]
     assert "render_only renders cert-manager objects" in elsewhere["msg"]
     assert "render_only: give namespace" in no_namespace["msg"]
+
+
+def test_the_telemetry_presets_render_every_part_without_contacting_a_cluster(listener, no_kubeconfig):
+    env = {**no_kubeconfig, "K8S_AUTH_HOST": listener.url, "K8S_AUTH_API_KEY": "not-a-real-token"}
+    presets = [
+        {
+            "name": "agent",
+            "otel.kubernetes.collector": {
+                "preset": "agent",
+                "preset_settings": {"container_logs": True, "host_metrics": True},
+                "render_only": True,
+            },
+        },
+        {"name": "cluster", "otel.kubernetes.collector": {"preset": "cluster", "render_only": True}},
+        {
+            "name": "certificates",
+            "otel.kubernetes.certs": {"preset": "pipeline", "render_only": True},
+        },
+    ]
+    run = run_tasks(presets, env=env)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert listener.connections == 0
+    agent = run.task("agent")
+    assert kinds(agent) == [
+        ("Namespace", "observability", None),
+        ("Namespace", "observability-host", None),
+        ("ServiceAccount", "otel-agent", "observability"),
+        ("ServiceAccount", "otel-agent-host", "observability-host"),
+        ("ClusterRole", "otel-agent", None),
+        ("ClusterRoleBinding", "otel-agent", None),
+        ("OpenTelemetryCollector", "otel-agent", "observability"),
+        ("OpenTelemetryCollector", "otel-agent-host", "observability-host"),
+    ]
+    assert agent["objects"][1]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert agent["status"]["host_collector"] == {"name": "otel-agent-host", "namespace": "observability-host"}
+    cluster = run.task("cluster")
+    assert kinds(cluster) == [
+        ("Namespace", "observability", None),
+        ("ServiceAccount", "otel-cluster", "observability"),
+        ("ClusterRole", "otel-cluster", None),
+        ("ClusterRoleBinding", "otel-cluster", None),
+        ("OpenTelemetryCollector", "otel-cluster", "observability"),
+    ]
+    assert cluster["objects"][-1]["spec"]["replicas"] == 1
+    assert any(
+        reason.startswith("receivers.k8s_objects: list/watch events.events.k8s.io") for reason in cluster["permissions"]
+    )
+    certificates = run.task("certificates")
+    assert ("Certificate", "otel-cluster-tls", "observability") in kinds(certificates)

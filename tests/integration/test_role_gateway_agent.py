@@ -1,12 +1,13 @@
 """The otel_certificates, otel_gateway and otel_agent roles through ansible-playbook, on the local
 node (Kubernetes 1.34).
 
-The OpenTelemetryCollector and Instrumentation CRDs are the test fixtures of
-tests/fixtures/crds (the Go module proxy refuses the operator's module: neither its CRDs nor
-the operator can be had here), and so are the ServiceMonitor and PrometheusRule CRDs
-(monitoring.coreos.com.yaml). No operator and no Prometheus Operator run here: the tests check
-what the roles store in the API server, and RBAC with SubjectAccessReviews. With no operator
-no collector workload appears, so the roles' wait stays off (their default).
+The OpenTelemetryCollector and Instrumentation CRDs are the operator's real ones, with its
+webhooks, installed by the otel_operator role from the v0.158.0 release manifest (the
+`operator` fixture); its manager is the local node's test stand-in, which reconciles nothing.
+The ServiceMonitor and PrometheusRule CRDs are a test fixture
+(tests/fixtures/crds/monitoring.coreos.com.yaml); no Prometheus Operator runs here. The tests
+check what the roles store in the API server, and RBAC with SubjectAccessReviews. With no
+reconciling operator no collector workload appears, so the roles' wait stays off (their default).
 
 Every test uses namespaces of its own (never `observability`) and its own ClusterRole name,
 so that the tests do not depend on each other.
@@ -18,13 +19,11 @@ import base64
 import uuid
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
-MONITORING_CRDS = CRDS / "monitoring.coreos.com.yaml"
+MONITORING_CRDS = ROOT / "tests" / "fixtures" / "crds" / "monitoring.coreos.com.yaml"
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 CURRENT_METRICS = (
@@ -79,19 +78,7 @@ def service_account(namespace: str, name: str) -> str:
     return f"system:serviceaccount:{namespace}:{name}"
 
 
-@pytest.fixture(scope="module")
-def crds(cluster):
-    run = cluster.run(
-        [
-            {"name": f"install {name}", "otel.kubernetes.apply": {"src": str(CRDS / name)}}
-            for name in ("opentelemetrycollectors.yaml", "instrumentations.yaml")
-        ]
-    )
-    assert run.rc == 0, ok(run)
-    return run
-
-
-def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds):
+def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, operator):
     ns = fresh_namespace()
     values = settings(ns)
 
@@ -153,7 +140,11 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert policies["probabilistic"]["probabilistic"] == {"sampling_percentage": 10}
     assert set(config["exporters"]) == {"otlp/tempo", "prometheus", "otlphttp/loki"}  # never the removed `loki`
     assert config["exporters"]["otlp/tempo"] == {"endpoint": "tempo.observability:4317", "tls": {"insecure": True}}
-    assert config["exporters"]["prometheus"] == {"endpoint": "0.0.0.0:8889"}
+    # Resource attributes as labels: the kubelet's and the cluster's metrics keep their Pod and node.
+    assert config["exporters"]["prometheus"] == {
+        "endpoint": "0.0.0.0:8889",
+        "resource_to_telemetry_conversion": {"enabled": True},
+    }
     assert config["exporters"]["otlphttp/loki"]["endpoint"].endswith("/otlp")
     for protocol in ("grpc", "http"):
         tls = config["receivers"]["otlp"]["protocols"][protocol]["tls"]
@@ -174,7 +165,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     # --- the agent, as stored
     agent = cluster.get(collector_path(ns, "otel-agent"))["spec"]
     assert agent["mode"] == "daemonset"
-    assert "replicas" not in agent
+    assert agent["replicas"] == 1  # the operator's CRD default; the role writes no replicas for a daemonset
     assert agent["image"] == f"{GHCR}/opentelemetry-collector-k8s:0.159.0"  # k8sattributes + loadbalancing
     assert agent["serviceAccount"] == "otel-agent"
     assert agent["tolerations"] == [{"operator": "Exists"}]
@@ -218,6 +209,10 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         "tls": client_tls,
     }
     assert agent["volumes"][0]["secret"]["secretName"] == "otel-agent-tls"
+    # The node's own kubelet, by the node's IP, its certificate verified with the cluster CA.
+    assert config["receivers"]["kubelet_stats"]["endpoint"] == "https://${env:K8S_NODE_IP}:10250"
+    assert config["receivers"]["kubelet_stats"]["insecure_skip_verify"] is False
+    assert config["service"]["pipelines"]["metrics"]["receivers"] == ["otlp", "kubelet_stats"]
 
     # --- the certificates: kubernetes.io/tls Secrets, the gateway's valid for the names agents use
     secrets = {}
@@ -236,7 +231,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
         "otel-gateway-collector",
     } <= names
     status = first.task("show otel_certificates_status")["otel_certificates_status"]
-    assert set(status["not_after"]) == {"otel-ca", "otel-gateway-tls", "otel-agent-tls"}
+    assert set(status["not_after"]) == {"otel-ca", "otel-gateway-tls", "otel-agent-tls", "otel-cluster-tls"}
     assert all(status["not_after"].values())
     assert status["backend"] == "self_signed"
     # No private key in the output, in PEM or as stored.
@@ -253,6 +248,8 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert cluster.can(agent_sa, "watch", "pods")
     assert cluster.can(agent_sa, "get", "namespaces")
     assert cluster.can(agent_sa, "list", "replicasets", group="apps")  # k8s.deployment.name
+    assert cluster.can(agent_sa, "get", "nodes", subresource="stats")  # kubelet_stats
+    assert not cluster.can(agent_sa, "get", "nodes", subresource="proxy")
     assert not cluster.can(agent_sa, "get", "secrets", namespace=ns)
     assert not cluster.can(agent_sa, "list", "secrets")
     assert not cluster.can(agent_sa, "create", "pods", namespace=ns)
@@ -287,7 +284,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert changed_tasks(gone) == []
 
 
-def test_prometheus_operator_objects_and_ingress(cluster, crds):
+def test_prometheus_operator_objects_and_ingress(cluster, operator):
     install = cluster.run(
         [{"name": "install the monitoring CRDs", "otel.kubernetes.apply": {"src": str(MONITORING_CRDS)}}]
     )
@@ -316,12 +313,15 @@ def test_prometheus_operator_objects_and_ingress(cluster, crds):
             assert metric in expressions, metric
         assert "otelcol_processor_dropped_spans" not in expressions  # removed in collector v0.111.0
         assert "otelcol_exporter_sent_spans(_total)?" in rules["OtelGatewayExportStalled"]["expr"]
-        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelGatewayRefusedSpans"]["expr"]
+        assert "otelcol_receiver_refused_spans(_total)?" in rules["OtelCollectorRefusingData"]["expr"]
+        assert "k8s_container_restarts" in rules["OtelPodCrashLooping"]["expr"]
         assert "otelcol_exporter_queue_capacity" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         assert "> 0.8" in rules["OtelGatewayExporterQueueNearlyFull"]["expr"]
         # 85% of the 2Gi container limit
         assert str(int(2 * 1024**3 * 0.85)) in rules["OtelGatewayMemoryNearLimit"]["expr"]
-        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in rules.values())
+        # The gateway's own alerts scrape its own job; those on every collector and on the cluster do not.
+        gateway_rules = [r for name, r in rules.items() if name.startswith("OtelGateway")]
+        assert all(f'job="otel-gateway-collector-monitoring", namespace="{ns}"' in r["expr"] for r in gateway_rules)
         assert all(r["labels"]["severity"] in ("warning", "critical") for r in rules.values())
 
         # The role scrapes the collector itself: the operator's ServiceMonitors are not asked for too.
@@ -405,7 +405,7 @@ def test_render_only_contacts_no_cluster(cluster, tmp_path):
     assert collectors["otel-agent"]["spec"]["mode"] == "daemonset"
 
 
-def test_helm_values_replace_the_role_settings(cluster, crds):
+def test_helm_values_replace_the_role_settings(cluster, operator):
     ns = fresh_namespace()
     values = settings(
         ns,

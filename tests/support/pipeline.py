@@ -1,8 +1,10 @@
 """The whole pipeline, as the tests that send real telemetry through it deploy it.
 
 The roles deploy the certificates, the gateway and the agent into one namespace, which they put
-at the restricted Pod Security level; the collectors' Pods are made from the stored resources as
-the operator would (operator_standin: the operator cannot be had here) and must be admitted there.
+at the restricted Pod Security level, after the operator (its real release manifest, whose CRDs
+and webhooks judge the collectors; operator_install). The collectors' Pods are made from the
+stored resources as the operator would (operator_standin: its manager is a stand-in here that
+reconciles nothing) and must be admitted there.
 The backends are one real collector standing in for Tempo (OTLP/gRPC) and Loki (OTLP/HTTP on
 `/otlp`), writing what arrives to files in a folder of this machine; they and the applications
 mount host directories (test plumbing), so they run in a second namespace, `<namespace>-apps`, at
@@ -16,32 +18,48 @@ import base64
 import contextlib
 import json
 import os
+import re
 import socket
 import ssl
+import subprocess
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from localnode.build import BUSYBOX_IMAGE
-from localnode.collector import IMAGES
+from localnode.collector import CLUSTER_VERSION, IMAGES, build_collectors
+from operator_install import ensure_operator
 from operator_standin import apply, as_the_operator_runs_it, rollout
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 
 
 def pipeline_settings(namespace: str, **more) -> dict:
-    """Role variables that put the certificates, the gateway and the agent into `namespace`."""
+    """Role variables that put the certificates, the gateway, the agent and the cluster collector into
+    `namespace` (the agent's host collector, when there is one, into `<namespace>-host`)."""
     return {
         "otel_certificates_namespace": namespace,
         "otel_gateway_namespace": namespace,
         "otel_agent_namespace": namespace,
         "otel_agent_gateway_namespace": namespace,
         "otel_agent_rbac_name": f"{namespace}-otel-agent",
+        "otel_agent_host_namespace": host_namespace(namespace),
+        "otel_cluster_namespace": namespace,
+        "otel_cluster_gateway_namespace": namespace,
+        "otel_cluster_rbac_name": f"{namespace}-otel-cluster",
+        # The local node's cluster collector build (tools/localnode/collector.py: the Go module proxy serves
+        # no k8s_cluster, k8s_events or k8s_objects receiver at 0.159.0).
+        "otel_cluster_collector_version": CLUSTER_VERSION,
         **more,
     }
+
+
+def host_namespace(namespace: str) -> str:
+    """Where the agent's host collector of the pipeline in `namespace` runs (privileged)."""
+    return namespace + "-host"
 
 
 def backend_config() -> dict:
@@ -91,7 +109,8 @@ def backends(namespace: str, out: Path, config: dict | None = None) -> list:
         },
     }
     objects = [o for o in as_the_operator_runs_it(collector) if o["kind"] != "Service"]
-    selector = objects[-1]["spec"]["selector"]["matchLabels"]
+    (workload,) = [o for o in objects if o["kind"] == "Deployment"]
+    selector = workload["spec"]["selector"]["matchLabels"]
     for name, port in (("tempo", 4317), ("loki", 3100)):
         objects.append(
             {
@@ -151,6 +170,27 @@ def read_jsonl(path: Path) -> list:
 
 def attributes(resource: dict) -> dict:
     return {a["key"]: next(iter(a["value"].values()), None) for a in resource.get("attributes", [])}
+
+
+def plain(value: dict):
+    """An OTLP JSON AnyValue as Python (kvlistValue as a dict, arrayValue as a list)."""
+    if "kvlistValue" in value:
+        return {v["key"]: plain(v.get("value", {})) for v in value["kvlistValue"].get("values", [])}
+    if "arrayValue" in value:
+        return [plain(v) for v in value["arrayValue"].get("values", [])]
+    return next(iter(value.values()), None)
+
+
+def logs_at_the_backend(out: Path) -> list:
+    """(resource attributes, log record attributes, body as Python) of every log record at the Loki stand-in."""
+    found = []
+    for request in read_jsonl(out / "logs.jsonl"):
+        for resource_logs in request.get("resourceLogs", []):
+            resource = attributes(resource_logs.get("resource", {}))
+            for scope in resource_logs.get("scopeLogs", []):
+                for record in scope.get("logRecords", []):
+                    found.append((resource, attributes(record), plain(record.get("body", {}))))
+    return found
 
 
 def traces_at_the_backend(out: Path) -> dict:
@@ -221,27 +261,39 @@ def served_certificate(ip: str, ca: bytes, cert: tuple) -> bytes:
             return tls.getpeercert(binary_form=True)
 
 
-def deploy_pipeline(cluster, namespace: str, out: Path, settings: dict, backend: dict | None = None) -> list:
-    """The roles with `settings`, then the backends' (configuration `backend`, default backend_config())
-    and the collectors' Pods, rolled out; the collectors."""
-    crd = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
-    assert crd.rc == 0, crd.stdout[-3000:]
+def deploy_pipeline(
+    cluster,
+    namespace: str,
+    out: Path,
+    settings: dict,
+    roles: tuple = ROLES,
+    collectors: tuple = ((None, "otel-gateway"), (None, "otel-agent")),
+    backend: dict | None = None,
+) -> list:
+    """The roles with `settings`, then the backends' and the collectors' Pods, rolled out; the collectors.
+
+    collectors: (namespace or None for `namespace`, name) of each OpenTelemetryCollector the roles store.
+    backend: the backends' configuration (default backend_config()).
+    """
+    ensure_operator(cluster)
     run = cluster.run(
-        [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES],
+        [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in roles],
         vars=settings,
     )
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    collectors = [
-        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/{name}")
-        for name in ("otel-gateway", "otel-agent")
+    stored = [
+        cluster.get(f"/apis/opentelemetry.io/v1beta1/namespaces/{where or namespace}/opentelemetrycollectors/{name}")
+        for where, name in collectors
     ]
     apps = apps_namespace(namespace)
     labels = {"pod-security.kubernetes.io/enforce": "privileged"}
     apply(cluster.node, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": apps, "labels": labels}}])
-    apply(cluster.node, backends(apps, out, backend) + [o for c in collectors for o in as_the_operator_runs_it(c)])
+    apply(cluster.node, backends(apps, out, backend) + [o for c in stored for o in as_the_operator_runs_it(c)])
     wait_for(cluster, apps, "deployment/backends-collector")
-    wait_for(cluster, namespace, "deployment/otel-gateway-collector", "daemonset/otel-agent-collector")
-    return collectors
+    for collector in stored:
+        kind = "daemonset" if collector["spec"]["mode"] == "daemonset" else "deployment"
+        wait_for(cluster, collector["metadata"]["namespace"], f"{kind}/{collector['metadata']['name']}-collector")
+    return stored
 
 
 @contextlib.contextmanager
@@ -252,5 +304,79 @@ def owned_namespace(cluster, namespace: str):
         yield namespace
     finally:
         if not os.environ.get("OTEL_TEST_KEEP"):
-            delete = ("delete", "namespace", namespace, apps_namespace(namespace), "--wait=false", "--ignore-not-found")
+            names = (namespace, apps_namespace(namespace), host_namespace(namespace))
+            delete = ("delete", "namespace", *names, "--wait=false", "--ignore-not-found")
             cluster.node.kubectl_run(*delete, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+FAILURES = tuple(
+    f"otelcol_{what}_{signal}"
+    for what in ("exporter_send_failed", "exporter_enqueue_failed")
+    for signal in ("spans", "metric_points", "log_records")
+)
+
+
+def failing_collector_metrics(timeout: float = 90) -> str:
+    """The :8888 metrics of the gateway's collector binary (contrib) failing every signal: its exporter waits on
+    a backend that accepts connections and never answers (send failures), with a queue of one request (enqueue
+    failures), fed spans, metric points and log records until every failure counter shows."""
+    built = build_collectors()["binaries"]
+    receiver, metrics = free_port(), free_port()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # accepts (the kernel does) and never answers
+    config = {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{receiver}"}}}},
+        "exporters": {
+            "otlp": {
+                "endpoint": f"127.0.0.1:{silent.getsockname()[1]}",
+                "tls": {"insecure": True},
+                "timeout": "1s",
+                "retry_on_failure": {"enabled": False},
+                "sending_queue": {"enabled": True, "queue_size": 1, "num_consumers": 1},
+            }
+        },
+        "service": {
+            "telemetry": {
+                "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": metrics}}}}]}
+            },
+            "pipelines": {
+                signal: {"receivers": ["otlp"], "exporters": ["otlp"]} for signal in ("traces", "metrics", "logs")
+            },
+        },
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        collector = subprocess.Popen(
+            [built["contrib"], f"--config=file:{path}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(2)
+            deadline, text = time.monotonic() + timeout, ""
+            while time.monotonic() < deadline:
+                senders = [
+                    subprocess.Popen(
+                        [built["telemetrygen"], signal, "--otlp-endpoint", f"127.0.0.1:{receiver}", "--otlp-insecure"]
+                        + ["--rate", "50", "--workers", "4", "--duration", "3s"],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    for signal in ("traces", "metrics", "logs")
+                ]
+                for sender in senders:
+                    sender.wait(timeout=60)
+                text = scrape("127.0.0.1", metrics)
+                if all(re.search(rf"^{name}(_total)?[{{ ]", text, re.MULTILINE) for name in FAILURES):
+                    break
+            return text
+        finally:
+            collector.terminate()
+            collector.wait(timeout=30)
+            silent.close()

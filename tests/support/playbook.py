@@ -37,8 +37,16 @@ class PlaybookRun:
         return self.tasks[-1]
 
 
-def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, background: bool = False):
-    """Run a playbook file; returns PlaybookRun, or the Popen when background=True."""
+def run_playbook(
+    playbook: str | Path,
+    *args: str,
+    env: dict | None = None,
+    background: bool = False,
+    ansible_playbook: str = ANSIBLE_PLAYBOOK,
+):
+    """Run a playbook file; returns PlaybookRun, or the Popen when background=True.
+
+    ansible_playbook: another venv's (tests/support/cores.py), to run it with that ansible-core."""
     full_env = dict(os.environ)
     full_env.update(
         {
@@ -50,8 +58,14 @@ def run_playbook(playbook: str | Path, *args: str, env: dict | None = None, back
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
         }
     )
+    if ansible_playbook != ANSIBLE_PLAYBOOK:  # another core's venv (tests/support/cores.py)
+        from cores import json_callback_collections
+
+        full_env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
+            (str(ROOT / ".build" / "collections"), json_callback_collections())
+        )
     full_env.update(env or {})
-    command = [ANSIBLE_PLAYBOOK, str(playbook), *args]  # implicit localhost: runs with this Python
+    command = [ansible_playbook, str(playbook), *args]  # implicit localhost: runs with this Python
     process = subprocess.Popen(
         command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -74,15 +88,24 @@ def finish(process, timeout: float = 600) -> PlaybookRun:
     return PlaybookRun(process.returncode, stdout, stderr, tasks)
 
 
-def run_tasks(tasks: list, *args: str, env: dict | None = None, vars: dict | None = None, background: bool = False):
+def run_tasks(
+    tasks: list,
+    *args: str,
+    env: dict | None = None,
+    vars: dict | None = None,
+    background: bool = False,
+    ansible_playbook: str = ANSIBLE_PLAYBOOK,
+):
     """Run a list of tasks on localhost in one play."""
     play = [{"name": "test", "hosts": "localhost", "gather_facts": False, "vars": vars or {}, "tasks": tasks}]
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
         yaml.safe_dump(play, handle, sort_keys=False)
-    return run_playbook(handle.name, *args, env=env, background=background)
+    return run_playbook(handle.name, *args, env=env, background=background, ansible_playbook=ansible_playbook)
 
 
-def render(inventory: str, out: str | Path, *extra_vars: str, env: dict | None = None) -> list:
+def render(
+    inventory: str, out: str | Path, *extra_vars: str, env: dict | None = None, ansible_playbook: str = ANSIBLE_PLAYBOOK
+) -> list:
     """Run playbooks/render.yml for `inventory` into the directory `out`; its files, in apply order.
 
     extra_vars: "name=value".
@@ -90,7 +113,7 @@ def render(inventory: str, out: str | Path, *extra_vars: str, env: dict | None =
     args = ["-i", f"inventories/{inventory}", "-e", f"otel_render_dir={out}"]
     for extra in extra_vars:
         args += ["-e", extra]
-    run = run_playbook("playbooks/render.yml", *args, env=env)
+    run = run_playbook("playbooks/render.yml", *args, env=env, ansible_playbook=ansible_playbook)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return sorted(Path(out).glob("*.yaml"))
 

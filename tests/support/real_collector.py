@@ -8,7 +8,9 @@ telemetry off and reports how it ended.
 
 from __future__ import annotations
 
+import copy
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,6 +21,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector_validate
 
 UNKNOWN = "no_such_type_x"
 _VALID_VALUES_RE = re.compile(r"'(\w+)' unknown type: \"no_such_type_x\"[^(]*\(valid values: \[([^\]]*)\]")
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 QUIET = {"service": {"telemetry": {"metrics": {"level": "none"}, "logs": {"level": "error"}}}}
 
 
@@ -53,6 +56,36 @@ class RealCollector:
             command = [str(self.binary), "validate", self._file(config, folder)]
             environment = container_env(yaml.safe_dump(config), env)
             run = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=environment)
+        return run.returncode == 0, "" if run.returncode == 0 else last_error(run.stderr)
+
+    def validate_in_pod_files(self, config: dict, env: list | None = None) -> tuple:
+        """`validate` where the files only a Pod has are there: the service account's token and CA (which
+        kubelet_stats reads when `validate` builds it) in a tmpfs on /run of a mount namespace of its own, and
+        host_metrics' root_path (the host's / mounted at /hostfs) pointed at this machine's /. Root only."""
+        config = copy.deepcopy(config)
+        for cid, receiver in (config.get("receivers") or {}).items():
+            if cid.split("/")[0] in ("host_metrics", "hostmetrics") and isinstance(receiver, dict):
+                receiver["root_path"] = "/"
+        account = "/run/secrets/kubernetes.io/serviceaccount"
+        with tempfile.TemporaryDirectory() as folder:
+            files = Path(folder)
+            (files / "config.yaml").write_text(yaml.safe_dump(config))
+            (files / "token").write_text("a-token")
+            shutil.copy(CA_BUNDLE, files / "ca.crt")
+            script = (
+                f"mount -t tmpfs none /run && mkdir -p {account} && cp {folder}/token {folder}/ca.crt {account}/ && "
+                f"exec {self.binary} validate --config=file:{folder}/config.yaml"
+            )
+            environment = container_env(yaml.safe_dump(config), env)
+            environment["PATH"] = "/usr/bin:/bin:/usr/sbin:/sbin"
+            run = subprocess.run(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env=environment,
+            )
         return run.returncode == 0, "" if run.returncode == 0 else last_error(run.stderr)
 
     def starts(self, config: dict, env: list | None = None, seconds: float = 4) -> tuple:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from playbook import ROOT, run_playbook
+from playbook import ANSIBLE_PLAYBOOK, ROOT, run_playbook
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
@@ -61,11 +61,17 @@ def exists(plane, path: str) -> bool:
     return True
 
 
-def site(plane, *args, playbook="site.yml", env=None, background=False):
+def site(plane, *args, playbook="site.yml", env=None, background=False, ansible_playbook=ANSIBLE_PLAYBOOK):
     """Run a playbook of playbooks/ with inventories/local against the node (a Popen if background)."""
     env = {"K8S_AUTH_KUBECONFIG": str(plane.admin_kubeconfig), "KUBECONFIG": str(plane.admin_kubeconfig), **(env or {})}
     return run_playbook(
-        ROOT / "playbooks" / playbook, "-i", str(ROOT / "inventories" / "local"), *args, env=env, background=background
+        ROOT / "playbooks" / playbook,
+        "-i",
+        str(ROOT / "inventories" / "local"),
+        *args,
+        env=env,
+        background=background,
+        ansible_playbook=ansible_playbook,
     )
 
 

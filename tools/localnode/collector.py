@@ -46,6 +46,7 @@ import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -55,6 +56,10 @@ from .images import build_image, image_archive
 
 VERSION = "0.159.0"
 STABLE = "1.65.0"  # confmap providers: the v1 modules released with 0.159.0
+# The cluster collector's build (role otel_cluster): the newest release at which the proxy serves
+# k8s_cluster, k8s_events and k8s_objects (none of the three at 0.153.0-0.160.0).
+CLUSTER_VERSION = "0.152.0"
+CLUSTER_STABLE = "1.58.0"
 BUILD_REVISION = 1  # bump when the recipe changes: the cached outputs are rebuilt
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
@@ -63,6 +68,8 @@ GHCR = "ghcr.io/open-telemetry"
 IMAGES = {
     "k8s": f"{GHCR}/opentelemetry-collector-releases/opentelemetry-collector-k8s:{VERSION}",
     "contrib": f"{GHCR}/opentelemetry-collector-releases/opentelemetry-collector-contrib:{VERSION}",
+    # Tagged as the collection renders the k8s image at that version (otel_cluster_collector_version).
+    "cluster": f"{GHCR}/opentelemetry-collector-releases/opentelemetry-collector-k8s:{CLUSTER_VERSION}",
 }
 TELEMETRYGEN_IMAGE = GHCR + "/opentelemetry-collector-contrib/telemetrygen:v{version}"  # the git tag, v included
 TELEMETRYGEN_VERSIONS = (VERSION, "0.160.0", "0.157.0")  # the proxy serves no v0.159.0 zip (403)
@@ -103,15 +110,36 @@ K8S_MODULES = {
         contrib/extension/pprofextension contrib/extension/storage/filestorage contrib/extension/k8sleaderelector""",
 }
 CONTRIB_EXTRA = {"exporters": "contrib/exporter/prometheusexporter contrib/exporter/prometheusremotewriteexporter"}
+# The cluster collector: what the cluster preset renders (and k8s_events, as cheap), nothing more.
+CLUSTER_MODULES = {
+    "receivers": """contrib/receiver/k8sclusterreceiver contrib/receiver/k8seventsreceiver
+        contrib/receiver/k8sobjectsreceiver""",
+    "processors": """core/processor/batchprocessor core/processor/memorylimiterprocessor
+        contrib/processor/resourceprocessor""",
+    "exporters": "core/exporter/debugexporter core/exporter/otlpexporter",
+    "extensions": "contrib/extension/healthcheckextension",
+}
 PROVIDERS = "envprovider fileprovider httpprovider httpsprovider yamlprovider"
 
 
-def _modules(spec: dict) -> dict:
+@dataclass(frozen=True)
+class Release:
+    """A collector release: its component modules' version and the v1 modules (confmap providers) of it."""
+
+    version: str
+    stable: str
+
+
+RELEASE = Release(VERSION, STABLE)
+CLUSTER_RELEASE = Release(CLUSTER_VERSION, CLUSTER_STABLE)
+
+
+def _modules(spec: dict, version: str = VERSION) -> dict:
     """{kind: ["full/module/path vX.Y.Z", ...]} from the short lists above."""
     prefix = {"core": CORE, "contrib": CONTRIB}
     out = {}
     for kind, text in spec.items():
-        out[kind] = [f"{prefix[m.split('/', 1)[0]]}/{m.split('/', 1)[1]} v{VERSION}" for m in text.split()]
+        out[kind] = [f"{prefix[m.split('/', 1)[0]]}/{m.split('/', 1)[1]} v{version}" for m in text.split()]
     return out
 
 
@@ -126,8 +154,8 @@ def _digest(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def _bin_dir(name: str) -> Path:
-    return cache_root() / "bin" / f"collector-v{VERSION}-r{BUILD_REVISION}" / name
+def _bin_dir(name: str, version: str = VERSION) -> Path:
+    return cache_root() / "bin" / f"collector-v{version}-r{BUILD_REVISION}" / name
 
 
 def _absent(modules: list, env: dict, logfile: Path) -> dict:
@@ -155,13 +183,15 @@ def _install(step: str, package: str, version: str, gobin: Path, logfile: Path, 
     times[step] = run_logged(step, cmd, logfile, env=_proxy_env() | {"GOBIN": str(gobin)})
 
 
-def _ocb() -> Path:
+def _ocb(version: str = VERSION) -> Path:
+    """The Collector Builder of the release whose components it builds (its generated code follows its core)."""
+
     def build(staging: Path) -> None:
         times = {}
-        _install(f"ocb v{VERSION}: go install", f"{CORE}/cmd/builder", VERSION, staging, staging / "build.log", times)
+        _install(f"ocb v{version}: go install", f"{CORE}/cmd/builder", version, staging, staging / "build.log", times)
         (staging / "build.json").write_text(json.dumps({"seconds": times}))
 
-    return cached_outputs(_bin_dir("ocb"), ("builder", "build.json"), build) / "builder"
+    return cached_outputs(_bin_dir("ocb", version), ("builder", "build.json"), build) / "builder"
 
 
 def _proxy_env() -> dict:
@@ -185,40 +215,58 @@ def _unresolved(text: str, modules: list) -> dict:
                 break
             chain.append(follow.strip())
         owner = next((m for m in modules if package == m.split()[0] or package.startswith(m.split()[0] + "/")), None)
-        if owner:
+        # A chain through a dependency's tests ("X tested by") is not in the binary: the component stays.
+        if owner and not any(link.endswith(" tested by") for link in chain):
             found.setdefault(owner, " ".join(chain[1:] or chain))
     return found
 
 
-def _manifest(name: str, work: Path, modules: dict) -> dict:
-    binary = f"otelcol-{name}"
+def _only_tests_unresolved(text: str) -> bool:
+    """Every import chain ``go mod tidy -e`` could not resolve goes through a dependency's tests
+    ("X tested by X.test imports ..."): what the binary compiles is all there. Seen at 0.152.0, where
+    the proxy refuses test helpers (service/telemetry/telemetrytest, extension/zpagesextension)."""
+    chains = [index for index, line in enumerate(text.splitlines()) if re.match(r"^go: \S+ imports$", line)]
+    lines = text.splitlines()
+    for index in chains:
+        chain = []
+        for follow in lines[index + 1 :]:
+            if not follow.startswith("\t"):
+                break
+            chain.append(follow)
+        if not any(line.rstrip().endswith(" tested by") for line in chain):
+            return False
+    return bool(chains)
+
+
+def _manifest(binary: str, work: Path, modules: dict, release: Release = RELEASE) -> dict:
     return {
         "dist": {
             "module": f"otelk8s.local/{binary}",
             "name": binary,
-            "description": f"{binary} {VERSION} built by otel.kubernetes' local node",
-            "version": VERSION,
+            "description": f"{binary} {release.version} built by otel.kubernetes' local node",
+            "version": release.version,
             "output_path": str(work / "src"),
             "build_tags": "grpcnotrace",
         },
         **{kind: [{"gomod": m} for m in mods] for kind, mods in modules.items() if mods},
-        "providers": [{"gomod": f"{CORE}/confmap/provider/{p} v{STABLE}"} for p in PROVIDERS.split()],
+        "providers": [{"gomod": f"{CORE}/confmap/provider/{p} v{release.stable}"} for p in PROVIDERS.split()],
     }
 
 
-def _collector(name: str, modules: dict) -> Path:
-    """Build otelcol-<name> from ``modules``; its folder holds the binary and build.json.
+def _collector(name: str, modules: dict, release: Release = RELEASE, binary: str = "") -> Path:
+    """Build otelcol-<name> (or ``binary``) of ``release`` from ``modules``; its folder holds the binary
+    and build.json.
 
     A component whose module, or a module it imports, the proxy does not serve is dropped
     (and named in build.json's ``missing``): the proxy is asked for the component modules
     first, then ``go mod tidy -e`` names the import chains it could not resolve.
     """
-    binary = f"otelcol-{name}"
-    target = _bin_dir(f"{name}-{_digest(modules)}")
+    binary = binary or f"otelcol-{name}"
+    target = _bin_dir(f"{name}-{_digest(modules)}", release.version)
 
     def build(staging: Path) -> None:
-        ocb, env, times = _ocb(), _proxy_env(), {}
-        work = cache_root() / "build" / f"collector-v{VERSION}" / name
+        ocb, env, times = _ocb(release.version), _proxy_env(), {}
+        work = cache_root() / "build" / f"collector-v{release.version}" / name
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         logfile = staging / "build.log"
@@ -229,7 +277,7 @@ def _collector(name: str, modules: dict) -> Path:
         started = time.monotonic()
         for attempt in range(1, 6):
             kept = {kind: [m for m in mods if m not in missing] for kind, mods in modules.items()}
-            (work / "manifest.yaml").write_text(yaml.safe_dump(_manifest(name, work, kept), sort_keys=False))
+            (work / "manifest.yaml").write_text(yaml.safe_dump(_manifest(binary, work, kept, release), sort_keys=False))
             try:
                 run_logged(
                     f"{name}: generate sources and resolve modules (ocb, pass {attempt})",
@@ -247,6 +295,9 @@ def _collector(name: str, modules: dict) -> Path:
             with open(logfile, "a") as out:
                 out.write(tidy.stdout + tidy.stderr)
             broken = _unresolved(tidy.stderr, everything)
+            if not broken and _only_tests_unresolved(tidy.stderr):
+                log(f"{name}: only tests of dependencies need modules the proxy refuses; build with tidy -e's go.mod")
+                break
             if not broken:
                 raise BuildError(f"{name}: go mod tidy failed for no missing module; see {logfile}")
             for module, error in broken.items():
@@ -323,15 +374,20 @@ def build_collectors() -> dict:
     result = {"binaries": {}, "images": {}, "components": {}, "missing": [], "seconds": {}}
     missing = {}
     folders = {name: _collector(name, mods) for name, mods in distribution_modules().items()}
+    # The cluster collector: an otelcol-k8s of CLUSTER_VERSION with CLUSTER_MODULES only.
+    cluster_modules = _modules(CLUSTER_MODULES, CLUSTER_VERSION)
+    folders["cluster"] = _collector("cluster", cluster_modules, CLUSTER_RELEASE, binary="otelcol-k8s")
     folders["telemetrygen"] = _telemetrygen()
-    for name, folder in {"ocb": _ocb().parent, **folders}.items():
+    binaries = {"telemetrygen": "telemetrygen", "cluster": "otelcol-k8s"}
+    builders = {"ocb": _ocb().parent, "ocb-cluster": _ocb(CLUSTER_VERSION).parent}
+    for name, folder in {**builders, **folders}.items():
         facts = json.loads((folder / "build.json").read_text())
         result["seconds"].update({step: round(took, 1) for step, took in facts["seconds"].items()})
         for item in facts.get("missing", ()):
             missing.setdefault(item["module"], dict(item, builds=[]))["builds"].append(name)
     result["missing"] = list(missing.values())
     for name, folder in folders.items():
-        binary = folder / ("telemetrygen" if name == "telemetrygen" else f"otelcol-{name}")
+        binary = folder / binaries.get(name, f"otelcol-{name}")
         facts = json.loads((folder / "build.json").read_text())
         ref = TELEMETRYGEN_IMAGE.format(version=facts["version"]) if name == "telemetrygen" else IMAGES[name]
         started = time.monotonic()

@@ -27,6 +27,11 @@ Facts of this VM that the configuration works around:
 - kubelet would set kernel sysctls (vm.overcommit_memory, kernel.panic...) and the bridge
   plugin turns on ip_forward; every sysctl such a component may change is recorded before the
   start and put back by ``down``.
+- Every mount of this VM is private, ``/`` included, where systemd hosts make ``/`` shared:
+  containerd then refuses a hostPath of ``/`` with ``mountPropagation: HostToContainer`` ("path
+  "/" is mounted on "/" but it is not a shared or slave mount"), which the host metrics
+  collector asks for. The node makes ``/`` rshared while it runs; ``down`` makes every mount
+  private again when every mount was private before (else ``/`` alone).
 
 ``down`` (also run by a keeper process when the test run that started the node dies) leaves
 no process, mount, network namespace, cgroup, iptables chain, bridge or sysctl change behind.
@@ -192,6 +197,16 @@ def _mounts_under(*prefixes: str) -> list:
     return sorted(set(points), key=lambda p: p.count("/"), reverse=True)
 
 
+def _shared_mounts() -> list:
+    """Mount points that are shared or a slave (mountinfo's optional fields), of this mount namespace."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" - ", 1)[0].split()
+        if any(f.startswith(("shared:", "master:")) for f in fields[6:]):
+            found.append(fields[4].replace("\\040", " "))
+    return found
+
+
 def _unmount(point: str) -> None:
     _libc.umount2(point.encode(), MNT_DETACH)
 
@@ -345,10 +360,12 @@ class LocalNode:
         self.state = {"pids": {}, "commands": {}, "envs": {}, "kubectl": str(artifacts["kubernetes"] / "kubectl")}
         self.state["sysctls"] = _read_sysctls()
         self.state["had_var_log_containers"] = Path("/var/log/containers").exists()
+        self.state["shared_mounts_before"] = _shared_mounts()
         self._save()
         if self.tied_to_parent:
             self._spawn_keeper()
         try:
+            self._shared_root()
             self._host_network()
             self._certificates()
             self._start_containerd(artifacts)
@@ -400,6 +417,13 @@ class LocalNode:
         MARKER.write_text(str(self.dir))
         # Leftovers of a node whose state is gone (a deleted test folder).
         self._clean_host()
+
+    def _shared_root(self) -> None:
+        """/ rshared, as on systemd hosts, for hostPath volumes with HostToContainer propagation."""
+        if "/" not in _shared_mounts():
+            _run(["mount", "--make-rshared", "/"])
+            self.state["made_root_shared"] = True
+            self._save()
 
     def _host_network(self) -> None:
         """The bridge exists before the API server binds its address; egress is refused."""
@@ -769,6 +793,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             with contextlib.suppress(OSError):
                 if _sysctl_path(name).read_text().strip() != value:
                     _sysctl_path(name).write_text(value)
+        if self.state.get("made_root_shared"):
+            # Private again: all of them when all were (the VM's state), else / alone.
+            everything = not self.state.get("shared_mounts_before")
+            _run(["mount", "--make-rprivate" if everything else "--make-private", "/"], check=False)
         if self.state.get("had_var_log_containers") is False:
             shutil.rmtree("/var/log/containers", ignore_errors=True)
         for runtime in ("containerd", "kubelet", "etcd", "cni", "pod-logs"):

@@ -21,6 +21,7 @@ TLS_VOLUME = "otel-tls"
 FS_GROUP = 10001
 INGRESS_API = "networking.k8s.io/v1"
 MONITORING_API = "monitoring.coreos.com/v1"
+COLLECTOR_API = "opentelemetry.io/v1beta1"
 
 
 @dataclass
@@ -43,6 +44,14 @@ class Component:
     version: str | None = None
     # Status keys filled in after rendering, besides the image.
     published: tuple = ("lint_warnings",)
+    # About the settings, shown with the lint's warnings.
+    warnings: list = field(default_factory=list)
+    # More collectors the same task renders, validates and applies (the agent's host collector).
+    companions: list = field(default_factory=list)
+    # What an earlier apply may have made that these settings turn off: removed on state=present.
+    stale: list = field(default_factory=list)
+    # False: its ServiceAccount mounts no token in its Pods (a collector that needs no API access).
+    automount_token: bool = True
 
     def namespace_object(self) -> dict:
         return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
@@ -60,7 +69,16 @@ class Component:
 
     def stale_objects(self) -> list:
         """Objects an earlier apply may have made that these settings turn off: removed on state=present."""
-        return []
+        return list(self.stale)
+
+    def references(self) -> list:
+        """The collector and its ServiceAccount by name only (for removal); a collector without API access has
+        no other RBAC."""
+        meta = {"name": self.name, "namespace": self.namespace}
+        return [
+            {"apiVersion": COLLECTOR_API, "kind": "OpenTelemetryCollector", "metadata": dict(meta)},
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "name": self.service_account}},
+        ]
 
     def publish(self, image, permissions: list, lint_warnings: list) -> dict:
         """The role's status fact: name, namespace and image first, as the roles always published it."""
@@ -76,6 +94,11 @@ def merged_settings(defaults: dict, given: dict | None) -> dict:
     settings = copy.deepcopy(defaults)
     settings.update(copy.deepcopy(given or {}))
     return settings
+
+
+def as_bool(value) -> bool:
+    """A switch as Ansible's `bool` filter reads it: role variables given as text (-e container_logs=false) too."""
+    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
 
 
 def unknown_settings(defaults: dict, given: dict | None, prefix: str) -> list:

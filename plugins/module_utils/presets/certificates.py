@@ -33,6 +33,9 @@ DEFAULTS = {
     "gateway_extra_dns_names": [],
     "agent_secret": "otel-agent-tls",
     "agent_common_name": "otel-agent",
+    # The cluster collector's client certificate (role otel_cluster); an empty secret name issues none.
+    "cluster_secret": "otel-cluster-tls",
+    "cluster_common_name": "otel-cluster",
     "validity_days": 365,
     "renew_before_days": 30,
     "key_type": "ecdsa-p256",
@@ -62,8 +65,8 @@ class Pipeline:
         names = [c["secret_name"] for c in self.params["certificates"]]
         return (
             f"Namespace {self.namespace} does not exist yet, so the CA {self.params['ca']['secret_name']} and the "
-            f"certificates {names[0]} and {names[1]} would be issued on a real run (not sent to the server in "
-            "check mode)."
+            f"certificates {', '.join(names[:-1])} and {names[-1]} would be issued on a real run (not sent to the "
+            "server in check mode)."
         )
 
     def status(self, result: dict | None) -> dict:
@@ -89,11 +92,6 @@ def _number(settings: dict, key: str, errors: list) -> int:
         errors.append(f"{PREFIX}{key} is {json.dumps(value)}; give a whole number.")
         return 0
     return int(text)
-
-
-def _bool(value) -> bool:
-    # As Ansible's `bool` filter reads role variables given as text (-e create_namespace=false).
-    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
 
 
 def _check(settings: dict, numbers: dict, errors: list) -> None:
@@ -155,14 +153,26 @@ def build(given: dict | None, rendering: bool = False) -> Pipeline:
                 "common_name": s["agent_common_name"],
                 "validity_days": numbers["validity_days"],
             },
-        ],
+        ]
+        + (
+            [
+                {
+                    "secret_name": s["cluster_secret"],
+                    "usage": "client",
+                    "common_name": s["cluster_common_name"],
+                    "validity_days": numbers["validity_days"],
+                }
+            ]
+            if s["cluster_secret"]
+            else []
+        ),
         "key_type": s["key_type"],
         "renew_before_days": numbers["renew_before_days"],
         "cluster_domain": s["cluster_domain"],
     }
     return Pipeline(
         namespace=s["namespace"],
-        create_namespace=_bool(s["create_namespace"]),
+        create_namespace=presets.as_bool(s["create_namespace"]),
         pod_security=s["pod_security"],
         backend=params["backend"],
         params=params,

@@ -76,6 +76,7 @@ DEFAULTS = {
     "tempo_endpoint": "tempo.observability:4317",
     "tempo_insecure": True,
     "prometheus_endpoint": "0.0.0.0:8889",
+    "prometheus_resource_labels": True,
     "loki_endpoint": "http://loki.observability:3100/otlp",
     "config": {},
     "config_extra": {},
@@ -133,6 +134,15 @@ def server_tls(s: dict) -> dict:
     return tls
 
 
+def prometheus_exporter(s: dict) -> dict:
+    """Resource attributes become labels: without them every metric of the cluster collector and the kubelet
+    would arrive without k8s_pod_name, k8s_namespace_name, k8s_node_name... (only job and instance)."""
+    exporter = {"endpoint": s["prometheus_endpoint"]}
+    if s["prometheus_resource_labels"]:
+        exporter["resource_to_telemetry_conversion"] = {"enabled": True}
+    return exporter
+
+
 def builtin_config(s: dict, grpc_port: int, http_port: int) -> dict:
     """The seed's gateway, corrected: memory_limiter first and batch last, otlphttp to Loki's OTLP
     endpoint (the loki exporter was removed), internal metrics on the pod IP, health_check for the
@@ -154,7 +164,7 @@ def builtin_config(s: dict, grpc_port: int, http_port: int) -> dict:
         },
         "exporters": {
             "otlp/tempo": {"endpoint": s["tempo_endpoint"], "tls": {"insecure": bool(s["tempo_insecure"])}},
-            "prometheus": {"endpoint": s["prometheus_endpoint"]},
+            "prometheus": prometheus_exporter(s),
             "otlphttp/loki": {"endpoint": s["loki_endpoint"]},
         },
         "extensions": presets.health_check(),
@@ -297,25 +307,6 @@ def alert_rules(s: dict, resources: dict | None) -> list:
             "{{ $labels.namespace }}: the trace backend is unreachable or refusing.",
         ),
         _rule(
-            "OtelGatewayExportFailing",
-            "sum by (namespace, job, exporter) "
-            f'(rate({{__name__=~"otelcol_exporter_send_failed_spans(_total)?", {job}}}[5m])) > 0',
-            "10m",
-            "warning",
-            "The gateway fails to send spans.",
-            "Exporter {{ $labels.exporter }} has failed to send spans for 10 minutes.",
-        ),
-        _rule(
-            "OtelGatewayRefusedSpans",
-            "sum by (namespace, job, receiver) "
-            f'(rate({{__name__=~"otelcol_receiver_refused_spans(_total)?", {job}}}[5m])) > 0',
-            "5m",
-            "warning",
-            "The gateway refuses spans.",
-            "Receiver {{ $labels.receiver }} refuses spans (usually the memory_limiter pushing back): "
-            "the senders retry or drop them.",
-        ),
-        _rule(
             "OtelGatewayExporterQueueNearlyFull",
             f"max by (namespace, job, pod, exporter) (otelcol_exporter_queue_size{{{job}}})"
             " / on (namespace, job, pod, exporter) "
@@ -328,6 +319,7 @@ def alert_rules(s: dict, resources: dict | None) -> list:
             f"{int(queue_ratio * 100)}% of its capacity: data is dropped when it is full.",
         ),
     ]
+    rules += collector_rules() + cluster_rules()
     limit = memory_limit_bytes(resources)
     if limit > 0:
         rules.append(
@@ -343,6 +335,78 @@ def alert_rules(s: dict, resources: dict | None) -> list:
             )
         )
     return rules
+
+
+SIGNALS = ("spans", "metric_points", "log_records")
+
+
+def _any_rate(metric: str, labels: str) -> str:
+    """`sum by (labels) (rate(<metric>, for each signal)) > 0`, joined with `or`; counters may carry _total."""
+    return " or ".join(
+        f'sum by ({labels}) (rate({{__name__=~"otelcol_{metric}_{signal}(_total)?"}}[5m])) > 0' for signal in SIGNALS
+    )
+
+
+def collector_rules() -> list:
+    """Every collector of the pipeline (the gateway, the agents, the host and cluster collectors) that loses or
+    refuses data, for spans, metric points and log records alike: the current internal metric names."""
+    exporter, receiver = "namespace, job, pod, exporter", "namespace, job, pod, receiver"
+    return [
+        _rule(
+            "OtelCollectorDroppingData",
+            " or ".join(
+                f"({_any_rate(metric, labels)})"
+                for metric, labels in (
+                    ("exporter_send_failed", exporter),
+                    ("exporter_enqueue_failed", exporter),
+                    ("receiver_failed", receiver),
+                )
+            ),
+            "10m",
+            "critical",
+            "A collector drops data it could not send.",
+            "{{ $labels.namespace }}/{{ $labels.pod }}: exporter {{ $labels.exporter }} has failed to send, or to "
+            "queue, spans, metric points or log records for 10 minutes, or receiver {{ $labels.receiver }} failed "
+            "on them (otelcol_exporter_send_failed_*, otelcol_exporter_enqueue_failed_*, otelcol_receiver_failed_*): "
+            "a backend is unreachable or refusing, or a queue is full; the data is lost.",
+        ),
+        _rule(
+            "OtelCollectorRefusingData",
+            _any_rate("receiver_refused", receiver),
+            "5m",
+            "warning",
+            "A collector refuses data.",
+            "{{ $labels.namespace }}/{{ $labels.pod }}: receiver {{ $labels.receiver }} refuses spans, metric "
+            "points or log records (otelcol_receiver_refused_*; usually the memory_limiter pushing back): the "
+            "senders retry, or drop them when they cannot.",
+        ),
+    ]
+
+
+def cluster_rules() -> list:
+    """What the cluster collector (k8s_cluster) reports, as the gateway's Prometheus exporter names it: the
+    resource attributes as labels (prometheus_resource_labels)."""
+    container = "k8s_namespace_name, k8s_pod_name, k8s_container_name"
+    return [
+        _rule(
+            "OtelPodCrashLooping",
+            f"max by ({container}) (delta(k8s_container_restarts[10m])) > 0",
+            "15m",
+            "warning",
+            "A container keeps restarting.",
+            "{{ $labels.k8s_namespace_name }}/{{ $labels.k8s_pod_name }} container {{ $labels.k8s_container_name }} "
+            "has restarted in every 10 minutes for 15 minutes (k8s.container.restarts): it is crash-looping.",
+        ),
+        _rule(
+            "OtelNodeNotReady",
+            "max by (k8s_node_name) (k8s_node_condition_ready) < 1",
+            "5m",
+            "critical",
+            "A node is not Ready.",
+            "Node {{ $labels.k8s_node_name }} has not been Ready for 5 minutes (k8s.node.condition_ready is "
+            "0 for false, -1 for unknown): its Pods are not running or not reachable.",
+        ),
+    ]
 
 
 def ingress_object(s: dict) -> dict:

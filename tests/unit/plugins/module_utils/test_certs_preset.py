@@ -9,7 +9,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils import certs, cert
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import certificates
 
 
-def test_the_defaults_ask_for_the_ca_the_gateway_and_the_agent():
+def test_the_defaults_ask_for_the_ca_the_gateway_the_agent_and_the_cluster_collector():
     built = certificates.build({})
     assert built.errors == []
     assert (built.namespace, built.create_namespace, built.pod_security) == ("observability", True, "restricted")
@@ -33,6 +33,12 @@ def test_the_defaults_ask_for_the_ca_the_gateway_and_the_agent():
                 "validity_days": 365,
             },
             {"secret_name": "otel-agent-tls", "usage": "client", "common_name": "otel-agent", "validity_days": 365},
+            {
+                "secret_name": "otel-cluster-tls",
+                "usage": "client",
+                "common_name": "otel-cluster",
+                "validity_days": 365,
+            },
         ],
         "key_type": "ecdsa-p256",
         "renew_before_days": 30,
@@ -42,6 +48,18 @@ def test_the_defaults_ask_for_the_ca_the_gateway_and_the_agent():
     gateway = options.certificates[0]
     assert "DNS:otel-gateway-collector-headless.observability.svc.cluster.local" in gateway.sans
     assert options.ca_generation == 1 and options.rotation_phase_seconds == 3900
+
+
+def test_an_empty_cluster_secret_issues_no_cluster_certificate():
+    built = certificates.build({"cluster_secret": "", "cluster_common_name": "ignored"})
+    assert [c["secret_name"] for c in built.params["certificates"]] == ["otel-gateway-tls", "otel-agent-tls"]
+    named = certificates.build({"cluster_secret": "cluster-client", "cluster_common_name": "cluster-cn"})
+    assert named.params["certificates"][-1] == {
+        "secret_name": "cluster-client",
+        "usage": "client",
+        "common_name": "cluster-cn",
+        "validity_days": 365,
+    }
 
 
 def test_settings_given_as_text_are_read_as_the_role_read_them():
@@ -172,10 +190,12 @@ def test_render_gives_the_namespace_then_the_cert_manager_objects(no_cluster):
     assert kinds[0] == ("Namespace", "observability")
     assert result["objects"][0]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert ("Certificate", "otel-gateway-tls") in kinds and ("Certificate", "otel-agent-tls") in kinds
+    assert ("Certificate", "otel-cluster-tls") in kinds
     assert result["backend"] == "cert_manager" and result["status"]["not_after"] == {
         "otel-ca": None,
         "otel-gateway-tls": None,
         "otel-agent-tls": None,
+        "otel-cluster-tls": None,
     }
     assert no_cluster == []
 
@@ -184,8 +204,8 @@ def test_check_mode_into_a_new_namespace_sends_no_certificate(no_cluster):
     result = run(FakeModule(check_mode=True))
     assert [[o["kind"] for o in objects] for objects in no_cluster] == [["Namespace"]]
     assert (
-        "does not exist yet, so the CA otel-ca and the certificates otel-gateway-tls and otel-agent-tls"
-        in (result["msg"])
+        "does not exist yet, so the CA otel-ca and the certificates otel-gateway-tls, otel-agent-tls and "
+        "otel-cluster-tls" in (result["msg"])
     )
     assert result["status"]["certificates"] == [] and result["status"]["backend"] == "self_signed"
 

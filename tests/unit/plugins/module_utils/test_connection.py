@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+import urllib3
 import yaml
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (
@@ -245,3 +247,40 @@ def test_a_ca_file_that_is_not_pem_is_named_not_a_traceback(tmp_path):
     bad.write_text("not a certificate")
     with pytest.raises(OtelK8sError, match=f"cannot load ca_cert {bad} .*give the PEM CA certificate"):
         KubeClient(Connection(server="https://a", ca_file=str(bad)))
+
+
+def flaky_pool(client, monkeypatch, errors: list) -> list:
+    """The client's pool raises each of `errors` once, then answers for real; returns the calls seen."""
+    real, calls = client._pool.request, []
+
+    def request(*args, **kwargs):
+        calls.append(args[:2])
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client._pool, "request", request)
+    return calls
+
+
+def test_a_tls_connection_closed_under_the_client_is_retried(server, monkeypatch):
+    # A restarting API server (or a proxy in front of it) closes connections mid-handshake.
+    Scripted.script = [(200, {"kind": "X"})]
+    client = KubeClient(Connection(server=f"http://127.0.0.1:{server.server_port}"), retry_timeout=10)
+    dropped = [
+        urllib3.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:992)")),
+        urllib3.exceptions.SSLError(ssl.SSLZeroReturnError(6, "TLS/SSL connection has been closed (EOF)")),
+        urllib3.exceptions.SSLError(ConnectionResetError(104, "Connection reset by peer")),
+    ]
+    calls = flaky_pool(client, monkeypatch, dropped)
+    assert client.request("GET", "/api").data == {"kind": "X"}
+    assert len(calls) == 4
+
+
+def test_a_certificate_problem_is_not_retried(server, monkeypatch):
+    client = KubeClient(Connection(server=f"http://127.0.0.1:{server.server_port}"), retry_timeout=10)
+    refused = urllib3.exceptions.SSLError(ssl.SSLCertVerificationError(1, "certificate verify failed"))
+    calls = flaky_pool(client, monkeypatch, [refused])
+    with pytest.raises(OtelK8sError, match="TLS error talking to .*certificate verify failed"):
+        client.request("GET", "/api")
+    assert len(calls) == 1

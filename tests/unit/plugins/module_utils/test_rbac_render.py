@@ -235,14 +235,61 @@ def test_loadbalancing_fqdn_service_is_refused_with_the_right_spelling():
 # ---------------------------------------------------------------- other receivers
 
 
-def test_k8s_cluster_gets_its_documented_read_only_rules_without_extensions_group():
+WATCH = {"list", "watch"}
+# What the k8s_cluster receiver's informers watch at v0.152.0 (watcher.go), with no metric or metadata turned on.
+K8S_CLUSTER_DEFAULT = {
+    ("", "pods"),
+    ("", "replicationcontrollers"),
+    ("", "resourcequotas"),
+    ("", "services"),
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("apps", "daemonsets"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("autoscaling", "horizontalpodautoscalers"),
+}
+
+
+def test_k8s_cluster_lists_and_watches_what_its_informers_watch_and_nothing_else():
     perms = cluster(config(receivers={"k8s_cluster": {}}))
-    assert perms[("", "resourcequotas")] == READ
-    assert perms[("autoscaling", "horizontalpodautoscalers")] == READ
-    assert perms[("batch", "cronjobs")] == READ
-    assert not any(key[0] == "extensions" for key in perms)
-    assert all(verbs == READ for verbs in perms.values())
-    assert ("", "secrets") not in perms
+    assert set(perms) == K8S_CLUSTER_DEFAULT
+    # No get, no events, no status subresources (its README's ClusterRole has them; it reads none).
+    assert all(verbs == WATCH for verbs in perms.values())
+    assert not any(key[0] == "extensions" or "/" in key[1] for key in perms)
+
+
+def test_k8s_cluster_optional_kinds_follow_its_metrics_and_metadata():
+    endpoints = config(receivers={"k8s_cluster": {"metrics": {"k8s.service.endpoint.count": {"enabled": True}}}})
+    assert cluster(endpoints)[("discovery.k8s.io", "endpointslices")] == WATCH
+    volumes = config(receivers={"k8s_cluster": {"metrics": {"k8s.persistentvolume.status.phase": {"enabled": True}}}})
+    assert ("", "persistentvolumes") in cluster(volumes) and ("", "persistentvolumeclaims") not in cluster(volumes)
+    claims = config(
+        receivers={"k8s_cluster": {"metrics": {"k8s.persistentvolumeclaim.storage.request": {"enabled": True}}}}
+    )
+    assert ("", "persistentvolumeclaims") in cluster(claims) and ("", "persistentvolumes") not in cluster(claims)
+    exporters = config(receivers={"k8s_cluster": {"metadata_exporters": ["otlp"]}})
+    assert {("", "persistentvolumes"), ("", "persistentvolumeclaims")} <= set(cluster(exporters))
+    # In a logs pipeline it sends entity events, for which it watches volumes and claims too.
+    entities = config(
+        receivers={"k8s_cluster": {}},
+        pipelines={"logs/entities": {"receivers": ["k8s_cluster"], "exporters": ["debug"]}},
+    )
+    assert {("", "persistentvolumes"), ("", "persistentvolumeclaims")} <= set(cluster(entities))
+    openshift = config(receivers={"k8s_cluster": {"distribution": "openshift"}})
+    assert cluster(openshift)[("quota.openshift.io", "clusterresourcequotas")] == WATCH
+
+
+def test_k8s_cluster_limited_to_namespaces_gets_roles_there_and_no_nodes():
+    perms = rbac_render.derive_permissions(config(receivers={"k8s_cluster": {"namespaces": ["a", "b"]}}), NS)
+    assert perms.cluster == {}
+    assert set(perms.namespaced) == {"a", "b"}
+    assert set(perms.namespaced["a"]) == K8S_CLUSTER_DEFAULT - {("", "nodes"), ("", "namespaces")}
+    one = rbac_render.derive_permissions(config(receivers={"k8s_cluster": {"namespace": "shop"}}), NS)
+    assert set(one.namespaced) == {"shop"} and one.cluster == {}
 
 
 def test_k8s_events_cluster_wide_or_per_namespace():

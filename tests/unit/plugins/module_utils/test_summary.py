@@ -147,3 +147,45 @@ def test_without_the_operator_crd_there_are_no_collector_lines():
     )
     assert result["collectors"] == [] and result["certificates"] == []
     assert result["lines"][-1].endswith(":4317, plaintext")
+
+
+def test_the_host_and_cluster_collectors_namespaces_are_read_and_their_paths_described():
+    answers = {
+        "/apis/opentelemetry.io/v1beta1/namespaces/observability/opentelemetrycollectors": {"items": []},
+        "/apis/opentelemetry.io/v1beta1/namespaces/observability-host/opentelemetrycollectors": {
+            "items": [
+                {
+                    "metadata": {"namespace": "observability-host", "name": "otel-agent-host"},
+                    "spec": {"mode": "daemonset"},
+                }
+            ]
+        },
+        "/apis/opentelemetry.io/v1beta1/namespaces/cluster-ns/opentelemetrycollectors": {"items": []},
+        "/api/v1/namespaces/op/pods": {"items": []},
+        "/api/v1/namespaces/observability/pods": {"items": []},
+        "/api/v1/namespaces/observability-host/pods": {"items": [pod("observability-host", "otel-agent-host-x")]},
+        "/api/v1/namespaces/cluster-ns/pods": {"items": []},
+        "/api/v1/namespaces/observability/secrets": {"items": []},
+    }
+    client = FakeClient(answers)
+    host = {"name": "otel-agent-host", "namespace": "observability-host"}
+    cluster = {"enabled": True, "name": "otel-cluster", "namespace": "cluster-ns", "gateway_port": 4317, "mtls": True}
+    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run(
+        "op", GATEWAY, dict(AGENT, host_collector=host), cluster
+    )
+    assert [call[1] for call in client.calls] == list(answers)
+    assert (
+        "pod observability-host/otel-agent-host-x: Running, ready 1/1, restarts 0, image collector:1" in result["lines"]
+    )
+    assert result["lines"][-2] == (
+        "container logs and host metrics: host collector observability-host/otel-agent-host (privileged) -> the agent "
+        "on its node, otel-agent-collector.observability:4317"
+    )
+    assert result["lines"][-1] == (
+        "cluster state and events: cluster-ns/otel-cluster (one replica) -> gateway: "
+        "otel-gateway-collector.observability:4317, mTLS"
+    )
+    # Not deployed: neither read nor described.
+    quiet = FakeClient({k: v for k, v in answers.items() if "host" not in k and "cluster-ns" not in k})
+    lines = SummaryRunner(quiet, FakeDiscovery(SERVED_HERE)).run("op", GATEWAY, AGENT, dict(cluster, enabled=False))
+    assert not any("cluster state" in line or "host collector" in line for line in lines["lines"])

@@ -17,13 +17,21 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
 from ansible_collections.otel.kubernetes.plugins.action.apply import ActionModule as ApplyAction
 from ansible_collections.otel.kubernetes.plugins.action.info import ActionModule as InfoAction
 from ansible_collections.otel.kubernetes.plugins.modules import info as info_module
-from ansible_collections.otel.kubernetes.plugins.plugin_utils import in_process
+from ansible_collections.otel.kubernetes.plugins.plugin_utils import core_internals, in_process
 
+try:  # ansible-core 2.19+: variables are templated only when trusted
+    from ansible.template import trust_as_template
+except ImportError:
+    trust_as_template = str
+
+# Before ansible-core 2.19 there is no module argument encoder: every task must fall back to a module
+# process, and the tests of in-process behaviour check that fallback instead (ran_in_process).
+IN_PROCESS = core_internals.available()
 SECRET_VALUE = "s3cr3t-Value-42"
 TOKEN = "tok-SECRET-9"
 SECRET = {
@@ -52,6 +60,23 @@ def front(cls, the_task, transport="local", become=False):
     return action
 
 
+def ran_in_process(action, result) -> bool:
+    """True when the task ran in-process (2.19+); otherwise it must have run as a module process."""
+    if IN_PROCESS:
+        assert not action.executed_as_module, result
+        return True
+    assert len(action.executed_as_module) == 1 and result["ran"] == "as a module", result
+    return False
+
+
+def test_in_process_needs_the_module_encoder_of_ansible_core_2_19():
+    refusal = in_process.in_process_refusal("local", False, 0, True)
+    if IN_PROCESS:
+        assert refusal is None
+    else:
+        assert refusal == "this ansible-core has no module argument encoder (2.19 or newer runs modules in-process)"
+
+
 @pytest.mark.parametrize(
     ("transport", "become", "async_val", "enabled", "reason"),
     [
@@ -65,6 +90,8 @@ def front(cls, the_task, transport="local", become=False):
 )
 def test_in_process_only_for_local_tasks_without_become_or_async(transport, become, async_val, enabled, reason):
     refusal = in_process.in_process_refusal(transport, become, async_val, enabled)
+    if enabled and not IN_PROCESS:  # the first reason on older cores, whatever the task
+        reason = "no module argument encoder"
     assert refusal is None if reason is None else reason in refusal
 
 
@@ -93,7 +120,7 @@ def test_a_setting_that_is_not_a_boolean_is_refused_with_its_name():
 def test_the_front_falls_back_to_a_module_process(transport, become, task_vars, in_proc):
     action = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace", "nme": "x"}), transport, become)
     result = action.run(task_vars=task_vars)
-    if in_proc:
+    if in_proc and IN_PROCESS:
         assert not action.executed_as_module
         assert result["failed"] and "Unsupported parameters for (otel.kubernetes.info) module: nme" in result["msg"]
     else:
@@ -139,7 +166,10 @@ def test_the_environment_variable_disables_it(monkeypatch):
     ],
 )
 def test_argument_errors_are_the_modules_own(action_cls, name, args, message):
-    result = front(action_cls, task(name, args)).run(task_vars={})
+    action = front(action_cls, task(name, args))
+    result = action.run(task_vars={})
+    if not ran_in_process(action, result):
+        return
     assert result["failed"] is True
     assert message in result["msg"]
     text = json.dumps(result, default=str)
@@ -150,7 +180,10 @@ def test_argument_errors_are_the_modules_own(action_cls, name, args, message):
 
 def test_no_log_values_are_masked_and_invocation_is_added():
     args = {"definition": [SECRET], "render_only": True, "api_key": TOKEN, "verify_ssl": False}
-    result = front(ApplyAction, task("otel.kubernetes.apply", args, diff=True)).run(task_vars={})
+    action = front(ApplyAction, task("otel.kubernetes.apply", args, diff=True))
+    result = action.run(task_vars={})
+    if not ran_in_process(action, result):
+        return
     text = json.dumps(result, default=str)
     assert not result.get("failed"), result
     assert TOKEN not in text and SECRET_VALUE not in text
@@ -169,9 +202,10 @@ def test_the_tasks_environment_reaches_env_fallbacks_and_is_restored(tmp_path, m
         "contexts: [{name: a, context: {cluster: a, user: a}}]\nusers: [{name: a, user: {token: t}}]\n"
     )
     environment = [{"K8S_AUTH_KUBECONFIG": str(kubeconfig)}, {"K8S_AUTH_CONTEXT": "nope"}]
-    result = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"}, environment=environment)).run(
-        task_vars={}
-    )
+    action = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"}, environment=environment))
+    result = action.run(task_vars={})
+    if not ran_in_process(action, result):
+        return
     assert result["failed"] and "no context named 'nope'" in result["msg"], result
     assert "K8S_AUTH_CONTEXT" not in os.environ
 
@@ -185,12 +219,23 @@ def test_check_mode_and_diff_reach_the_module():
     assert module.check_mode is True and module._diff is True and module.params["x"] == 1
 
 
-def test_an_unexpected_exception_is_a_failed_task_without_traceback(monkeypatch):
+def test_an_unexpected_exception_is_reported_as_a_module_process_reports_it(monkeypatch):
+    # What AnsiballZ prints for a module that raises: failed, and the exception's summary, whose
+    # traceback the controller shows when DISPLAY_TRACEBACK includes error; -vvv shows it too.
     def broken():
         raise KeyError("surprise")
 
+    shown = []
     monkeypatch.setattr(info_module, "main", broken)
-    result = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"})).run(task_vars={})
+    monkeypatch.setattr(in_process.display, "vvv", lambda text, *args, **kwargs: shown.append(text))
+    action = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"}))
+    result = action.run(task_vars={})
+    if not ran_in_process(action, result):
+        return
     assert result["failed"] is True
-    assert result["msg"] == "the module info failed unexpectedly: KeyError: 'surprise'"
-    assert "Traceback" not in json.dumps(result, default=str)
+    assert result["exception"].event.msg == "'surprise'"
+    assert result["exception"].event.formatted_traceback is None  # DISPLAY_TRACEBACK is never here
+    assert any("Traceback" in text and "KeyError: 'surprise'" in text for text in shown), shown
+    monkeypatch.setattr(core_internals._traceback, "is_traceback_enabled", lambda event: True)
+    result = front(InfoAction, task("otel.kubernetes.info", {"kind": "Namespace"})).run(task_vars={})
+    assert "KeyError: 'surprise'" in result["exception"].event.formatted_traceback
