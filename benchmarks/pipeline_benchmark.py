@@ -102,6 +102,8 @@ from pipeline import (  # noqa: E402
     wait_for,
 )
 from playbook import run_tasks  # noqa: E402
+from upstream import ENV as OPERATOR_MANIFEST_ENV  # noqa: E402
+from upstream import operator_manifest  # noqa: E402
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (  # noqa: E402
     KubeClient,
@@ -952,6 +954,9 @@ def main() -> int:
     phases = args.phase.split(",")
     given_held = dict(item.split("=") for item in args.held.split(",") if item)
     rates = [float(r) for r in args.rates.split(",")]
+    # The operator's release manifest, which deploy_pipeline installs as the tests do (the role's default
+    # reads this variable; tests/support/upstream.py says where the file is looked for).
+    os.environ[OPERATOR_MANIFEST_ENV] = str(operator_manifest())
     with the_node() as node, tempfile.TemporaryDirectory(prefix="otel-pipeline-bench-") as work:
         build_collectors()
         cluster = Cluster(node, work)
