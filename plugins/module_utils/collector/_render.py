@@ -549,6 +549,7 @@ def _lint(parsed: dict, options: CollectorOptions, mode: str, memory_limit, scal
         replicas=options.replicas,
         autoscaler=scaler,
         traces_routed_by_trace_id=options.traces_routed_by_trace_id,
+        expected_new_traces_per_second=options.expected_new_traces_per_second,
         version=options.collector_version,
     )
 

@@ -1,6 +1,6 @@
 # Copyright: otel.kubernetes contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collector configuration as data: parse, normalise, component ids, quantities. Pure.
+"""The collector configuration as data: parse, normalise, component ids, quantities, durations. Pure.
 
 One model read by the lint (``_lint``), the rendering (``_render``) and the RBAC derivation
 (``rbac.render``), so that they agree on what a
@@ -190,3 +190,16 @@ def used_components(config: dict) -> dict:
     enabled = service.get("extensions") or []
     used["extensions"] = {cid: s for cid, s in sections["extensions"].items() if cid in enabled}
     return used
+
+
+_DURATION_PART_RE = re.compile(r"([0-9]+(?:[.][0-9]+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration_seconds(value, default: float) -> float:
+    """A Go duration (`10s`, `1m30s`, `500ms`) in seconds; `default` when it is not one (or an env reference)."""
+    text = value.strip() if isinstance(value, str) else ""
+    parts = _DURATION_PART_RE.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return default
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)

@@ -60,3 +60,6 @@ class CollectorOptions:
     pod_security_context: dict | None = option("dict")
     traces_routed_by_trace_id: bool = option("bool", default=False)
     extra_objects: list | None = _objects()
+    # Not a module option: the gateway preset's expected load (new traces per second), for the lint's
+    # num_traces check.
+    expected_new_traces_per_second: float | None = None

@@ -40,7 +40,11 @@ def argument_spec(options_class) -> dict:
 
 def unset_by_default(options_class) -> tuple:
     """The options whose default is None: "not given" can be told from any value given."""
-    return tuple(field.name for field in dataclasses.fields(options_class) if field.default is None)
+    return tuple(
+        field.name
+        for field in dataclasses.fields(options_class)
+        if "argument_spec" in field.metadata and field.default is None
+    )
 
 
 def from_params(options_class, params: dict):

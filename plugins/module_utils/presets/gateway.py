@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _sizing as sizing
 
 PREFIX = "otel_gateway_"
 MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")
@@ -38,6 +39,9 @@ DEFAULTS = {
     "replicas": 3,
     "autoscaler": {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 80},
     "pod_disruption_budget": {"maxUnavailable": 1},
+    # spans_per_second, log_records_per_second, spans_per_trace: replicas, autoscaler, num_traces and
+    # memory left at their defaults are derived from it (presets/_sizing.py); {}: the defaults stay.
+    "expected_load": {},
     "resources": {"limits": {"cpu": "1", "memory": "2Gi"}, "requests": {"cpu": "200m", "memory": "512Mi"}},
     "affinity": None,
     "node_selector": {},
@@ -66,7 +70,9 @@ DEFAULTS = {
             },
         ],
     },
-    "batch": {"timeout": "5s", "send_batch_size": 8192},
+    # Requests to Tempo stay under gRPC's default 4 MiB message limit (1,024 spans of up to 4 KB): 8,192 spans
+    # of ~1.3 KB (10 MB) were refused by the trace backend in the pipeline benchmark; 1 s cuts the latency added.
+    "batch": {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 1024},
     "tempo_endpoint": "tempo.observability:4317",
     "tempo_insecure": True,
     "prometheus_endpoint": "0.0.0.0:8889",
@@ -469,6 +475,36 @@ class Gateway(presets.Component):
         return status
 
 
+def apply_sizing(s: dict) -> sizing.Sizing:
+    """Replicas, autoscaler bounds, num_traces and memory from the expected load, for each of them that
+    is left at its default (a value of the user's own is kept; the lint checks its num_traces)."""
+    tail = s["tail_sampling"] if isinstance(s["tail_sampling"], dict) else {}
+    resources = s["resources"] if isinstance(s["resources"], dict) else {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    sized = sizing.size(
+        s["expected_load"],
+        sizing.decision_wait(tail),
+        sizing.cpu_cores(limits.get("cpu")),
+    )
+    defaults = DEFAULTS["resources"]
+    if s["replicas"] == DEFAULTS["replicas"]:
+        s["replicas"] = sized.replicas
+    if s["autoscaler"] == DEFAULTS["autoscaler"]:
+        s["autoscaler"] = dict(s["autoscaler"], minReplicas=sized.replicas, maxReplicas=sized.max_replicas)
+    if tail and tail.get("num_traces") == DEFAULTS["tail_sampling"]["num_traces"]:
+        s["tail_sampling"] = dict(tail, num_traces=sized.num_traces)
+    if (
+        limits.get("memory") == defaults["limits"]["memory"]
+        and requests.get("memory") == defaults["requests"]["memory"]
+    ):
+        s["resources"] = dict(
+            resources,
+            limits=dict(limits, memory=f"{sized.memory_limit_mib}Mi"),
+            requests=dict(requests, memory=f"{sized.memory_request_mib}Mi"),
+        )
+    return sized
+
+
 def build(given: dict | None, state: str = "present") -> Gateway:
     """The gateway from its role's settings; errors name the role variables and the fix."""
     s = presets.merged_settings(DEFAULTS, given)
@@ -496,6 +532,8 @@ def build(given: dict | None, state: str = "present") -> Gateway:
             f"otel_gateway_ingress_tls names the Secret {s['tls_secret']}, the gateway's mTLS Secret "
             "(otel_gateway_tls_secret), which cert-manager would overwrite; give the Ingress a secretName of its own."
         )
+    errors += sizing.check(s["expected_load"])
+    sized = apply_sizing(s) if s["expected_load"] and not errors else None
     values = presets.helm_values_mapping(s)
     config = {}
     if not errors:
@@ -520,6 +558,7 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "ports": None if "ports" in values else (ports or None),
         "affinity": presets.unless_in_values(values, "affinity", s["affinity"]),
         "traces_routed_by_trace_id": bool(s["traces_routed_by_trace_id"]),
+        "expected_new_traces_per_second": sized.new_traces_per_second if sized else None,
         **presets.pod_options(s, values),
     }
     status = {
@@ -529,6 +568,7 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "otlp_http_port": http_port,
         "tls": bool(s["tls_enabled"]),
         "mtls": bool(s["tls_enabled"]) and bool(s["tls_client_auth"]),
+        "sizing": sized.arithmetic() if sized else [],
     }
     return Gateway.from_settings(
         "gateway",
