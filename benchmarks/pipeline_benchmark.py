@@ -911,6 +911,7 @@ class Bench:
 def print_step(config: str, r: dict) -> None:
     mib = {k.rsplit("-", 1)[-1]: round(v / 2**20) for k, v in r["peak_memory"].items()}
     cpu = r["cpu"]
+    throttled = {k.rsplit('-', 1)[-1]: round(v, 1) for k, v in r.get('throttled', {}).items()}
     print(
         f"[{config}] {r['step']}: sent {r['spans_sent']} spans ({r['spans_per_second_sent']:.0f}/s), "
         f"agent accepted {r['agent'].get('accepted', 0):.0f}, gateways {r['gateways'].get('accepted', 0):.0f}, "
@@ -920,7 +921,7 @@ def print_step(config: str, r: dict) -> None:
         f"{', '.join(f'{v:.3f}' for v in r['gateway_cpu_per_1000'].values())}; "
         f"cores used: pipeline {(cpu['agent'] + sum(cpu['gateways'].values())) / cpu['wall']:.2f}, generator "
         f"{cpu['generator'] / cpu['wall']:.2f}, other {cpu['other'] / cpu['wall']:.2f}; peak MiB {mib}; "
-        f"throttled s { ({k.rsplit('-', 1)[-1]: round(v, 1) for k, v in r.get('throttled', {}).items()}) }; "
+        f"throttled s {throttled}; "
         f"latency {fmt_latency(r['latency'])}; span {r['span_bytes']} B; losses: {r['losses'] or 'none'}",
         flush=True,
     )
