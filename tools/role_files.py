@@ -265,7 +265,7 @@ def stale(files: dict) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="list the stale files and exit 1; write nothing")
     args = parser.parse_args(argv)
     files = generate()

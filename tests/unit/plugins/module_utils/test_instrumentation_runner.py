@@ -140,7 +140,7 @@ def test_apply_then_the_instrumentation_and_the_annotations(cache_home):
 def test_the_status_names_each_workload_and_is_empty_after_removal():
     workload = {"kind": "Deployment", "name": "web", "namespace": "shop", "languages": ["python", "java"]}
     module = FakeModule(name="i", namespace="o", workloads=[workload], exporter_endpoint="http://x.y:4317")
-    instrumentation, injections, _ = instrumentation_runner.render.plan(module.params)
+    instrumentation, injections, _warnings = instrumentation_runner.render.plan(module.params)
     assert instrumentation_runner.status(instrumentation, injections, "present") == {
         "name": "i",
         "namespace": "o",
