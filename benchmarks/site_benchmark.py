@@ -71,6 +71,7 @@ for extra in (COLLECTIONS, ROOT / "tools", ROOT / "tests" / "support"):
 import yaml  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
 from site_runs import clear  # noqa: E402
+from upstream import manifest_path  # noqa: E402
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import (  # noqa: E402
     KubeClient,
@@ -80,7 +81,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiE
 
 MANAGER_PREFIX = "otel.kubernetes"
 SCALE_NAMESPACES = (1, 10, 50)
-OPERATOR_FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
+# The operator's real release manifest, read by path (../shared/upstream, or OTEL_OPERATOR_MANIFEST).
+OPERATOR_MANIFEST = manifest_path()
 EXTRA_GATEWAYS = 9  # with the default gateway: 10 gateway collectors (and the agent)
 
 
@@ -189,7 +191,7 @@ class Bench:
         for inventory in ("local", "seed"):
             out = self.work / f"render-{inventory}"
             # The seed's inventory downloads the operator's release manifest: no network here.
-            manifest = ["-e", f"otel_operator_manifest_src={OPERATOR_FIXTURE}"] if inventory == "seed" else []
+            manifest = ["-e", f"otel_operator_manifest_src={OPERATOR_MANIFEST}"] if inventory == "seed" else []
             runs = []
             for _run in range(self.repeat):
                 run = self.playbook(

@@ -22,6 +22,9 @@ from ansible_collections.otel.kubernetes.plugins.module_utils import distributio
 API_VERSION = "opentelemetry.io/v1beta1"
 KIND = "OpenTelemetryCollector"
 PLURAL = "opentelemetrycollectors"
+# The resource metrics API an HPA's CPU and memory targets need (served by metrics-server).
+RESOURCE_METRICS_API = "metrics.k8s.io/v1beta1"
+RESOURCE_METRICS_KINDS = ("PodMetrics",)
 MODES = collector_lint.MODES
 WORKLOAD_KINDS = {
     "deployment": ("Deployment", "deployments"),
@@ -228,6 +231,26 @@ def _check_autoscaler(autoscaler, mode: str, errors: list) -> dict | None:
     if mode not in ("deployment", "statefulset"):
         errors.append(f"autoscaler: a {mode} collector cannot be autoscaled; use mode deployment or statefulset")
     return result
+
+
+def autoscaler_without_metrics(autoscaler: dict, replicas, setting: str, unset: str) -> str:
+    """The warning for an autoscaler on a cluster that does not serve the resource metrics API
+    (metrics.k8s.io, which metrics-server provides): its HorizontalPodAutoscaler reads no CPU or
+    memory, reports FailedGetResourceMetric and never scales."""
+    targets = [
+        f"{what} {autoscaler[key]}%"
+        for what, key in (("CPU", "targetCPUUtilization"), ("memory", "targetMemoryUtilization"))
+        if autoscaler.get(key) is not None
+    ]
+    by = f" by {' and '.join(targets)}" if targets else ""
+    minimum = autoscaler.get("minReplicas") or replicas or 1
+    kept = max(minimum, replicas or 0)  # what the operator gives the Deployment
+    return (
+        f"{setting} asks for {minimum}..{autoscaler.get('maxReplicas')} replicas{by}, but this cluster does not "
+        f"serve the resource metrics API ({RESOURCE_METRICS_API}): the HorizontalPodAutoscaler the operator makes "
+        "cannot read the Pods' CPU and memory, reports FailedGetResourceMetric and never scales; the collector stays "
+        f"at {kept} replicas. Install metrics-server, or {unset} to run a fixed number of replicas."
+    )
 
 
 def _check_ports(ports, mode: str, errors: list, warnings: list) -> list | None:

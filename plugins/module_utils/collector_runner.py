@@ -28,7 +28,7 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.ansible_module imp
     redacted_params,
     render_only,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import Discovery, group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import read_object
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
@@ -68,6 +68,9 @@ INGRESS_API = "networking.k8s.io/v1"
 NOT_WITH_PRESET = ("name", "collector_version", "helm_values") + tuple(
     key for key in RENDER_OPTIONS if key not in ("upgrade_strategy", "self_monitoring", "traces_routed_by_trace_id")
 )
+# How long the resource metrics API may take to answer (an aggregated API whose server is down
+# answers 503, which the client would otherwise retry for the whole retry_timeout).
+METRICS_CHECK_SECONDS = 10
 OPERATOR_MISSING = (
     "This cluster does not serve OpenTelemetryCollector (CRD opentelemetrycollectors.opentelemetry.io): "
     "the OpenTelemetry Operator is not installed. Install it first (role otel.kubernetes.otel_operator). "
@@ -227,9 +230,28 @@ class CollectorRunner:
         namespace = next(
             (r["namespace"] for r in self.result["results"] if r["kind"] == collector_render.KIND), p["namespace"]
         )
+        if p["state"] == "present":
+            self._check_resource_metrics(client, obj, "autoscaler", "remove autoscaler")
         self._wait(client, p["name"], namespace, mode)
         self.result["api_requests"] = client.requests
         module.exit_json(object=obj, invocation=self.invocation, **self.result)
+
+    def _check_resource_metrics(self, client, obj: dict, setting: str, unset: str) -> None:
+        """An autoscaler needs the resource metrics API: warn when the cluster does not serve it."""
+        autoscaler = obj["spec"].get("autoscaler") or {}
+        if autoscaler.get("maxReplicas") is None:
+            return
+        deadline = time.monotonic() + METRICS_CHECK_SECONDS
+        api = collector_render.RESOURCE_METRICS_API
+        try:
+            served = group_serves(client, api, collector_render.RESOURCE_METRICS_KINDS, deadline=deadline)
+        except ApiError as error:  # registered (an APIService) but its server does not answer
+            served = False
+            self.module.warn(f"{api} is registered but did not answer: HTTP {error.status} {error.message}")
+        self.result["resource_metrics_served"] = served
+        if not served:
+            replicas = obj["spec"].get("replicas")
+            self.module.warn(collector_render.autoscaler_without_metrics(autoscaler, replicas, setting, unset))
 
     def _wait(self, client, name: str, namespace: str, mode: str) -> None:
         p = self.p
@@ -311,6 +333,12 @@ class CollectorRunner:
                 if key in removed:
                     self.result[key] = self.result.get(key, []) + removed[key]
             self.result["changed"] = self.result["changed"] or removed["changed"]
+        if present:
+            prefix = PRESETS[p["preset"]].PREFIX
+            from_values = component.options.get("autoscaler") is None  # helm_values' autoscaling
+            setting = f"{prefix}helm_values autoscaling" if from_values else f"{prefix}autoscaler"
+            unset = f"set autoscaling.enabled: false in {prefix}helm_values" if from_values else f"set {setting}: {{}}"
+            self._check_resource_metrics(client, obj, setting, unset)
         for part in parts:
             self._wait(client, part.name, part.namespace, part.options["mode"] if present else "deployment")
         self.result["api_requests"] = client.requests

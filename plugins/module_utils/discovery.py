@@ -99,11 +99,12 @@ class Discovery:
         self._fresh.discard(api_version)
 
 
-def group_serves(client, api_version: str, kinds) -> bool:
+def group_serves(client, api_version: str, kinds, deadline: float | None = None) -> bool:
     """Does the API server serve every one of these kinds in api_version now? One fresh request,
-    no cache: asked once per run about an add-on (cert-manager) that may just have been installed."""
+    no cache: asked once per run about an add-on (cert-manager, metrics-server) that may just have
+    been installed or removed. ``deadline`` (time.monotonic()) ends the client's retries sooner."""
     try:
-        data = client.request("GET", f"/apis/{api_version}").data
+        data = client.request("GET", f"/apis/{api_version}", **({"deadline": deadline} if deadline else {})).data
     except ApiError as error:
         if error.status == 404:
             return False

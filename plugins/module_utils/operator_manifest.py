@@ -8,7 +8,8 @@ What the ``otel_operator`` role does, in one module call (``otel.kubernetes.oper
 - it must be the operator's: its Namespace, its controller Deployment mounting the webhook
   certificate Secret, webhooks that call only the webhook Service (:func:`check_manifest`);
 - at Pod Security level restricted the controller Pod gets the securityContext the release leaves
-  out (:func:`release_documents`; this is also what render_only writes);
+  out, and ``manager_image`` (a mirror's copy of the manager image) replaces the release's
+  (:func:`release_documents`; this is also what render_only writes);
 - the admission webhook certificate comes from cert-manager when it is served, else it is made by
   the certs module_utils (a CA of the role's own, written into every caBundle; :func:`applied_objects`);
 - then everything is applied with one wait, whose timeout names the usual causes.
@@ -43,6 +44,8 @@ INJECT_ANNOTATION = "cert-manager.io/inject-ca-from"
 CERT_MANAGER_API = "cert-manager.io/v1"
 CERT_MANAGER_PREFIX = "cert-manager.io/"
 CERT_BACKENDS = ("auto", "cert_manager", "self_signed")
+# The otel_operator role's default for manifest_src (roles/otel_operator/defaults/main.yml).
+MANIFEST_ENV = "OTEL_OPERATOR_MANIFEST"
 # The role's own webhook CA (with its private key), without cert-manager; and the name prefix
 # the certs module_utils gives what it makes.
 CA_SECRET = "opentelemetry-operator-ca"
@@ -53,6 +56,8 @@ DOWNLOAD_TIMEOUT = 60
 # level would refuse its Pod: missing are exactly these. The manifest's own values win.
 RESTRICTED_POD_CONTEXT = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 RESTRICTED_CONTAINER_CONTEXT = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+# The controller Deployment's container whose image manager_image replaces (upstream's name).
+MANAGER_CONTAINER = "manager"
 
 
 # ---------------------------------------------------------------------------- options
@@ -75,6 +80,8 @@ class OperatorOptions:
     cert_renew_before_days: int = 30
     cluster_domain: str = "cluster.local"
     pod_security: str = "restricted"
+    # The manager container's image instead of the release's (a mirror); empty: the release's.
+    manager_image: str = ""
     wait_timeout: int = 300
     # Put before option names in messages: the role passes "otel_operator_" so that its users
     # read the names of their variables.
@@ -180,9 +187,11 @@ def fetch_manifest(options: OperatorOptions) -> dict:
     if options.manifest_src:
         path = os.path.expanduser(options.manifest_src)
         if not os.path.isfile(path):
+            # The role's default comes from the environment: say so, the user may not have set it knowingly.
+            default = f" (its default is the environment variable {MANIFEST_ENV})" if options.variable_prefix else ""
             raise OtelK8sError(
-                f"{options.name('manifest_src')} is {options.manifest_src}, which is not a file on this host; give the "
-                "path of the release's opentelemetry-operator.yaml, or leave it empty to download "
+                f"{options.name('manifest_src')} is {options.manifest_src}, which is not a file on this host{default}; "
+                "give the path of the release's opentelemetry-operator.yaml, or leave it empty to download "
                 f"{options.name('manifest_url')}."
             )
         return {"path": path, "src": options.manifest_src, "changed": False}
@@ -252,6 +261,14 @@ def _deployments(documents: list, options: OperatorOptions) -> list:
     ]
 
 
+def _manager_containers(deployment: dict) -> list:
+    """The controller Deployment's manager container: the one named "manager" (upstream's name),
+    or the only container of the Pod."""
+    containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+    named = [c for c in containers if c.get("name") == MANAGER_CONTAINER]
+    return named or (containers if len(containers) == 1 else [])
+
+
 def _mounted_secrets(deployments: list) -> list:
     pods = [(((d.get("spec") or {}).get("template") or {}).get("spec") or {}) for d in deployments]
     names = [(volume.get("secret") or {}).get("secretName") for pod in pods for volume in pod.get("volumes") or []]
@@ -283,6 +300,15 @@ def check_manifest(documents: list, options: OperatorOptions) -> None:
     service = f"{options.namespace}/{options.webhook_service}"
     shaped = len(namespaces) == 1 and len(deployments) == 1 and set(targets) <= {service}
     if shaped and options.webhook_cert_secret in mounted:
+        if options.manager_image and not _manager_containers(deployments[0]):
+            names = [c.get("name") for c in deployments[0]["spec"]["template"]["spec"].get("containers") or []]
+            raise OtelK8sError(
+                f"{options.name('manager_image')} is {options.manager_image!r}, but the Deployment "
+                f"{options.namespace}/{options.deployment} of {options.source} has no container named "
+                f"{MANAGER_CONTAINER!r} and more than one container ({', '.join(map(str, names))}), so the role does "
+                f"not know which image to replace. Leave {options.name('manager_image')} empty to run the release's "
+                "images."
+            )
         return
     raise OtelK8sError(
         f"{options.source} does not look like the OpenTelemetry Operator's release manifest the role expects: "
@@ -307,16 +333,24 @@ def _merged(base: dict, override: dict) -> dict:
 
 def release_documents(documents: list, options: OperatorOptions) -> list:
     """The release as published, with the controller Pod made restricted-compliant when the
-    operator's namespace is at the restricted level. What render_only writes."""
+    operator's namespace is at the restricted level, and its manager image replaced by
+    ``manager_image`` when that is set. What render_only writes."""
+    restricted = options.pod_security == "restricted"
     result = []
     for doc in documents:
-        if (
-            options.pod_security == "restricted"
+        if not (
+            (restricted or options.manager_image)
             and doc.get("kind") == "Deployment"
             and (doc.get("metadata") or {}).get("name") == options.deployment
         ):
-            hardened = copy.deepcopy(doc)
-            pod = hardened["spec"]["template"]["spec"]
+            result.append(doc)
+            continue
+        patched = copy.deepcopy(doc)
+        pod = patched["spec"]["template"]["spec"]
+        if options.manager_image:
+            for container in _manager_containers(patched):
+                container["image"] = options.manager_image
+        if restricted:
             pod["securityContext"] = _merged(RESTRICTED_POD_CONTEXT, pod.get("securityContext") or {})
             pod["containers"] = [
                 dict(
@@ -325,9 +359,7 @@ def release_documents(documents: list, options: OperatorOptions) -> list:
                 )
                 for container in pod.get("containers") or []
             ]
-            result.append(hardened)
-        else:
-            result.append(doc)
+        result.append(patched)
     return result
 
 

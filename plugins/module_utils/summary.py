@@ -14,9 +14,18 @@ from __future__ import annotations
 
 import base64
 import datetime
+import time
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector_render import (
+    RESOURCE_METRICS_API,
+    RESOURCE_METRICS_KINDS,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.discovery import group_serves
+from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.gateway_settings import (
+    SETTINGS as GATEWAY_SETTINGS,
+)
 
 try:
     from cryptography import x509
@@ -24,6 +33,9 @@ except ImportError:  # pragma: no cover - the collection's requirements include 
     x509 = None
 
 COLLECTOR_API = ("opentelemetry.io/v1beta1", "OpenTelemetryCollector")
+METRICS_GROUP = RESOURCE_METRICS_API.split("/", maxsplit=1)[0]
+# An unavailable aggregated API answers 503, which the client retries: not for the whole retry_timeout.
+METRICS_CHECK_SECONDS = 10
 
 
 def _unique(names) -> list:
@@ -44,16 +56,20 @@ def pod_line(pod: dict) -> str:
     )
 
 
-def collector_line(collector: dict) -> str:
+def collector_line(collector: dict, metrics_served: bool = True, unset: str = "remove its autoscaler") -> str:
+    """One line per collector; an autoscaler the cluster cannot serve (no metrics.k8s.io) says so and the fix."""
     meta, spec = collector.get("metadata", {}), collector.get("spec", {})
     mode = spec.get("mode", "deployment")
     replicas = spec.get("replicas", "one per node" if mode == "daemonset" else 1)
     autoscaler = spec.get("autoscaler") or {}
-    scaling = (
-        f", autoscaler {autoscaler.get('minReplicas', 1)}..{autoscaler['maxReplicas']}"
-        if "maxReplicas" in autoscaler
-        else ""
-    )
+    scaling = ""
+    if "maxReplicas" in autoscaler:
+        scaling = f", autoscaler {autoscaler.get('minReplicas', 1)}..{autoscaler['maxReplicas']}"
+        if not metrics_served:
+            scaling += (
+                f" INACTIVE (the cluster does not serve {METRICS_GROUP}, so it never scales: "
+                f"install metrics-server, or {unset})"
+            )
     image = spec.get("image") or "operator default"
     where = f"{meta.get('namespace')}/{meta.get('name')}"
     return f"collector {where}: mode {mode}, replicas {replicas}{scaling}, image {image}"
@@ -124,8 +140,12 @@ class SummaryRunner:
                 }
                 for secret in secrets["resources"]
             ]
+        metrics_served = self.resource_metrics_served(collectors)
         lines = [pod_line(pod) for pod in pods]
-        lines += [collector_line(collector) for collector in collectors]
+        lines += [
+            collector_line(collector, metrics_served, _unset(collector, statuses["gateway"]))
+            for collector in collectors
+        ]
         lines += [
             f"certificate {cert['namespace']}/{cert['name']} expires {cert['not_after'] or 'unknown'}"
             for cert in certificates
@@ -134,10 +154,28 @@ class SummaryRunner:
         return {
             "lines": lines,
             "pods": [_pod_facts(pod) for pod in pods],
-            "collectors": [_collector_facts(collector) for collector in collectors],
+            "collectors": [_collector_facts(collector, metrics_served) for collector in collectors],
             "certificates": certificates,
             "api_requests": self.client.requests,
         }
+
+    def resource_metrics_served(self, collectors: list) -> bool:
+        """Is metrics.k8s.io served? Asked only when a collector has an autoscaler (True otherwise)."""
+        if not any("maxReplicas" in (c.get("spec", {}).get("autoscaler") or {}) for c in collectors):
+            return True
+        deadline = time.monotonic() + METRICS_CHECK_SECONDS
+        try:
+            return group_serves(self.client, RESOURCE_METRICS_API, RESOURCE_METRICS_KINDS, deadline=deadline)
+        except ApiError:  # registered but not answering: no more use to an autoscaler than absent
+            return False
+
+
+def _unset(collector: dict, gateway: dict) -> str:
+    """How to turn a collector's autoscaler off: the gateway role's variable for the gateway."""
+    meta = collector.get("metadata", {})
+    if (meta.get("name"), meta.get("namespace")) == (gateway.get("name"), gateway.get("namespace")):
+        return f"set {GATEWAY_SETTINGS.variable('autoscaler')}: {{}}"
+    return "remove its autoscaler"
 
 
 def _security(mtls) -> str:
@@ -196,11 +234,19 @@ def _pod_facts(pod: dict) -> dict:
     }
 
 
-def _collector_facts(collector: dict) -> dict:
+def _collector_facts(collector: dict, metrics_served: bool) -> dict:
     spec = collector.get("spec", {})
-    return {
+    facts = {
         "namespace": collector["metadata"].get("namespace"),
         "name": collector["metadata"]["name"],
         "mode": spec.get("mode", "deployment"),
         "image": spec.get("image"),
     }
+    autoscaler = spec.get("autoscaler") or {}
+    if "maxReplicas" in autoscaler:
+        facts["autoscaler"] = {
+            "min_replicas": autoscaler.get("minReplicas", 1),
+            "max_replicas": autoscaler["maxReplicas"],
+            "active": metrics_served,
+        }
+    return facts

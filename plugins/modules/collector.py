@@ -465,6 +465,15 @@ permissions:
   type: list
   elements: str
   version_added: 0.1.0
+resource_metrics_served:
+  description:
+    - Whether the cluster serves the resource metrics API (C(metrics.k8s.io), from metrics-server) that the
+      collector's C(autoscaler) needs.
+    - When it does not, the task warns, naming the fix (install metrics-server, or unset the autoscaler), since the
+      HorizontalPodAutoscaler the operator makes would report C(FailedGetResourceMetric) and never scale.
+  returned: with state=present, outside render_only, when the collector has an autoscaler
+  type: bool
+  version_added: 0.1.0
 workload:
   description: The operator-created workload that was waited for.
   returned: with wait=true, state=present and a mode other than sidecar, outside check mode

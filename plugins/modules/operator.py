@@ -17,7 +17,7 @@ description:
     fails before anything is applied, naming what was found.
   - With O(pod_security=restricted) the controller Pod gets what that Pod Security level requires and the
     release leaves out - C(runAsNonRoot), the C(RuntimeDefault) seccomp profile, no privilege escalation, all
-    capabilities dropped (the manifest's own values win).
+    capabilities dropped (the manifest's own values win). O(manager_image) replaces the manager's image.
   - The admission webhook certificate comes from cert-manager when the cluster serves C(cert-manager.io/v1)
     Issuer and Certificate (one fresh discovery read). Without cert-manager the manifest's cert-manager objects
     and C(cert-manager.io/inject-ca-from) annotations are left out (and removed from the cluster), a CA and the
@@ -107,6 +107,15 @@ options:
     type: str
     choices: [privileged, baseline, restricted]
     default: restricted
+  manager_image:
+    description:
+      - Image of the controller Deployment's manager container (the container named C(manager), or the Pod's only
+        container) instead of the release's, for example the same image in a registry mirror. Nothing else of the
+        manifest changes. Empty - the release's image.
+      - Applied and rendered alike. A manifest whose Deployment has several containers and none named C(manager)
+        is refused before anything is applied.
+    type: str
+    default: ""
   variable_prefix:
     description:
       - Put before the option names that messages name. The C(otel_operator) role passes V(otel_operator_),
@@ -279,6 +288,7 @@ ARGUMENT_SPEC = {
     "cert_renew_before_days": {"type": "int", "default": 30},
     "cluster_domain": {"type": "str", "default": "cluster.local"},
     "pod_security": {"type": "str", "default": "restricted", "choices": ["privileged", "baseline", "restricted"]},
+    "manager_image": {"type": "str", "default": ""},
     "variable_prefix": {"type": "str", "default": ""},
 }
 

@@ -103,7 +103,11 @@ pods:
   type: list
   elements: dict
 collectors:
-  description: The OpenTelemetryCollector resources read, each with namespace, name, mode and image.
+  description:
+    - The OpenTelemetryCollector resources read, each with namespace, name, mode and image.
+    - A collector with an autoscaler also has C(autoscaler) - C(min_replicas), C(max_replicas) and C(active), false
+      when the cluster does not serve the resource metrics API (C(metrics.k8s.io), from metrics-server) and the
+      autoscaler can never scale; its line then says so, with the fix.
   returned: always
   type: list
   elements: dict

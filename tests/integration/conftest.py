@@ -7,6 +7,13 @@ cannot be built or started the tests ERROR with the reason: they are never skipp
 
 OTEL_TEST_NODE=DIR runs the tests on a node already started with
 ``tools/local_node.py up DIR`` (for quick iterations; it is left running).
+
+The OpenTelemetry Operator is its REAL v0.158.0 release manifest, read by path from
+../shared/upstream (tests/support/upstream.py; OTEL_OPERATOR_MANIFEST names another copy):
+every test FAILS, naming the file, when it is missing. Playbook runs see it through
+OTEL_OPERATOR_MANIFEST, the otel_operator role's default for otel_operator_manifest_src, as a
+user's environment would give it. Its manager is the local node's test stand-in
+(tools/localnode/operator_manager.py), set through otel_operator_manager_image.
 """
 
 from __future__ import annotations
@@ -17,12 +24,23 @@ import sys
 import uuid
 
 import pytest
+import upstream
 from localnode.gobuild import BuildError
 from localnode.node import LocalNode, NodeError, leftovers
+from operator_install import ensure_operator
 from playbook import run_tasks
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.connection import KubeClient, resolve_connection
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
+
+# The release manifest for every playbook run of the session (the role's default reads it).
+os.environ[upstream.ENV] = str(upstream.manifest_path())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def operator_release():
+    """The operator's release manifest must be there: every integration test fails naming it otherwise."""
+    return upstream.operator_manifest()
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +135,13 @@ class Cluster:
 @pytest.fixture(scope="session")
 def cluster(node, tmp_path_factory) -> Cluster:
     return Cluster(node, str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def operator(cluster) -> str:
+    """The OpenTelemetry Operator as users install it (tests/support/operator_install.py), installed
+    when another module removed it and waited for, so that the API server can call its webhooks."""
+    return ensure_operator(cluster)
 
 
 @pytest.fixture

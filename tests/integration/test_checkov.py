@@ -5,12 +5,17 @@ check, and must have no failed check; a check that cannot pass is skipped by an 
 the manifest, with its reason, and the reasons are asserted here:
 
 - the render directory of playbooks/render.yml, for inventories/local and inventories/seed
-  (the operator's objects are the test bundle tests/fixtures/operator in both: the release
-  manifest cannot be downloaded here);
-- the Deployment, DaemonSet, ConfigMap and Services of the gateway and the agent. The operator
-  cannot be had here, so they are made from the OpenTelemetryCollector resources the roles
-  stored, the way the operator makes them (tests/support/operator_standin.py), applied, and
-  read back FROM THE CLUSTER before the scan (the API server's defaults included).
+  (the operator's objects are its real v0.158.0 release manifest in both, read from
+  OTEL_OPERATOR_MANIFEST). The collection's own objects have no failed check; the operator's
+  controller Deployment fails exactly UPSTREAM_OPERATOR_FINDINGS, choices of upstream's
+  manifest that the collection applies as published (it adds only the restricted
+  securityContext);
+- the objects the operator makes of the gateway and the agent (workloads, ConfigMaps, Services,
+  NetworkPolicies, PodDisruptionBudget). The operator's manager is a stand-in here that
+  reconciles nothing, so they are made from the OpenTelemetryCollector resources the roles
+  stored, the way the operator makes them (tests/support/operator_standin.py, held to the real
+  operator's output by tests/unit/support/test_operator_standin.py), applied, and read back
+  FROM THE CLUSTER before the scan (the API server's defaults included).
 
 The same render directories are searched for private key material: every tls.key of the
 cluster's TLS Secrets, service-account tokens, the kubeconfig's client key, a token given to
@@ -25,15 +30,26 @@ from pathlib import Path
 import pytest
 import yaml
 from key_material import key_material, kubeconfig_material, scan_directory
+from operator_install import ensure_operator
 from operator_standin import apply, as_the_operator_runs_it
 from pipeline import host_namespace, pipeline_settings
-from playbook import ROOT, render
+from playbook import render
 from scanner import scan
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_render import SCAN_SUPPRESSIONS
 
-OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
-CRD = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
+OPERATOR_DEPLOYMENT = "Deployment.opentelemetry-operator-system.opentelemetry-operator-controller-manager"
+# What checkov finds in the operator's release Deployment, as upstream publishes it.
+UPSTREAM_OPERATOR_FINDINGS = {
+    "CKV_K8S_11": "no CPU limit (upstream sets requests only)",
+    "CKV_K8S_13": "no memory limit (upstream sets requests only)",
+    "CKV_K8S_15": "no imagePullPolicy Always (a release tag)",
+    "CKV_K8S_22": "no readOnlyRootFilesystem",
+    "CKV_K8S_38": "the service account token is mounted: the manager talks to the API server",
+    "CKV_K8S_40": "no runAsUser in the manifest (the image's user is 65532)",
+    "CKV_K8S_43": "the image by release tag, not digest",
+    "CKV2_K8S_6": "no NetworkPolicy for the manager's Pod",
+}
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent", "otel_cluster")
 # The workloads exist to be read back, not to run: a node selector no node has keeps their Pods
 # unscheduled, so the agent's host ports stay free for the other tests on the shared node.
@@ -44,10 +60,6 @@ REASON = dict(SCAN_SUPPRESSIONS.values())
 PLANTED_TOKEN = "otel-test-token-" + uuid.uuid4().hex  # nosec B105 - a made-up token, looked for in the output
 
 
-def render_args(inventory: str) -> tuple:
-    return (f"otel_operator_manifest_src={OPERATOR_BUNDLE}",) if inventory == "seed" else ()
-
-
 def skips(result, resource_prefix: str) -> dict:
     """check id -> reason, for the skipped checks of the resources whose id starts with `resource_prefix`."""
     return {check: reason for check, resource, reason in result.skipped if resource.startswith(resource_prefix)}
@@ -55,29 +67,32 @@ def skips(result, resource_prefix: str) -> dict:
 
 @pytest.mark.parametrize("inventory", ["local", "seed"])
 def test_the_render_directory_passes_checkov(inventory, tmp_path):
-    files = render(inventory, tmp_path, *render_args(inventory))
+    files = render(inventory, tmp_path)
     result = scan(tmp_path)
     print(f"\nrender {inventory}: {len(files)} files; {result.line()}")
     assert result.summary["parsing_errors"] == 0
     assert result.summary["resource_count"] >= len(files) - 3  # the CRs checkov does not model
-    assert not result.failed, "\n".join(map(str, result.failed))
     assert result.summary["passed"] > 100
-    # The stand-in operator bundle's Deployment is the only workload rendered; its skips say why.
-    operator = skips(result, "Deployment.opentelemetry-operator-system.")
-    assert set(operator) == {"CKV_K8S_43", "CKV_K8S_15"}, result.skipped
-    assert all(reason.startswith("test stand-in") for reason in operator.values())
-    assert {check for check, _resource, _reason in result.skipped} == {"CKV_K8S_43", "CKV_K8S_15", "CKV2_K8S_6"}
-    # Checks the collection's own choices pass rather than being skipped.
-    passed = {check for check, resource in result.passed if resource.startswith("Deployment.")}
-    assert {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_38"} <= passed
+    # The only workload rendered is the operator's release Deployment: what checkov finds there is
+    # upstream's manifest, exactly these checks, on it and its Pod only; nothing of the collection's.
+    findings = {(check, resource.split(".")[0]) for check, resource, _name, _file in result.failed}
+    expected = {(c, "Pod" if c.startswith("CKV2_") else "Deployment") for c in UPSTREAM_OPERATOR_FINDINGS}
+    assert findings == expected, "\n".join(map(str, result.failed))
+    assert all(
+        resource.startswith((OPERATOR_DEPLOYMENT, "Pod.opentelemetry-operator-system.opentelemetry-operator-"))
+        for _check, resource, _name, _file in result.failed
+    ), result.failed
+    assert result.skipped == []
+    # What the role adds to it (the restricted securityContext) passes.
+    passed = {check for check, resource in result.passed if resource == OPERATOR_DEPLOYMENT}
+    assert {"CKV_K8S_20", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_37"} <= passed
 
 
 @pytest.fixture(scope="module")
 def pipeline(cluster):
     """Certificates, gateway, agent (container logs and host metrics on: its host collector too) and cluster
     collector deployed by the roles into namespaces of their own."""
-    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRD)}}])
-    assert run.rc == 0, run.stdout[-3000:]
+    ensure_operator(cluster)  # its real CRD and webhooks judge what the roles store
     namespace = "t-scan-" + uuid.uuid4().hex[:6]
     settings = pipeline_settings(
         namespace,
@@ -99,7 +114,14 @@ def pipeline(cluster):
 def read_back(cluster, obj: dict) -> dict:
     """The object as the API server stores it, without its state."""
     api = "/api/v1" if obj["apiVersion"] == "v1" else f"/apis/{obj['apiVersion']}"
-    plural = {"Deployment": "deployments", "DaemonSet": "daemonsets", "ConfigMap": "configmaps", "Service": "services"}
+    plural = {
+        "Deployment": "deployments",
+        "DaemonSet": "daemonsets",
+        "ConfigMap": "configmaps",
+        "Service": "services",
+        "NetworkPolicy": "networkpolicies",
+        "PodDisruptionBudget": "poddisruptionbudgets",
+    }
     meta = obj["metadata"]
     stored = cluster.get(f"{api}/namespaces/{meta['namespace']}/{plural[obj['kind']]}/{meta['name']}")
     assert stored is not None, f"{obj['kind']} {meta['name']} is not in the cluster"
@@ -129,7 +151,11 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
         name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
         (tmp_path / name).write_text(yaml.safe_dump(stored, sort_keys=False))
     kinds = sorted(yaml.safe_load(p.read_text())["kind"] for p in Path(tmp_path).glob("*.yaml"))
-    assert kinds == ["ConfigMap"] * 4 + ["DaemonSet"] * 2 + ["Deployment"] * 2 + ["Service"] * 8
+    # Per collector: the workload, its ConfigMap, NetworkPolicy and four Services; the gateway's PDB
+    # (its autoscaler is off here: no HorizontalPodAutoscaler).
+    assert kinds == sorted(
+        ["ConfigMap", "NetworkPolicy", *["Service"] * 4] * 2 + ["DaemonSet", "Deployment", "PodDisruptionBudget"]
+    )
 
     result = scan(tmp_path)
     print(f"\nworkloads from the cluster ({namespace}): {result.line()}")
@@ -184,7 +210,7 @@ def test_no_key_material_in_the_render_directory(cluster, certificates, inventor
     # The pipeline's CA, gateway and agent keys at least: the search looks for real keys.
     keys = [name for name in material if name.startswith(f"{certificates}/") and name.endswith("tls.key base64")]
     assert len(keys) >= 3, sorted(material)
-    files = render(inventory, tmp_path, *render_args(inventory), env={"K8S_AUTH_API_KEY": PLANTED_TOKEN})
+    files = render(inventory, tmp_path, env={"K8S_AUTH_API_KEY": PLANTED_TOKEN})
     assert len(files) > 20
     hits = scan_directory(tmp_path, material)
     assert not hits, f"key material in the render directory: {hits}"

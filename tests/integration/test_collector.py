@@ -1,23 +1,19 @@
 """otel.kubernetes.collector and collector_config through ansible-playbook, on the local node (Kubernetes 1.34).
 
-The OpenTelemetryCollector CRD installed here is the test fixture
-tests/fixtures/crds/opentelemetrycollectors.yaml (written for the operator's documented
-API): the Go module proxy refuses the operator's module, so neither its CRDs nor the
-operator itself can be had on these machines. No operator runs, so no collector workload
-appears by itself: the wait tests say how they stand in for the operator.
+The OpenTelemetryCollector CRD is the real one: the operator's v0.158.0 release manifest,
+installed by the otel_operator role (the `operator` fixture), whose CRD schema, CEL rules and
+webhooks (failurePolicy Fail, called through the role's CA bundle) judge every collector here.
+Its manager is the local node's test stand-in, which reconciles nothing, so no collector
+workload appears by itself: the wait tests say how they stand in for the operator.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
-import pytest
 import yaml
 from collector_configs import AGENT_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-CRD_FIXTURE = ROOT / "tests" / "fixtures" / "crds" / "opentelemetrycollectors.yaml"
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 
 GATEWAY_CONFIG = {
@@ -139,16 +135,7 @@ def gateway(name: str, namespace: str, config=None, **options) -> dict:
     return collector(name, namespace, copy.deepcopy(GATEWAY_CONFIG) if config is None else config, **options)
 
 
-@pytest.fixture(scope="module")
-def crd(cluster):
-    run = cluster.run([{"name": "install the test CRD", "otel.kubernetes.apply": {"src": str(CRD_FIXTURE)}}])
-    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-    assert cluster.get(f"{crds}/opentelemetrycollectors.opentelemetry.io")
-    return run
-
-
-def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
+def test_apply_rerun_change_check_mode_and_absent(cluster, operator, namespace):
     path = collector_path(namespace, "gateway")
 
     # Check mode first: the server validates the object (dry run), nothing is stored.
@@ -238,7 +225,7 @@ def test_apply_rerun_change_check_mode_and_absent(cluster, crd, namespace):
     assert again.last["changed"] is False
 
 
-def test_lint_errors_fail_before_anything_is_applied(cluster, crd, namespace):
+def test_lint_errors_fail_before_anything_is_applied(cluster, operator, namespace):
     run = cluster.run(
         [
             collector(
@@ -266,7 +253,7 @@ def test_lint_errors_fail_before_anything_is_applied(cluster, crd, namespace):
     assert cluster.get(collector_path(namespace, "seed-gateway")) is None
 
 
-def test_seed_autoscaler_and_separate_hpa_are_refused(cluster, crd, namespace):
+def test_seed_autoscaler_and_separate_hpa_are_refused(cluster, operator, namespace):
     hpa = {
         "apiVersion": "autoscaling/v2beta2",
         "kind": "HorizontalPodAutoscaler",
@@ -307,7 +294,7 @@ def test_seed_autoscaler_and_separate_hpa_are_refused(cluster, crd, namespace):
     }
 
 
-def test_agent_daemonset_host_ports_and_node_env(cluster, crd, namespace):
+def test_agent_daemonset_host_ports_and_node_env(cluster, operator, namespace):
     run = cluster.run(
         [
             collector(
@@ -328,10 +315,11 @@ def test_agent_daemonset_host_ports_and_node_env(cluster, crd, namespace):
     assert env["K8S_NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     assert env["K8S_NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
     assert env["GOMEMLIMIT"]["value"] == "409MiB"
-    assert "replicas" not in spec
+    # The collection writes no replicas for a daemonset; the operator's CRD stores its default, 1.
+    assert "replicas" not in run.last["object"]["spec"] and spec["replicas"] == 1
 
 
-def test_wait_times_out_naming_the_workload_without_an_operator(cluster, crd, namespace):
+def test_wait_times_out_naming_the_workload_without_an_operator(cluster, operator, namespace):
     run = cluster.run([gateway("waiting", namespace, wait=True, wait_timeout=2)])
     assert run.rc != 0
     msg = run.last["msg"]
@@ -343,7 +331,7 @@ def test_wait_times_out_naming_the_workload_without_an_operator(cluster, crd, na
     assert run.last["results"][0]["action"] == "created"
 
 
-def test_wait_for_the_operator_workload(cluster, crd, namespace):
+def test_wait_for_the_operator_workload(cluster, operator, namespace):
     """Test double of the operator: this test creates the DaemonSet the operator would create.
 
     Its Pod (a shell that waits, not a collector: the operator would give it the config)
@@ -476,7 +464,7 @@ def ingress_path(namespace: str, name: str) -> str:
     return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"
 
 
-def test_helm_values_store_the_same_collector_as_the_options(cluster, crd, namespace):
+def test_helm_values_store_the_same_collector_as_the_options(cluster, operator, namespace):
     values = copy.deepcopy(GATEWAY_HELM_VALUES)
     run = cluster.run([collector("from-helm", namespace, helm_values=values, traces_routed_by_trace_id=True)])
     assert run.rc == 0, run.stdout[-3000:]
@@ -548,7 +536,7 @@ def test_helm_values_store_the_same_collector_as_the_options(cluster, crd, names
     assert cluster.get(ingress_path(namespace, "from-helm-collector")) is None
 
 
-def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, crd, namespace):
+def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, operator, namespace):
     seed = {
         "mode": "daemonset",
         "replicaCount": 1,
@@ -588,6 +576,30 @@ def test_seed_helm_values_map_and_the_seed_mistakes_are_reported(cluster, crd, n
     applied = cluster.run([collector("seed-agent", namespace, helm_values=seed)])
     assert applied.rc == 0, applied.stdout[-3000:]
     spec = cluster.get(collector_path(namespace, "seed-agent"))["spec"]
-    assert spec["mode"] == "daemonset" and "replicas" not in spec
+    # No replicas written for a daemonset (the operator's CRD stores its default, 1).
+    assert spec["mode"] == "daemonset" and "replicas" not in applied.last["object"]["spec"]
     assert spec["serviceAccount"] == "otel-collector"
     assert any("memory_limiter is at position 3" in w for w in applied.last["lint_warnings"])
+
+
+def test_an_autoscaler_without_metrics_server_is_warned_about(cluster, operator, namespace):
+    """The local node has no metrics-server: the gateway role's default autoscaler could never scale."""
+    gateway = {"name": "gateway", "ansible.builtin.include_role": {"name": "otel.kubernetes.otel_gateway"}}
+    settings = {"otel_gateway_namespace": namespace, "otel_gateway_tls_enabled": False}
+    assert cluster.get("/apis/metrics.k8s.io/v1beta1") is None  # nothing serves the resource metrics API
+    run = cluster.run([gateway], vars=settings)
+    assert run.rc == 0, run.stdout[-3000:]
+    (applied,) = [t for t in run.tasks if t["task"].endswith("Apply or remove the gateway collector otel-gateway")]
+    assert applied["resource_metrics_served"] is False
+    (warning,) = [w for w in applied.get("warnings", []) if "metrics.k8s.io" in w]
+    assert warning.startswith("otel_gateway_autoscaler asks for 2..10 replicas by CPU 60% and memory 80%")
+    assert "FailedGetResourceMetric" in warning and "stays at 3 replicas" in warning
+    assert "Install metrics-server, or set otel_gateway_autoscaler: {}" in warning
+    assert "otel_gateway_autoscaler asks for 2..10" in run.stdout  # shown to the user as a task warning
+
+    # Without an autoscaler nothing is asked and nothing said.
+    fixed = cluster.run([gateway], vars={**settings, "otel_gateway_autoscaler": {}})
+    assert fixed.rc == 0, fixed.stdout[-3000:]
+    (applied,) = [t for t in fixed.tasks if t["task"].endswith("Apply or remove the gateway collector otel-gateway")]
+    assert "resource_metrics_served" not in applied
+    assert not [w for w in applied.get("warnings", []) if "metrics.k8s.io" in w]

@@ -1,13 +1,13 @@
 """The collector images built here run what the collection renders, as real Pods on the node.
 
-The OpenTelemetry Operator cannot be had on these machines (the Go module proxy refuses its
-module), so nothing turns an OpenTelemetryCollector into Pods by itself. This test stands in
-for that one step, the operator's: it takes the gateway and agent resources the roles stored
-and runs each the way the operator does (the config in a ConfigMap mounted at
-/conf/collector.yaml, the resource's image, env, ports, volumes, service account and security
-settings; the headless Service the agent's loadbalancing exporter resolves). What it proves is
-the collection's part: the images it names exist with exactly those names, the real
-collector accepts its configuration, and the agent reaches the gateway over mTLS.
+The operator's release manifest is real here (the `operator` fixture: its CRDs and webhooks
+judge the resources the roles store), but its manager is a test stand-in that reconciles
+nothing: the Go module proxy refuses the operator's module. So this test stands in for that
+one step, the operator's: it takes the gateway and agent resources the roles stored and runs
+each the way the operator does (tests/support/operator_standin.py, held to what the real
+operator made by tests/unit/support/test_operator_standin.py). What it proves is the
+collection's part: the images it names exist with exactly those names, the real collector
+accepts its configuration, and the agent reaches the gateway over mTLS.
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from pathlib import Path
 
-import pytest
 from operator_standin import apply, as_the_operator_runs_it, rollout
 from pipeline import pipeline_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 
 
@@ -41,17 +37,11 @@ def settings(namespace: str) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def crds(cluster):
-    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
-    assert run.rc == 0, run.stdout[-3000:]
-
-
 def pods_of(cluster, namespace: str) -> list:
     return cluster.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
 
 
-def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, crds):
+def test_gateway_and_agent_run_on_the_images_the_collection_names(cluster, operator):
     namespace = "t-pods-" + uuid.uuid4().hex[:6]
     run = cluster.run(role_tasks(), vars=settings(namespace))
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]

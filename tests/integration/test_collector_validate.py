@@ -27,14 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
-from playbook import ROOT, render_objects, run_tasks
+from playbook import render_objects, run_tasks
 from real_collector import RealCollector
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import distributions as dist
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_lint import lint
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector_settings import KEYS, POLICY_TYPES
 
-OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
 
 
@@ -312,8 +311,9 @@ def rendered() -> list:
     """(label, distribution, config, env) of every collector the playbooks render, both inventories."""
     found = []
     for inventory in ("local", "seed"):
+        # The operator's release manifest comes from OTEL_OPERATOR_MANIFEST (tests/integration/conftest.py).
         for variant, extra in VARIANTS.items():
-            for obj in render_objects(inventory, f"otel_operator_manifest_src={OPERATOR_BUNDLE}", *extra):
+            for obj in render_objects(inventory, *extra):
                 if obj["kind"] == "OpenTelemetryCollector":
                     distribution = dist.distribution_of_image(obj["spec"]["image"])
                     label = f"{inventory}{variant}/{obj['metadata']['name']}"

@@ -1,28 +1,25 @@
 """otel.kubernetes.instrumentation through ansible-playbook on the local node (a real Kubernetes 1.34).
 
-The Instrumentation kind comes from tests/fixtures/crds/instrumentations.yaml, a test
-fixture written for the operator's documented API (the Go module proxy refuses the
-operator's module: its CRDs and the operator cannot be had here). There is no operator here:
-the tests check what is stored, not what gets injected.
+The Instrumentation kind is the operator's real CRD, with its webhooks, installed by the
+otel_operator role from the v0.158.0 release manifest (the `operator` fixture). Its manager
+is the local node's test stand-in: its pod webhook injects nothing, so the tests check what is
+stored, not what gets injected (reconciled/03-instrumented-pod.yaml beside the manifest shows
+what the real operator injected; tests/unit/support/test_operator_standin.py reads it).
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
-CRD = Path(__file__).resolve().parents[1] / "fixtures" / "crds" / "instrumentations.yaml"
 P = "instrumentation.opentelemetry.io/"
 INSTRUMENTATIONS = "/apis/opentelemetry.io/v1alpha1/namespaces/{ns}/instrumentations/{name}"
 
 
-@pytest.fixture(scope="module")
-def instrumentation_kind(cluster):
-    """The fixture CRD, installed the way users install anything: otel.kubernetes.apply."""
-    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRD)}}])
-    assert run.rc == 0, run.stdout
+@pytest.fixture
+def instrumentation_kind(operator):
+    """The operator's real Instrumentation CRD, from its release manifest (the otel_operator role)."""
     return "instrumentations.opentelemetry.io"
 
 

@@ -4,8 +4,8 @@ The judge is the API server's built-in PodSecurity admission on the local node (
 every Pod template is sent as a Pod with a server-side dry run (`kubectl create --dry-run=server`)
 into a namespace that the collection's own apply module labelled, so admission runs in full and
 nothing is stored. The templates are what the operator would make of the collectors the roles
-render (tests/support/operator_standin.py) and the operator's controller Deployment as the
-otel_operator role applies it. The Pods running Ready under restricted are proven by
+render (tests/support/operator_standin.py) and the operator's controller Deployment of its real
+release manifest as the otel_operator role applies it. The Pods running Ready under restricted are proven by
 test_pipeline_end_to_end.py (collectors) and test_site.py (the operator stand-in's controller).
 """
 
@@ -14,17 +14,13 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from pathlib import Path
 
 import pytest
-import yaml
 from operator_standin import as_the_operator_runs_it
 from playbook import render_objects
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.pod_security import namespace_labels
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 OPERATOR_DEPLOYMENT = "opentelemetry-operator-controller-manager"
 
 
@@ -157,19 +153,9 @@ def test_the_agent_reading_the_host_itself_is_refused_below_privileged(cluster, 
     assert rc == 0, stderr
 
 
-def test_upstream_operator_deployment_is_admitted_only_with_the_roles_security_context(cluster, levels, tmp_path):
-    # Upstream's manager Deployment sets no securityContext: the fixture without its own.
-    documents = list(yaml.safe_load_all(FIXTURE.read_text()))
-    for doc in documents:
-        if doc and doc["kind"] == "Deployment":
-            doc["spec"]["template"]["spec"].pop("securityContext")
-            for container in doc["spec"]["template"]["spec"]["containers"]:
-                container.pop("securityContext")
-    upstream_like = tmp_path / "operator.yaml"
-    upstream_like.write_text(yaml.safe_dump_all(documents))
-    source = f"otel_operator_manifest_src={upstream_like}"
-
-    hardened = templates(render_objects("local", source))[OPERATOR_DEPLOYMENT]
+def test_upstream_operator_deployment_is_admitted_only_with_the_roles_security_context(cluster, levels):
+    # Upstream's manager Deployment (the real release manifest) sets no securityContext.
+    hardened = templates(render_objects("local"))[OPERATOR_DEPLOYMENT]
     assert hardened["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     assert hardened["spec"]["containers"][0]["securityContext"] == {
         "allowPrivilegeEscalation": False,
@@ -178,9 +164,10 @@ def test_upstream_operator_deployment_is_admitted_only_with_the_roles_security_c
     rc, stderr = admit(cluster, levels["restricted"], hardened, "operator")
     assert rc == 0 and "Warning" not in stderr, stderr
 
-    baseline = render_objects("local", source, "otel_operator_pod_security=baseline")
+    baseline = render_objects("local", "otel_operator_pod_security=baseline")
     as_published = templates(baseline)[OPERATOR_DEPLOYMENT]
     assert "securityContext" not in as_published["spec"]
+    assert "securityContext" not in as_published["spec"]["containers"][0]
     rc, stderr = admit(cluster, levels["restricted"], as_published, "operator")
     assert rc != 0
     for missing in ("allowPrivilegeEscalation != false", "unrestricted capabilities", "runAsNonRoot != true"):

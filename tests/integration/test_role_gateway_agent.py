@@ -1,12 +1,13 @@
 """The otel_certificates, otel_gateway and otel_agent roles through ansible-playbook, on the local
 node (Kubernetes 1.34).
 
-The OpenTelemetryCollector and Instrumentation CRDs are the test fixtures of
-tests/fixtures/crds (the Go module proxy refuses the operator's module: neither its CRDs nor
-the operator can be had here), and so are the ServiceMonitor and PrometheusRule CRDs
-(monitoring.coreos.com.yaml). No operator and no Prometheus Operator run here: the tests check
-what the roles store in the API server, and RBAC with SubjectAccessReviews. With no operator
-no collector workload appears, so the roles' wait stays off (their default).
+The OpenTelemetryCollector and Instrumentation CRDs are the operator's real ones, with its
+webhooks, installed by the otel_operator role from the v0.158.0 release manifest (the
+`operator` fixture); its manager is the local node's test stand-in, which reconciles nothing.
+The ServiceMonitor and PrometheusRule CRDs are a test fixture
+(tests/fixtures/crds/monitoring.coreos.com.yaml); no Prometheus Operator runs here. The tests
+check what the roles store in the API server, and RBAC with SubjectAccessReviews. With no
+reconciling operator no collector workload appears, so the roles' wait stays off (their default).
 
 Every test uses namespaces of its own (never `observability`) and its own ClusterRole name,
 so that the tests do not depend on each other.
@@ -18,13 +19,11 @@ import base64
 import uuid
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from pipeline import pipeline_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
-MONITORING_CRDS = CRDS / "monitoring.coreos.com.yaml"
+MONITORING_CRDS = ROOT / "tests" / "fixtures" / "crds" / "monitoring.coreos.com.yaml"
 GHCR = "ghcr.io/open-telemetry/opentelemetry-collector-releases"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 CURRENT_METRICS = (
@@ -79,19 +78,7 @@ def service_account(namespace: str, name: str) -> str:
     return f"system:serviceaccount:{namespace}:{name}"
 
 
-@pytest.fixture(scope="module")
-def crds(cluster):
-    run = cluster.run(
-        [
-            {"name": f"install {name}", "otel.kubernetes.apply": {"src": str(CRDS / name)}}
-            for name in ("opentelemetrycollectors.yaml", "instrumentations.yaml")
-        ]
-    )
-    assert run.rc == 0, ok(run)
-    return run
-
-
-def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds):
+def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, operator):
     ns = fresh_namespace()
     values = settings(ns)
 
@@ -178,7 +165,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     # --- the agent, as stored
     agent = cluster.get(collector_path(ns, "otel-agent"))["spec"]
     assert agent["mode"] == "daemonset"
-    assert "replicas" not in agent
+    assert agent["replicas"] == 1  # the operator's CRD default; the role writes no replicas for a daemonset
     assert agent["image"] == f"{GHCR}/opentelemetry-collector-k8s:0.159.0"  # k8sattributes + loadbalancing
     assert agent["serviceAccount"] == "otel-agent"
     assert agent["tolerations"] == [{"operator": "Exists"}]
@@ -297,7 +284,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, crds)
     assert changed_tasks(gone) == []
 
 
-def test_prometheus_operator_objects_and_ingress(cluster, crds):
+def test_prometheus_operator_objects_and_ingress(cluster, operator):
     install = cluster.run(
         [{"name": "install the monitoring CRDs", "otel.kubernetes.apply": {"src": str(MONITORING_CRDS)}}]
     )
@@ -418,7 +405,7 @@ def test_render_only_contacts_no_cluster(cluster, tmp_path):
     assert collectors["otel-agent"]["spec"]["mode"] == "daemonset"
 
 
-def test_helm_values_replace_the_role_settings(cluster, crds):
+def test_helm_values_replace_the_role_settings(cluster, operator):
     ns = fresh_namespace()
     values = settings(
         ns,

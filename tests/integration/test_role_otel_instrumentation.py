@@ -1,30 +1,27 @@
 """The otel.kubernetes.otel_instrumentation role through ansible-playbook on the local node (a real Kubernetes 1.34).
 
-The Instrumentation kind comes from tests/fixtures/crds/instrumentations.yaml, a test
-fixture written for the operator's documented API (the Go module proxy refuses the
-operator's module: its CRDs and the operator cannot be had here), installed with
-otel.kubernetes.apply as users install anything. No operator runs here: the tests check what
-is stored, not what would be injected.
+The Instrumentation kind is the operator's real CRD, with its webhooks, installed by the
+otel_operator role from the v0.158.0 release manifest (the `operator` fixture). Its manager
+is the local node's test stand-in, whose pod webhook injects nothing: the tests check what is
+stored, not what would be injected.
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
-CRD = Path(__file__).resolve().parents[1] / "fixtures" / "crds" / "instrumentations.yaml"
 ROLE = "otel.kubernetes.otel_instrumentation"
 PREFIX = f"{ROLE} : "
 P = "instrumentation.opentelemetry.io/"
 INSTRUMENTATION = "/apis/opentelemetry.io/v1alpha1/namespaces/{ns}/instrumentations/otel-instrumentation"
 
 
-@pytest.fixture(scope="module")
-def instrumentation_kind(cluster):
-    run = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRD)}}])
-    assert run.rc == 0, run.stdout[-3000:]
+@pytest.fixture
+def instrumentation_kind(operator):
+    """The operator's real Instrumentation CRD, from its release manifest (the otel_operator role)."""
+    return "instrumentations.opentelemetry.io"
 
 
 def new_namespace(cluster, annotations: dict | None = None) -> str:

@@ -1,14 +1,14 @@
 """The otel.kubernetes.otel_operator role through ansible-playbook on the local node (Kubernetes 1.34).
 
-The operator's release manifest cannot be downloaded on these machines and the Go module
-proxy refuses the operator's module (so it cannot be built here either). So the role
-installs tests/fixtures/operator/opentelemetry-operator.yaml, a TEST FIXTURE modelled on the
-release manifest (same names and object kinds, cert-manager objects and CA-injection
-annotations included; webhooks that can never block the API server). The default the users
-get, the upstream release of the pinned version, is checked on the role's defaults.
-
-Readiness is real: the fixture's controller Deployment runs a real Pod on the node's kubelet,
-Ready once the webhook certificate Secret the role makes is mounted in it.
+The role installs the operator's REAL v0.158.0 release manifest (read by path from
+../shared/upstream, tests/support/upstream.py), exactly as users install the downloaded file:
+its four CRDs (the collector's two versions with their conversion webhook, CEL rules), RBAC,
+Services, cert-manager objects and webhook configurations (failurePolicy Fail). Only the
+manager's image differs (otel_operator_manager_image): the local node's test stand-in
+(tools/localnode/operator_manager.py), which serves the probes, the admission webhooks (allow,
+no patch) and the conversion webhook with the certificate the role made. So the API server
+really calls the webhooks through the CA bundle the role injected: a wrong one makes a
+collector fail to apply, with the API server's message.
 
 The tests of this module share one cluster and run in file order; each one that needs the
 operator installed installs it when it is missing, and the module removes everything it
@@ -20,20 +20,24 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import datetime
 import hashlib
+import json
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import upstream
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import ApiError
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
+MANIFEST = upstream.manifest_path()
 ROLE = "otel.kubernetes.otel_operator"
 PREFIX = f"{ROLE} : "
 
@@ -53,11 +57,20 @@ WEBHOOK_CONFIGS = [
     f"{ADMISSION}/validatingwebhookconfigurations/opentelemetry-operator-validating-webhook-configuration",
 ]
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-CRDS = ["opentelemetrycollectors.opentelemetry.io", "instrumentations.opentelemetry.io"]
+COLLECTORS_CRD = "opentelemetrycollectors.opentelemetry.io"  # the one with a conversion webhook
+CRDS = [
+    COLLECTORS_CRD,
+    "instrumentations.opentelemetry.io",
+    "opampbridges.opentelemetry.io",
+    "targetallocators.opentelemetry.io",
+]
 CERT_MANAGER_CRDS = ["issuers.cert-manager.io", "certificates.cert-manager.io"]
 CLUSTER_SCOPED = [
-    "/apis/rbac.authorization.k8s.io/v1/clusterroles/opentelemetry-operator-manager-role",
-    "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/opentelemetry-operator-manager-rolebinding",
+    f"/apis/rbac.authorization.k8s.io/v1/clusterroles/opentelemetry-operator-{name}"
+    for name in ("manager-role", "metrics-reader", "proxy-role")
+] + [
+    f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/opentelemetry-operator-{name}"
+    for name in ("manager-rolebinding", "proxy-rolebinding")
 ]
 DEPLOYMENT_PATH = f"/apis/apps/v1/namespaces/{NS}/deployments/{DEPLOYMENT}"
 SECRET_PATH = f"/api/v1/namespaces/{NS}/secrets/{SECRET}"
@@ -66,8 +79,13 @@ CA_SECRET_PATH = f"/api/v1/namespaces/{NS}/secrets/{CA_SECRET}"
 
 # ---------------------------------------------------------------------------- helpers
 def role(**variables) -> list:
-    """The role as users include it, by FQCN through the collection link, on the fixture manifest."""
-    settings = {"otel_operator_manifest_src": str(FIXTURE), "otel_operator_wait": False}
+    """The role as users include it, by FQCN through the collection link, on the release manifest
+    (named here, not only by the environment), with the stand-in manager's image."""
+    settings = {
+        "otel_operator_manifest_src": str(MANIFEST),
+        "otel_operator_manager_image": upstream.MANAGER_IMAGE,
+        "otel_operator_wait": False,
+    }
     settings.update(variables)
     return [{"name": "operator", "ansible.builtin.include_role": {"name": ROLE}, "vars": settings}]
 
@@ -97,8 +115,11 @@ def install(cluster, **variables):
 
 
 def ensure_installed(cluster) -> None:
-    if cluster.get(DEPLOYMENT_PATH) is None or cluster.get(SECRET_PATH) is None:
-        install(cluster)
+    """Installed, and its manager Available (so that the API server can call the webhooks)."""
+    deployment = cluster.get(DEPLOYMENT_PATH)
+    available = deployment and (deployment.get("status") or {}).get("availableReplicas")
+    if not available or cluster.get(SECRET_PATH) is None:
+        install(cluster, otel_operator_wait=True, otel_operator_wait_timeout=180)
 
 
 def operator_task(run) -> dict:
@@ -142,13 +163,13 @@ def ca_bundles(cluster) -> dict:
     for path in WEBHOOK_CONFIGS:
         for hook in cluster.get(path)["webhooks"]:
             bundles[hook["name"]] = hook["clientConfig"].get("caBundle")
-    conversion = cluster.get(f"{CRD_PATH}/{CRDS[0]}")["spec"]["conversion"]
-    bundles["conversion of " + CRDS[0]] = conversion["webhook"]["clientConfig"].get("caBundle")
+    conversion = cluster.get(f"{CRD_PATH}/{COLLECTORS_CRD}")["spec"]["conversion"]
+    bundles["conversion of " + COLLECTORS_CRD] = conversion["webhook"]["clientConfig"].get("caBundle")
     return bundles
 
 
 def annotations(cluster) -> dict:
-    paths = [*WEBHOOK_CONFIGS, f"{CRD_PATH}/{CRDS[0]}"]
+    paths = [*WEBHOOK_CONFIGS, f"{CRD_PATH}/{COLLECTORS_CRD}"]
     return {path.rsplit("/", 1)[1]: cluster.get(path)["metadata"].get("annotations") or {} for path in paths}
 
 
@@ -166,7 +187,7 @@ def wait_gone(cluster, paths: list, timeout: float = 120) -> None:
 
 
 def remove_everything(cluster) -> None:
-    """Direct API clean-up (not the role): what this module and the fixture manifest make."""
+    """Direct API clean-up (not the role): what this module and the release manifest make."""
     paths = [
         *WEBHOOK_CONFIGS,
         *CLUSTER_SCOPED,
@@ -195,36 +216,44 @@ def test_defaults_install_the_pinned_upstream_release(cluster):
                 "url": "{{ otel_operator_manifest_url }}",
                 "version": "{{ otel_operator_version }}",
                 "src": "{{ otel_operator_manifest_src }}",
+                "image": "{{ otel_operator_manager_image }}",
                 "backend": "{{ otel_operator_cert_backend }}",
                 "wait": "{{ otel_operator_wait }}",
             }
         },
     }
     load = {"name": "load the role", "ansible.builtin.import_role": {"name": ROLE}, "when": False}
-    run = cluster.run([load, show])
+    # A user's environment without OTEL_OPERATOR_MANIFEST: the release is downloaded.
+    run = cluster.run([load, show], env={upstream.ENV: ""})
     ok(run)
     assert run.task("show")["msg"] == {
         "url": UPSTREAM_URL,
         "version": "0.158.0",
         "src": "",
+        "image": "",
         "backend": "auto",
         "wait": True,
     }
     # The URL follows the pinned version.
-    bumped = cluster.run([load, show], "-e", "otel_operator_version=0.159.0")
+    bumped = cluster.run([load, show], "-e", "otel_operator_version=0.159.0", env={upstream.ENV: ""})
     ok(bumped)
     assert bumped.task("show")["msg"]["url"] == UPSTREAM_URL.replace("v0.158.0", "v0.159.0")
+    # OTEL_OPERATOR_MANIFEST names a local copy: it is the default of otel_operator_manifest_src.
+    named = cluster.run([load, show], env={upstream.ENV: "/srv/manifests/opentelemetry-operator.yaml"})
+    ok(named)
+    assert named.task("show")["msg"]["src"] == "/srv/manifests/opentelemetry-operator.yaml"
 
 
 def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
     # The URL path (download into the cache, as with the default upstream URL), served from
-    # a file:// URL since nothing can be downloaded here; the checksum is verified.
-    checksum = "sha256:" + hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
+    # a file:// URL since nothing can be downloaded here; the checksum is the release's.
+    checksum = "sha256:" + upstream.SHA256
+    assert hashlib.sha256(MANIFEST.read_bytes()).hexdigest() == upstream.SHA256
     cache = tmp_path / "cache"
     run = cluster.run(
         role(
             otel_operator_manifest_src="",
-            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_url=MANIFEST.as_uri(),
             otel_operator_manifest_checksum=checksum,
             otel_operator_cache_dir=str(cache),
         ),
@@ -233,7 +262,7 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
     ok(run)
     download = step(run, "manifest")
     assert download["changed"] is True and Path(download["dest"]).parent == cache
-    assert Path(download["dest"]).read_bytes() == FIXTURE.read_bytes()
+    assert Path(download["dest"]).read_bytes() == MANIFEST.read_bytes()
     assert step(run, "webhook_certificate")["skipped"] is True
     results = applied(run)
     assert {r["action"] for r in results} == {"created"}
@@ -260,7 +289,7 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, tmp_path):
     again = cluster.run(
         role(
             otel_operator_manifest_src="",
-            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_url=MANIFEST.as_uri(),
             otel_operator_manifest_checksum=checksum,
             otel_operator_cache_dir=str(cache),
         ),
@@ -275,7 +304,7 @@ def test_bad_manifest_or_missing_cert_manager_fail_before_anything_is_applied(cl
     run = cluster.run(
         role(
             otel_operator_manifest_src="",
-            otel_operator_manifest_url=FIXTURE.as_uri(),
+            otel_operator_manifest_url=MANIFEST.as_uri(),
             otel_operator_manifest_checksum="sha256:" + "0" * 64,
             otel_operator_cache_dir=str(wrong),
         )
@@ -333,11 +362,11 @@ def test_install_without_cert_manager(cluster):
     assert pem(secret, "ca.crt") == pem(ca_secret)
 
     bundles = ca_bundles(cluster)
-    assert len(bundles) == 7  # 3 mutating webhooks, 3 validating webhooks, 1 CRD conversion webhook
+    assert len(bundles) == 14  # 5 mutating webhooks, 8 validating webhooks, 1 CRD conversion webhook
     for name, bundle in bundles.items():
         assert bundle is not None, name
         assert base64.b64decode(bundle) == pem(ca_secret), name
-    assert bundles["minstrumentation-v1alpha1.kb.io"] == certs["ca"]["ca_bundle"]
+    assert bundles["minstrumentation.kb.io"] == certs["ca"]["ca_bundle"]
     # No cert-manager CA injection is asked for any more.
     for name, found in annotations(cluster).items():
         assert INJECT not in found, name
@@ -367,18 +396,112 @@ def test_install_without_cert_manager(cluster):
             assert key not in output and body not in output
 
 
-def test_waits_for_the_controller_deployment(cluster, tmp_path):
+def other_ca_bundle() -> str:
+    """base64 of a CA certificate that signed nothing the operator serves."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the webhook's CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def manager_logs(cluster) -> str:
+    return cluster.node.kubectl_run("-n", NS, "logs", f"deployment/{DEPLOYMENT}").stdout
+
+
+def collector_apply(name: str, namespace: str, replicas: int) -> dict:
+    """A gateway-like collector applied with otel.kubernetes.apply, retrying an API server error for
+    3 s only (a webhook the API server cannot call answers 500, which the client retries)."""
+    collector = {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "mode": "deployment",
+            "replicas": replicas,
+            "config": {
+                "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
+                "exporters": {"debug": {}},
+                "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["debug"]}}},
+            },
+        },
+    }
+    return {"name": "collector", "otel.kubernetes.apply": {"definition": [collector], "retry_timeout": 3}}
+
+
+def test_the_api_server_calls_the_webhooks_through_the_ca_bundle_the_role_injected(cluster, namespace):
     ensure_installed(cluster)
-    # The controller's image cannot be pulled (the local node pulls nothing): the wait runs
-    # out with a message naming the Deployment, the variable and the usual causes.
-    documents = [d for d in yaml.safe_load_all(FIXTURE.read_text()) if d]
-    for doc in documents:
-        if doc["kind"] == "Deployment":
-            doc["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example/operator:0.158.0"
-    unpullable = tmp_path / "unpullable.yaml"
-    unpullable.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    collector_path = f"/apis/opentelemetry.io/v1beta1/namespaces/{namespace}/opentelemetrycollectors/gw"
+    ok(cluster.run([collector_apply("gw", namespace, 1)]))
+    # The API server called the stand-in's defaulting and validating webhooks for the collector,
+    # over TLS, trusting the certificate through the caBundle the role wrote (failurePolicy Fail).
+    logs = manager_logs(cluster)
+    for hook in ("mutate", "validate"):
+        called = (
+            f"admission /{hook}-opentelemetry-io-v1beta1-opentelemetrycollector CREATE "
+            f"opentelemetry.io/v1beta1 OpenTelemetryCollector {namespace}/gw: allowed"
+        )
+        assert called in logs, logs[-3000:]
+
+    # Another CA in the validating webhooks' caBundle: the API server cannot trust the webhook's
+    # certificate, and the collector is refused with its message.
+    validating = cluster.get(WEBHOOK_CONFIGS[1])
+    assert {h["failurePolicy"] for h in validating["webhooks"] if "createupdate" in h["name"]} == {"Fail"}
+    for hook in validating["webhooks"]:
+        hook["clientConfig"]["caBundle"] = other_ca_bundle()
+    cluster.request("PUT", WEBHOOK_CONFIGS[1], validating, query={"fieldManager": "someone-else"})
+    refused = cluster.run([collector_apply("gw", namespace, 2)])
+    assert refused.rc != 0
+    message = refused.tasks[-1]["msg"]
+    assert 'failed calling webhook "vopentelemetrycollectorcreateupdatebeta.kb.io"' in message, message
+    assert "x509" in message and "certificate signed by unknown authority" in message, message
+    assert cluster.get(collector_path)["spec"]["replicas"] == 1  # not changed
+
+    # The role's next run names the field and who changed it; with force_conflicts it takes its CA
+    # back, and the change goes through.
+    conflict = cluster.run(role())
+    assert conflict.rc != 0
+    assert ".clientConfig.caBundle" in conflict.tasks[-1]["msg"] and '"someone-else"' in conflict.tasks[-1]["msg"]
+    repaired = install(cluster, otel_operator_force_conflicts=True)
+    assert ("ValidatingWebhookConfiguration", "updated") in {(r["kind"], r["action"]) for r in applied(repaired)}
+    ok(cluster.run([collector_apply("gw", namespace, 2)]))
+    assert cluster.get(collector_path)["spec"]["replicas"] == 2
+
+
+def test_the_conversion_webhook_serves_the_collector_as_v1alpha1(cluster, namespace):
+    ensure_installed(cluster)
+    ok(cluster.run([collector_apply("old-reader", namespace, 1)]))
+    # A v1alpha1 read: the API server asks the CRD's conversion webhook (through its caBundle).
+    old = cluster.get(f"/apis/opentelemetry.io/v1alpha1/namespaces/{namespace}/opentelemetrycollectors/old-reader")
+    assert old["apiVersion"] == "opentelemetry.io/v1alpha1"
+    assert isinstance(old["spec"]["config"], str)  # v1alpha1's config is text (YAML; JSON here)
+    assert json.loads(old["spec"]["config"])["receivers"] == {
+        "otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}
+    }
+    assert old["spec"]["replicas"] == 1
+    assert "conversion of 1 object(s) to opentelemetry.io/v1alpha1: Success" in manager_logs(cluster)
+
+
+def test_waits_for_the_controller_deployment(cluster):
+    ensure_installed(cluster)
+    # A manager image that cannot be pulled (the local node pulls nothing, as a mirror without the
+    # image): the wait runs out with a message naming the Deployment, the variable and the usual causes.
     run = cluster.run(
-        role(otel_operator_wait=True, otel_operator_wait_timeout=5, otel_operator_manifest_src=str(unpullable))
+        role(
+            otel_operator_wait=True,
+            otel_operator_wait_timeout=5,
+            otel_operator_manager_image="registry.example/opentelemetry-operator:0.158.0",
+        )
     )
     assert run.rc != 0
     msg = run.tasks[-1]["msg"]
@@ -387,28 +510,33 @@ def test_waits_for_the_controller_deployment(cluster, tmp_path):
     assert "an image that cannot be pulled" in msg
     assert f"Deployment {NS}/{DEPLOYMENT}" in msg
     assert "Traceback" not in run.stdout + run.stderr
+    # Only the manager's image was swapped: the rest is the release's Deployment.
+    container = cluster.get(DEPLOYMENT_PATH)["spec"]["template"]["spec"]["containers"][0]
+    assert container["name"] == "manager" and container["image"] == "registry.example/opentelemetry-operator:0.158.0"
+    assert container["args"] == ["--zap-log-level=info", "--zap-time-encoding=rfc3339nano"]
 
-    # Back to the fixture: the kubelet starts the Pod, which is Ready once the webhook
-    # certificate Secret is mounted, and the role waits for the rollout.
-    waited = cluster.run(role(otel_operator_wait=True, otel_operator_wait_timeout=120))
+    # Back to the stand-in: the kubelet starts the Pod, Ready once its /readyz answers (the webhook
+    # certificate the role made is mounted), and the role waits for the rollout.
+    waited = cluster.run(role(otel_operator_wait=True, otel_operator_wait_timeout=180))
     ok(waited)
     conditions = {c["type"]: c["status"] for c in cluster.get(DEPLOYMENT_PATH)["status"]["conditions"]}
     assert conditions["Available"] == "True"
     pods = cluster.get(f"/api/v1/namespaces/{NS}/pods")["items"]
     running = [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
     assert running and all(c["ready"] for p in running for c in p["status"]["containerStatuses"])
+    assert {c["image"] for p in running for c in p["spec"]["containers"]} == {upstream.MANAGER_IMAGE}
 
 
 def test_upgrade_to_a_new_pinned_version(cluster, tmp_path):
     ensure_installed(cluster)
-    documents = [d for d in yaml.safe_load_all(FIXTURE.read_text()) if d]
+    documents = [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
     newer = copy.deepcopy(documents)
     for doc in newer:
         if doc["kind"] == "Deployment":
             container = doc["spec"]["template"]["spec"]["containers"][0]
-            container["command"][-1] += "  # release 0.159.0"
+            container["args"].append("--feature-gates=+release.0.159.0")
             del container["env"]  # a field the new release no longer sets
-        if doc["kind"] == "ClusterRole":
+        if doc["kind"] == "ClusterRole" and doc["metadata"]["name"] == "opentelemetry-operator-manager-role":
             doc["rules"].append(
                 {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]}
             )
@@ -427,10 +555,10 @@ def test_upgrade_to_a_new_pinned_version(cluster, tmp_path):
     updated = {(r["kind"], r["name"]) for r in applied(run) if r["action"] == "updated"}
     assert updated == {("Deployment", DEPLOYMENT), ("ClusterRole", "opentelemetry-operator-manager-role")}
     container = cluster.get(DEPLOYMENT_PATH)["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"][-1].endswith("# release 0.159.0")
+    assert container["args"][-1] == "--feature-gates=+release.0.159.0"
     assert "env" not in container  # removed by server-side apply: the field manager no longer sets it
     rules = cluster.get(CLUSTER_SCOPED[0])["rules"]
-    assert any("ingresses" in r["resources"] for r in rules)
+    assert any("ingresses" in r.get("resources", []) for r in rules)
     # The new ReplicaSet rolled out (the role waited for it).
     status = cluster.get(DEPLOYMENT_PATH)["status"]
     assert status["updatedReplicas"] == status["availableReplicas"] == 1
@@ -439,8 +567,8 @@ def test_upgrade_to_a_new_pinned_version(cluster, tmp_path):
     ok(again)
     assert changed_tasks(again) == []
 
-    # And back to the fixture's version, for the tests that follow.
-    install(cluster)
+    # And back to the pinned release, for the tests that follow.
+    install(cluster, otel_operator_wait=True, otel_operator_wait_timeout=180)
 
 
 def test_certificate_renewal_updates_every_ca_bundle(cluster):
@@ -616,7 +744,7 @@ def test_uninstall_removes_custom_resources_before_crds(cluster, namespace):
             if live is None:
                 return
             if live["metadata"].get("deletionTimestamp"):
-                seen["crd"] = cluster.get(f"{CRD_PATH}/{CRDS[0]}") is not None
+                seen["crd"] = cluster.get(f"{CRD_PATH}/{COLLECTORS_CRD}") is not None
                 seen["deployment"] = cluster.get(DEPLOYMENT_PATH) is not None
                 seen["webhooks"] = all(cluster.get(p) is not None for p in WEBHOOK_CONFIGS)
                 cluster.request(

@@ -35,8 +35,9 @@ def test_converge_then_rerun_changes_nothing(fresh):
     first = site(fresh)
     assert first.rc == 0, [t for t in first.tasks if t.get("failed")][:1] or first.stderr[-3000:]
     assert exists(fresh, "/apis/opentelemetry.io/v1beta1/namespaces/observability/opentelemetrycollectors/otel-gateway")
-    # Every namespace site.yml applies is at the restricted Pod Security level, and the operator
-    # stand-in's controller Pod was admitted there and is Ready (the role waited for it).
+    # Every namespace site.yml applies is at the restricted Pod Security level, and the operator's
+    # controller Pod (the release's Deployment, the stand-in manager) was admitted there and is
+    # Ready (the role waited for it).
     client = KubeClient(resolve_connection({"kubeconfig": str(fresh.admin_kubeconfig)}))
     for namespace in ("observability", "opentelemetry-operator-system"):
         labels = client.request("GET", f"/api/v1/namespaces/{namespace}").data["metadata"]["labels"]
@@ -45,6 +46,11 @@ def test_converge_then_rerun_changes_nothing(fresh):
     assert pods and all(
         any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])) for p in pods
     ), [p["status"] for p in pods]
+    # The local node has no metrics-server: the summary says the gateway's autoscaler cannot work.
+    summary = first.task("Summary of the deployed pipeline")["msg"]
+    (gateway,) = [line for line in summary if line.startswith("collector observability/otel-gateway:")]
+    assert "autoscaler 2..10 INACTIVE (the cluster does not serve metrics.k8s.io" in gateway, summary
+    assert "install metrics-server, or set otel_gateway_autoscaler: {}" in gateway
     second = site(fresh)
     assert second.rc == 0
     changed = [t["task"] for t in second.tasks if t.get("changed")]

@@ -1,8 +1,10 @@
 """The whole pipeline, as the tests that send real telemetry through it deploy it.
 
 The roles deploy the certificates, the gateway and the agent into one namespace, which they put
-at the restricted Pod Security level; the collectors' Pods are made from the stored resources as
-the operator would (operator_standin: the operator cannot be had here) and must be admitted there.
+at the restricted Pod Security level, after the operator (its real release manifest, whose CRDs
+and webhooks judge the collectors; operator_install). The collectors' Pods are made from the
+stored resources as the operator would (operator_standin: its manager is a stand-in here that
+reconciles nothing) and must be admitted there.
 The backends are one real collector standing in for Tempo (OTLP/gRPC) and Loki (OTLP/HTTP on
 `/otlp`), writing what arrives to files in a folder of this machine; they and the applications
 mount host directories (test plumbing), so they run in a second namespace, `<namespace>-apps`, at
@@ -29,10 +31,9 @@ import pytest
 import yaml
 from localnode.build import BUSYBOX_IMAGE
 from localnode.collector import CLUSTER_VERSION, IMAGES, build_collectors
+from operator_install import ensure_operator
 from operator_standin import apply, as_the_operator_runs_it, rollout
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "tests" / "fixtures" / "crds"
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent")
 
 
@@ -107,7 +108,8 @@ def backends(namespace: str, out: Path) -> list:
         },
     }
     objects = [o for o in as_the_operator_runs_it(collector) if o["kind"] != "Service"]
-    selector = objects[-1]["spec"]["selector"]["matchLabels"]
+    (workload,) = [o for o in objects if o["kind"] == "Deployment"]
+    selector = workload["spec"]["selector"]["matchLabels"]
     for name, port in (("tempo", 4317), ("loki", 3100)):
         objects.append(
             {
@@ -270,8 +272,7 @@ def deploy_pipeline(
 
     collectors: (namespace or None for `namespace`, name) of each OpenTelemetryCollector the roles store.
     """
-    crd = cluster.run([{"name": "crd", "otel.kubernetes.apply": {"src": str(CRDS / "opentelemetrycollectors.yaml")}}])
-    assert crd.rc == 0, crd.stdout[-3000:]
+    ensure_operator(cluster)
     run = cluster.run(
         [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in roles],
         vars=settings,

@@ -37,7 +37,7 @@ class FakeClient:
         self.calls = []
         self.requests = 0
 
-    def request(self, method, path, query=None, body=None, content_type=None):
+    def request(self, method, path, query=None, body=None, content_type=None, deadline=None):
         self.requests += 1
         self.calls.append((method, path, {k: v for k, v in (query or {}).items() if v is not None}))
         answer = self.answers.get(path)

@@ -1,6 +1,8 @@
 """The operator role's computation (operator_manifest), without a cluster: the release manifest's
-checks and patches on the project's operator fixture, the download cache, and the order of the
-runner's steps (the engine, the certs module_utils and the cluster are in tests/integration)."""
+checks and patches on the operator's REAL v0.158.0 release manifest (read by path from
+../shared/upstream, tests/support/upstream.py: the tests fail naming it when it is missing), the
+download cache, and the order of the runner's steps (the engine, the certs module_utils and the
+cluster are in tests/integration)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import upstream
 import yaml
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import operator_manifest as om
@@ -18,7 +21,6 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.engine import Appl
 from ansible_collections.otel.kubernetes.plugins.module_utils.errors import OtelK8sError
 
 ROOT = Path(__file__).resolve().parents[4]
-FIXTURE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 NS = "opentelemetry-operator-system"
 DEPLOYMENT = "opentelemetry-operator-controller-manager"
 INJECT = "cert-manager.io/inject-ca-from"
@@ -26,29 +28,20 @@ BUNDLE = "QUJDCg=="
 
 
 @pytest.fixture(scope="module")
-def fixture_documents():
-    return om.load_manifest(str(FIXTURE))
+def release_documents():
+    return om.load_manifest(str(upstream.operator_manifest()))
 
 
 @pytest.fixture
-def documents(fixture_documents):
-    return copy.deepcopy(fixture_documents)
+def documents(release_documents):
+    return copy.deepcopy(release_documents)
 
 
 def options(**given) -> om.OperatorOptions:
-    settings = {"version": "0.158.0", "manifest_src": str(FIXTURE), "variable_prefix": "otel_operator_"}
+    settings = {"version": "0.158.0", "manifest_src": str(upstream.manifest_path())}
+    settings["variable_prefix"] = "otel_operator_"
     settings.update(given)
     return om.OperatorOptions(**settings)
-
-
-def upstream_like(documents: list) -> list:
-    """Upstream's manager Deployment sets no securityContext: the fixture without its own."""
-    for doc in documents:
-        if doc["kind"] == "Deployment":
-            doc["spec"]["template"]["spec"].pop("securityContext")
-            for container in doc["spec"]["template"]["spec"]["containers"]:
-                container.pop("securityContext")
-    return documents
 
 
 def of_kind(objects: list, kind: str) -> list:
@@ -103,31 +96,46 @@ def test_missing_local_manifest_is_refused_by_name():
         om.fetch_manifest(options(manifest_src="/nonexistent/operator.yaml"))
     message = raised.value.message
     assert "otel_operator_manifest_src is /nonexistent/operator.yaml, which is not a file on this host" in message
+    assert "(its default is the environment variable OTEL_OPERATOR_MANIFEST)" in message
     assert "leave it empty to download otel_operator_manifest_url" in message
+    # The module alone (no role prefix) has no environment default to mention.
+    with pytest.raises(OtelK8sError) as raised:
+        om.fetch_manifest(options(manifest_src="/nonexistent/operator.yaml", variable_prefix=""))
+    assert "environment" not in raised.value.message
+
+
+def served_file(tmp_path) -> Path:
+    """A file to download from (a file:// URL: nothing is downloaded from the network here)."""
+    served = tmp_path / "served" / "opentelemetry-operator.yaml"
+    served.parent.mkdir()
+    served.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: opentelemetry-operator-system\n")
+    return served
 
 
 def test_download_is_cached_per_version_and_url(tmp_path):
-    url = FIXTURE.as_uri()
-    checksum = "sha256:" + hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
-    settings = {"manifest_src": "", "manifest_url": url, "manifest_checksum": checksum, "cache_dir": str(tmp_path)}
+    source = served_file(tmp_path)
+    url = source.as_uri()
+    cache = tmp_path / "cache"
+    checksum = "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()
+    settings = {"manifest_src": "", "manifest_url": url, "manifest_checksum": checksum, "cache_dir": str(cache)}
     first = om.fetch_manifest(options(**settings))
     # The name the role's downloads always had: a cache filled before is used again.
-    expected = tmp_path / f"opentelemetry-operator-v0.158.0-{hashlib.sha256(url.encode()).hexdigest()[:12]}.yaml"
+    expected = cache / f"opentelemetry-operator-v0.158.0-{hashlib.sha256(url.encode()).hexdigest()[:12]}.yaml"
     assert first == {"path": str(expected), "dest": str(expected), "url": url, "changed": True}
-    assert expected.read_bytes() == FIXTURE.read_bytes()
+    assert expected.read_bytes() == source.read_bytes()
     assert expected.stat().st_mode & 0o777 == 0o644
     assert om.fetch_manifest(options(**settings))["changed"] is False
     # A cached file that does not match the checksum is downloaded again.
     expected.write_text("tampered")
     assert om.fetch_manifest(options(**settings))["changed"] is True
-    assert expected.read_bytes() == FIXTURE.read_bytes()
-    assert [p.name for p in tmp_path.iterdir()] == [expected.name]  # no temporary file left
+    assert expected.read_bytes() == source.read_bytes()
+    assert [p.name for p in cache.iterdir()] == [expected.name]  # no temporary file left
 
 
 def test_download_with_a_wrong_checksum_fails_and_is_not_kept(tmp_path):
     settings = {
         "manifest_src": "",
-        "manifest_url": FIXTURE.as_uri(),
+        "manifest_url": served_file(tmp_path).as_uri(),
         "manifest_checksum": "sha256:" + "0" * 64,
         "cache_dir": str(tmp_path / "cache"),
     }
@@ -149,13 +157,15 @@ def test_download_failure_names_the_url_and_the_local_alternative(tmp_path):
 
 
 # ---------------------------------------------------------------------------- the manifest's shape
-def test_the_fixture_is_the_operators_manifest(documents):
+def test_the_release_is_the_operators_manifest(documents):
     om.check_manifest(documents, options())
     assert [d["metadata"]["name"] for d in om.crds(documents)] == [
-        "opentelemetrycollectors.opentelemetry.io",
         "instrumentations.opentelemetry.io",
+        "opampbridges.opentelemetry.io",
+        "opentelemetrycollectors.opentelemetry.io",
+        "targetallocators.opentelemetry.io",
     ]
-    assert [d["kind"] for d in om.cert_manager_documents(documents)] == ["Issuer", "Certificate"]
+    assert [d["kind"] for d in om.cert_manager_documents(documents)] == ["Certificate", "Issuer"]
 
 
 def test_another_manifest_is_refused_with_what_was_found(documents):
@@ -163,7 +173,7 @@ def test_another_manifest_is_refused_with_what_was_found(documents):
     with pytest.raises(OtelK8sError) as raised:
         om.check_manifest(only_namespace, options())
     message = raised.value.message
-    assert message.startswith(f"{FIXTURE} does not look like the OpenTelemetry Operator's release manifest")
+    assert message.startswith(f"{upstream.manifest_path()} does not look like the OpenTelemetry Operator's release")
     assert f"the Deployment {NS}/{DEPLOYMENT} (found: 0)" in message
     assert "Set otel_operator_namespace, otel_operator_deployment" in message
 
@@ -180,7 +190,9 @@ def test_another_manifest_is_refused_with_what_was_found(documents):
 # ---------------------------------------------------------------------------- patches
 def test_restricted_gives_the_controller_pod_what_upstream_leaves_out(documents):
     before = json.dumps(documents)
-    release = om.release_documents(upstream_like(copy.deepcopy(documents)), options())
+    (published,) = of_kind(documents, "Deployment")
+    assert "securityContext" not in published["spec"]["template"]["spec"]  # upstream sets none
+    release = om.release_documents(documents, options())
     (deployment,) = of_kind(release, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -191,8 +203,8 @@ def test_restricted_gives_the_controller_pod_what_upstream_leaves_out(documents)
     assert list(pod)[-1] == "securityContext"  # added last, as the role's output always had it
     assert json.dumps(documents) == before  # the input is not changed
 
-    baseline = om.release_documents(upstream_like(copy.deepcopy(documents)), options(pod_security="baseline"))
-    assert "securityContext" not in of_kind(baseline, "Deployment")[0]["spec"]["template"]["spec"]
+    baseline = om.release_documents(documents, options(pod_security="baseline"))
+    assert of_kind(baseline, "Deployment")[0] is published  # as published, not even copied
 
 
 def test_the_manifests_own_security_values_win(documents):
@@ -212,6 +224,50 @@ def test_the_manifests_own_security_values_win(documents):
     }
 
 
+def test_manager_image_replaces_only_the_managers_image(documents):
+    mirror = "mirror.example/opentelemetry-operator:0.158.0"
+    before = json.dumps(documents)
+    for level in ("restricted", "baseline"):
+        release = om.release_documents(documents, options(manager_image=mirror, pod_security=level))
+        (deployment,) = of_kind(release, "Deployment")
+        (published,) = of_kind(documents, "Deployment")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["name"] == "manager" and container["image"] == mirror
+        # Nothing else of the Deployment differs (but the restricted securityContext).
+        unchanged = copy.deepcopy(deployment)
+        unchanged["spec"]["template"]["spec"]["containers"][0]["image"] = published["spec"]["template"]["spec"][
+            "containers"
+        ][0]["image"]
+        if level == "restricted":
+            unchanged["spec"]["template"]["spec"].pop("securityContext")
+            unchanged["spec"]["template"]["spec"]["containers"][0].pop("securityContext")
+        assert unchanged == published
+        assert [d for d in release if d["kind"] != "Deployment"] == [d for d in documents if d["kind"] != "Deployment"]
+    assert json.dumps(documents) == before
+    # Rendered alike.
+    (rendered,) = of_kind(om.render(documents, options(manager_image=mirror)), "Deployment")
+    assert rendered["spec"]["template"]["spec"]["containers"][0]["image"] == mirror
+    # Without it: the release's image.
+    (kept,) = of_kind(om.release_documents(documents, options()), "Deployment")
+    image = kept["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/open-telemetry/opentelemetry-operator/opentelemetry-operator:0.158.0"
+
+
+def test_manager_image_without_a_manager_container_is_refused_naming_the_variable(documents):
+    (deployment,) = of_kind(documents, "Deployment")
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    containers[0]["name"] = "controller"
+    om.check_manifest(documents, options(manager_image="mirror.example/x:1"))  # the only container: that one
+    containers.append({"name": "proxy", "image": "proxy:1"})
+    om.check_manifest(documents, options())  # not asked to replace anything: fine
+    with pytest.raises(OtelK8sError) as raised:
+        om.check_manifest(documents, options(manager_image="mirror.example/x:1"))
+    message = raised.value.message
+    assert "otel_operator_manager_image is 'mirror.example/x:1'" in message
+    assert "no container named 'manager'" in message and "(controller, proxy)" in message
+    assert "Leave otel_operator_manager_image empty" in message
+
+
 def test_without_cert_manager_the_roles_ca_is_in_every_ca_bundle(documents):
     before = json.dumps(documents)
     objects = om.applied_objects(documents, cert_manager=False, ca_bundle=BUNDLE)
@@ -219,7 +275,7 @@ def test_without_cert_manager_the_roles_ca_is_in_every_ca_bundle(documents):
     assert not [o for o in objects if o["apiVersion"].startswith("cert-manager.io/")]
     assert len(objects) == len(documents) - 2
     hooks = [h for o in objects if o["kind"].endswith("WebhookConfiguration") for h in o["webhooks"]]
-    assert len(hooks) == 6
+    assert len(hooks) == 13  # 5 mutating, 8 validating
     assert {h["clientConfig"]["caBundle"] for h in hooks} == {BUNDLE}
     assert all(rule["scope"] == "*" and next(iter(rule)) == "scope" for h in hooks for rule in h["rules"])
     (converting,) = [o for o in objects if (o.get("spec") or {}).get("conversion", {}).get("strategy") == "Webhook"]
@@ -326,7 +382,7 @@ def test_self_signed_steps_in_order(documents):
     result = runner.present(documents)
     assert runner.discovery.invalidated == ["cert-manager.io/v1"]  # a fresh read, never a cached answer
     assert [c[0] for c in runner.calls] == ["present", "absent", "certificates", "present"]
-    assert runner.calls[0][1] == ["Namespace"] and runner.calls[1][1] == ["Issuer", "Certificate"]
+    assert runner.calls[0][1] == ["Namespace"] and runner.calls[1][1] == ["Certificate", "Issuer"]
     assert result["backend"] == "self_signed" and result["changed"] is True and result["api_requests"] == 3
     assert "Issuer" not in runner.calls[3][1]
     # The namespace is applied once, before its Secrets; the results still list it first.
@@ -392,7 +448,9 @@ def test_removal_takes_custom_resources_first(documents, monkeypatch):
     assert result["changed"] is True
 
 
-def test_fixture_loads_as_yaml_documents():
+def test_the_release_loads_as_yaml_documents():
     # load_manifest drops empty documents and keeps the order of the file.
-    expected = [d for d in yaml.safe_load_all(FIXTURE.read_text()) if d]
-    assert om.load_manifest(str(FIXTURE)) == expected
+    path = upstream.operator_manifest()
+    expected = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    assert len(expected) == 20
+    assert om.load_manifest(str(path)) == expected
