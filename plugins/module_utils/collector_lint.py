@@ -15,6 +15,7 @@ Every message starts with the exact place in the configuration and ends with the
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ parse_quantity = collector_model.parse_quantity
 MODES = ("daemonset", "deployment", "statefulset", "sidecar")
 SIGNALS = ("traces", "metrics", "logs", "profiles")
 LOCALHOST = ("localhost", "127.0.0.1", "::1", "[::1]")
+# The tail_sampling processor's defaults (factory.go, v0.159.0).
+TAIL_SAMPLING_NUM_TRACES = 50000
+TAIL_SAMPLING_DECISION_WAIT = 30.0
 _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
 
 
@@ -479,6 +483,33 @@ class _Lint:
                 f"traces_routed_by_trace_id: true"
             )
 
+    def num_traces(self, replicas, autoscaler, expected_new_traces_per_second) -> None:
+        """num_traces below the new traces/s a replica gets x decision_wait: traces are evicted before
+        their decision (sampling_trace_dropped_too_early)."""
+        if not isinstance(expected_new_traces_per_second, (int, float)) or expected_new_traces_per_second <= 0:
+            return
+        counts = [
+            n
+            for n in (replicas, (autoscaler or {}).get("minReplicas") if isinstance(autoscaler, dict) else None)
+            if _int_like(n) and n > 0
+        ]
+        fewest = min(counts) if counts else 1
+        per_replica = expected_new_traces_per_second / fewest
+        for cid, found in components_of_type(self.config, "processors", "tail_sampling"):
+            settings = found if isinstance(found, dict) else {}
+            given = settings.get("num_traces", TAIL_SAMPLING_NUM_TRACES)
+            wait = collector_settings.duration_seconds(settings.get("decision_wait"), TAIL_SAMPLING_DECISION_WAIT)
+            needed = per_replica * wait
+            if _int_like(given) and given < needed:
+                self.warn(
+                    f"processors.{cid}.num_traces: {given} is below the new traces a replica gets while they wait "
+                    f"for their decision: {expected_new_traces_per_second:g} traces/s expected / {fewest} replica(s) x "
+                    f"{wait:g} s decision_wait = {needed:.0f}. The processor evicts the oldest traces before their "
+                    f"decision (otelcol_processor_tail_sampling_sampling_trace_dropped_too_early); set num_traces to "
+                    f"at least {math.ceil(needed * 2)} (twice that), or leave it at the role's default so that "
+                    f"otel_gateway_expected_load derives it"
+                )
+
     def telemetry(self) -> None:
         service = self.config.get("service")
         telemetry = service.get("telemetry") if isinstance(service, dict) else None
@@ -531,6 +562,7 @@ def lint(
     replicas: int | None = None,
     autoscaler: dict | None = None,
     traces_routed_by_trace_id: bool = False,
+    expected_new_traces_per_second: float | None = None,
     version: str | None = None,
 ) -> LintReport:
     """Check a collector configuration (dict or YAML text); see the module docstring.
@@ -577,6 +609,7 @@ def lint(
     checker.memory_limiter(memory_limit)
     checker.k8sattributes_agent()
     checker.tail_sampling(replicas, autoscaler, traces_routed_by_trace_id)
+    checker.num_traces(replicas, autoscaler, expected_new_traces_per_second)
     checker.telemetry()
     return LintReport(
         valid=not checker.errors,

@@ -496,6 +496,7 @@ def render(
     security_context: dict | None = None,
     pod_security_context: dict | None = None,
     traces_routed_by_trace_id: bool = False,
+    expected_new_traces_per_second: float | None = None,
     extra_objects: list | None = None,
 ) -> Rendered:
     """An OpenTelemetryCollector v1beta1 object, with every error and warning found on the way.
@@ -574,6 +575,7 @@ def render(
             replicas=replicas,
             autoscaler=scaler,
             traces_routed_by_trace_id=traces_routed_by_trace_id,
+            expected_new_traces_per_second=expected_new_traces_per_second,
             version=version,
         )
         if not problem

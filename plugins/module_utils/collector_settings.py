@@ -138,9 +138,22 @@ def _missing(value) -> bool:
     return value is None or value in ("", [], {})
 
 
+_DURATION_PART_RE = re.compile(r"([0-9]+(?:[.][0-9]+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
 def is_duration(value) -> bool:
     """A Go duration as the collector reads it (`200ms`, `1m30s`, `0`), or an env reference."""
     return is_env(value) or (isinstance(value, str) and bool(_DURATION_RE.match(value.strip())))
+
+
+def duration_seconds(value, default: float) -> float:
+    """A Go duration (`10s`, `1m30s`, `500ms`) in seconds; `default` when it is not one (or an env reference)."""
+    text = value.strip() if isinstance(value, str) else ""
+    parts = _DURATION_PART_RE.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return default
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
 
 class _Checker:

@@ -94,14 +94,15 @@ def agent_service(namespace: str) -> str:
     return f"otel-agent-collector.{namespace}.svc.cluster.local"
 
 
-def backends(namespace: str, out: Path) -> list:
-    """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine."""
+def backends(namespace: str, out: Path, config: dict | None = None) -> list:
+    """The Tempo and Loki stand-ins: one collector, two Services, files in `out` on this machine
+    (`config`: another configuration than backend_config(), with the same receivers)."""
     collector = {
         "metadata": {"name": "backends", "namespace": namespace},
         "spec": {
             "mode": "deployment",
             "image": IMAGES["k8s"],
-            "config": backend_config(),
+            "config": config or backend_config(),
             "volumes": [{"name": "out", "hostPath": {"path": str(out), "type": "Directory"}}],
             "volumeMounts": [{"name": "out", "mountPath": "/out"}],
             "securityContext": {"runAsUser": 10001},
@@ -267,10 +268,12 @@ def deploy_pipeline(
     settings: dict,
     roles: tuple = ROLES,
     collectors: tuple = ((None, "otel-gateway"), (None, "otel-agent")),
+    backend: dict | None = None,
 ) -> list:
     """The roles with `settings`, then the backends' and the collectors' Pods, rolled out; the collectors.
 
     collectors: (namespace or None for `namespace`, name) of each OpenTelemetryCollector the roles store.
+    backend: the backends' configuration (default backend_config()).
     """
     ensure_operator(cluster)
     run = cluster.run(
@@ -285,7 +288,7 @@ def deploy_pipeline(
     apps = apps_namespace(namespace)
     labels = {"pod-security.kubernetes.io/enforce": "privileged"}
     apply(cluster.node, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": apps, "labels": labels}}])
-    apply(cluster.node, backends(apps, out) + [o for c in stored for o in as_the_operator_runs_it(c)])
+    apply(cluster.node, backends(apps, out, backend) + [o for c in stored for o in as_the_operator_runs_it(c)])
     wait_for(cluster, apps, "deployment/backends-collector")
     for collector in stored:
         kind = "daemonset" if collector["spec"]["mode"] == "daemonset" else "deployment"

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils import presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import sizing
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.gateway_settings import SETTINGS
 
 MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")
@@ -382,6 +383,36 @@ class Gateway(presets.Component):
         return status
 
 
+def apply_sizing(s: dict) -> sizing.Sizing:
+    """Replicas, autoscaler bounds, num_traces and memory from the expected load, for each of them that
+    is left at its default (a value of the user's own is kept; the lint checks its num_traces)."""
+    tail = s["tail_sampling"] if isinstance(s["tail_sampling"], dict) else {}
+    resources = s["resources"] if isinstance(s["resources"], dict) else {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    sized = sizing.size(
+        s["expected_load"],
+        sizing.decision_wait(tail),
+        sizing.cpu_cores(limits.get("cpu")),
+    )
+    defaults = SETTINGS["resources"].default
+    if s["replicas"] == SETTINGS["replicas"].default:
+        s["replicas"] = sized.replicas
+    if s["autoscaler"] == SETTINGS["autoscaler"].default:
+        s["autoscaler"] = dict(s["autoscaler"], minReplicas=sized.replicas, maxReplicas=sized.max_replicas)
+    if tail and tail.get("num_traces") == SETTINGS["tail_sampling"].default["num_traces"]:
+        s["tail_sampling"] = dict(tail, num_traces=sized.num_traces)
+    if (
+        limits.get("memory") == defaults["limits"]["memory"]
+        and requests.get("memory") == defaults["requests"]["memory"]
+    ):
+        s["resources"] = dict(
+            resources,
+            limits=dict(limits, memory=f"{sized.memory_limit_mib}Mi"),
+            requests=dict(requests, memory=f"{sized.memory_request_mib}Mi"),
+        )
+    return sized
+
+
 def build(given: dict | None, state: str = "present") -> Gateway:
     """The gateway from its role's settings; errors name the role variables and the fix."""
     s = SETTINGS.merged(given)
@@ -406,6 +437,8 @@ def build(given: dict | None, state: str = "present") -> Gateway:
             f"{var('ingress_tls')} names the Secret {s['tls_secret']}, the gateway's mTLS Secret "
             f"({var('tls_secret')}), which cert-manager would overwrite; give the Ingress a secretName of its own."
         )
+    errors += sizing.check(s["expected_load"])
+    sized = apply_sizing(s) if s["expected_load"] and not errors else None
     values = presets.helm_values_mapping(s)
     config = {}
     if not errors:
@@ -430,6 +463,7 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "ports": None if "ports" in values else (ports or None),
         "affinity": presets.unless_in_values(values, "affinity", s["affinity"]),
         "traces_routed_by_trace_id": bool(s["traces_routed_by_trace_id"]),
+        "expected_new_traces_per_second": sized.new_traces_per_second if sized else None,
         **presets.pod_options(s, values),
     }
     status = {
@@ -439,6 +473,7 @@ def build(given: dict | None, state: str = "present") -> Gateway:
         "otlp_http_port": http_port,
         "tls": bool(s["tls_enabled"]),
         "mtls": bool(s["tls_enabled"]) and bool(s["tls_client_auth"]),
+        "sizing": sized.arithmetic() if sized else [],
     }
     return Gateway(
         what="gateway",

@@ -119,6 +119,20 @@ SETTINGS = RoleSettings(
         "The operator's C(spec.podDisruptionBudget) (C(maxUnavailable) or C(minAvailable)).",
     ),
     Setting(
+        "expected_load",
+        "dict",
+        {},
+        (
+            "The load the gateway is expected to carry - C(spans_per_second), C(log_records_per_second) and "
+            "C(spans_per_trace) (default 5). Empty keeps the role's sizes.",
+            "When given, each of O(otel_gateway_replicas), the autoscaler's C(minReplicas) and C(maxReplicas) "
+            "(O(otel_gateway_autoscaler)), C(num_traces) (O(otel_gateway_tail_sampling)) and the memory request "
+            "and limit (O(otel_gateway_resources)) that is left at its default is derived from it with the rule of "
+            "the README's Benchmark section; the arithmetic is in C(otel_gateway_status.sizing). A value of your own "
+            "is kept, and a C(num_traces) below the new traces/s of a replica times C(decision_wait) is warned about.",
+        ),
+    ),
+    Setting(
         "resources",
         "dict",
         {"limits": {"cpu": "1", "memory": "2Gi"}, "requests": {"cpu": "200m", "memory": "512Mi"}},
@@ -190,7 +204,17 @@ SETTINGS = RoleSettings(
         },
         "Settings of the C(tail_sampling) processor (the seed's three policies by default).",
     ),
-    Setting("batch", "dict", {"timeout": "5s", "send_batch_size": 8192}, "Settings of the C(batch) processor."),
+    # At most 1,024 spans a request: under gRPC's default 4 MiB message limit of the trace backend for spans of up
+    # to 4 KB (8,192 spans of ~1.3 KB were refused: README, Benchmark); 1s adds less latency than 5s.
+    Setting(
+        "batch",
+        "dict",
+        {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 1024},
+        (
+            "Settings of the C(batch) processor.",
+            "C(send_batch_max_size) keeps a request to Tempo under gRPC's default 4 MiB message limit.",
+        ),
+    ),
     Setting(
         "tempo_endpoint",
         "str",

@@ -147,7 +147,7 @@ def test_config_extra_merges_recursively_and_replaces_lists():
         }
     )
     config = built.options["config"]
-    assert config["processors"]["batch"] == {"timeout": "1s", "send_batch_size": 8192}
+    assert config["processors"]["batch"] == {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 1024}
     assert config["service"]["pipelines"]["traces"]["exporters"] == ["debug"]
     assert config["service"]["pipelines"]["traces"]["processors"] == ["memory_limiter", "tail_sampling", "batch"]
     assert presets.combine({"a": [1, 2]}, {"a": [3]}) == {"a": [3]}
