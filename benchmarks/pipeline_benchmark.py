@@ -854,7 +854,7 @@ class Bench:
     # -------------------------------------------------------------- phases
     def decision_wait(self, config: str) -> float:
         settings = self.settings_for(config, "x")
-        given = settings.get("otel_gateway_tail_sampling") or gateway_preset.DEFAULTS["tail_sampling"]
+        given = settings.get("otel_gateway_tail_sampling") or gateway_preset.SETTINGS["tail_sampling"].default
         text = str(given.get("decision_wait", "10s"))
         return float(text[:-1]) if text.endswith("s") and not text.endswith("ms") else 10.0
 
@@ -911,7 +911,7 @@ class Bench:
 def print_step(config: str, r: dict) -> None:
     mib = {k.rsplit("-", 1)[-1]: round(v / 2**20) for k, v in r["peak_memory"].items()}
     cpu = r["cpu"]
-    throttled = {k.rsplit('-', 1)[-1]: round(v, 1) for k, v in r.get('throttled', {}).items()}
+    throttled = {k.rsplit("-", 1)[-1]: round(v, 1) for k, v in r.get("throttled", {}).items()}
     print(
         f"[{config}] {r['step']}: sent {r['spans_sent']} spans ({r['spans_per_second_sent']:.0f}/s), "
         f"agent accepted {r['agent'].get('accepted', 0):.0f}, gateways {r['gateways'].get('accepted', 0):.0f}, "

@@ -449,7 +449,7 @@ class Bench:
         kubeconfig = str(self.node.admin_kubeconfig)
         runner = (
             "import time; t0 = time.monotonic()\n"
-            "from ansible_collections.otel.kubernetes.plugins.module_utils import connection, discovery, info\n"
+            "from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import connection, discovery, info\n"
             "t1 = time.monotonic()\n"
             f"client = connection.KubeClient(connection.resolve_connection({{'kubeconfig': {kubeconfig!r}}}))\n"
             "def run():\n"

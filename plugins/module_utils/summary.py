@@ -5,8 +5,9 @@
 The summary was eight playbook tasks (reads in loops, a certificate-info task per TLS Secret,
 Jinja building each line), about a third of a no-op site.yml. It is now three or four list
 reads through InfoRunner (the collection's client, retries and discovery cache) and plain
-Python. Only the public certificate of each TLS Secret is looked at; nothing of a Secret is
-returned but its name and the certificate's expiry.
+Python. What it reads and describes comes from the status facts the roles publish
+(``otel_<role>_status``), nothing else. Only the public certificate of each TLS Secret is looked
+at; nothing of a Secret is returned but its name and the certificate's expiry.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options 
     RESOURCE_METRICS_KINDS,
 )
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import group_serves
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.gateway_settings import (
+    SETTINGS as GATEWAY_SETTINGS,
+)
 
 try:
     from cryptography import x509
@@ -84,6 +88,20 @@ def certificate_expiry(secret: dict) -> str | None:
     return not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+ROLES = ("operator", "certificates", "gateway", "agent", "cluster", "instrumentation")
+
+
+def _field(statuses: dict, role: str, key: str):
+    """A field of a role's status; a clear error when the status is not what the role publishes."""
+    try:
+        return statuses[role][key]
+    except (KeyError, TypeError):
+        raise OtelK8sError(
+            f"{role}: the status has no {key}; give otel_{role}_status as the role otel_{role} publishes it "
+            "(playbooks/tasks/summary.yml)"
+        ) from None
+
+
 class SummaryRunner:
     """Reads the operator's and the collectors' Pods, the collectors and the TLS Secrets; describes them."""
 
@@ -91,41 +109,48 @@ class SummaryRunner:
         self.info = InfoRunner(client, discovery)
         self.client = client
 
-    def run(self, operator_namespace: str, gateway: dict, agent: dict, cluster: dict | None = None) -> dict:
-        """cluster: the cluster collector (None or enabled false: not deployed); agent["host_collector"]: the
-        agent's host collector ({name, namespace}; None when the agent has none)."""
-        cluster = cluster if cluster and cluster.get("enabled", True) else None
-        host = agent.get("host_collector") or None
+    def run(self, statuses: dict) -> dict:
+        """statuses: role (ROLES) -> the status fact the role published (otel_<role>_status). A role whose status
+        is empty (not run, or removed) is left out."""
+        statuses = {role: statuses.get(role) or {} for role in ROLES}
+        endpoints = endpoint_lines(statuses)  # before any read: a status that is not the role's fails first
+        host = statuses["agent"].get("host_collector") or None
         collector_namespaces = _unique(
-            [gateway["namespace"], agent["namespace"]]
+            ([_field(statuses, "gateway", "namespace")] if statuses["gateway"] else [])
+            + ([_field(statuses, "agent", "namespace")] if statuses["agent"] else [])
             + ([host["namespace"]] if host else [])
-            + ([cluster["namespace"]] if cluster else [])
+            + ([_field(statuses, "cluster", "namespace")] if statuses["cluster"] else [])
         )
         collectors = []
         for namespace in collector_namespaces:
             collectors += self.info.run(*COLLECTOR_API, namespace=namespace)["resources"]
         pods = []
-        for namespace in _unique([operator_namespace, *collector_namespaces]):
+        operator = [_field(statuses, "operator", "namespace")] if statuses["operator"] else []
+        for namespace in _unique([*operator, *collector_namespaces]):
             pods += self.info.run("v1", "Pod", namespace=namespace)["resources"]
-        secrets = self.info.run(
-            "v1", "Secret", namespace=gateway["namespace"], field_selectors=["type=kubernetes.io/tls"]
-        )
-        certificates = [
-            {
-                "namespace": secret["metadata"].get("namespace"),
-                "name": secret["metadata"]["name"],
-                "not_after": certificate_expiry(secret),
-            }
-            for secret in secrets["resources"]
-        ]
+        certificates = []
+        if statuses["certificates"]:
+            namespace = _field(statuses, "certificates", "namespace")
+            secrets = self.info.run("v1", "Secret", namespace=namespace, field_selectors=["type=kubernetes.io/tls"])
+            certificates = [
+                {
+                    "namespace": secret["metadata"].get("namespace"),
+                    "name": secret["metadata"]["name"],
+                    "not_after": certificate_expiry(secret),
+                }
+                for secret in secrets["resources"]
+            ]
         metrics_served = self.resource_metrics_served(collectors)
         lines = [pod_line(pod) for pod in pods]
-        lines += [collector_line(collector, metrics_served, _unset(collector, gateway)) for collector in collectors]
+        lines += [
+            collector_line(collector, metrics_served, _unset(collector, statuses["gateway"]))
+            for collector in collectors
+        ]
         lines += [
             f"certificate {cert['namespace']}/{cert['name']} expires {cert['not_after'] or 'unknown'}"
             for cert in certificates
         ]
-        lines += endpoint_lines(gateway, agent, cluster)
+        lines += endpoints
         return {
             "lines": lines,
             "pods": [_pod_facts(pod) for pod in pods],
@@ -149,34 +174,51 @@ def _unset(collector: dict, gateway: dict) -> str:
     """How to turn a collector's autoscaler off: the gateway role's variable for the gateway."""
     meta = collector.get("metadata", {})
     if (meta.get("name"), meta.get("namespace")) == (gateway.get("name"), gateway.get("namespace")):
-        return "set otel_gateway_autoscaler: {}"
+        return f"set {GATEWAY_SETTINGS.variable('autoscaler')}: {{}}"
     return "remove its autoscaler"
 
 
-def endpoint_lines(gateway: dict, agent: dict, cluster: dict | None = None) -> list:
-    security = "mTLS" if agent.get("mtls", True) else "plaintext"
-    port = agent.get("gateway_port", 4317)
-    agent_service = f"{agent['name']}-collector.{agent['namespace']}"
-    grpc, http = agent.get("otlp_grpc_port", 4317), agent.get("otlp_http_port", 4318)
-    gateway_service = f"{gateway['name']}-collector.{gateway['namespace']}"
-    headless = f"{gateway['name']}-collector-headless.{gateway['namespace']}"
-    lines = [
-        f"endpoint for applications: the node-local agent, Service {agent_service} (internalTrafficPolicy Local), "
-        f"OTLP gRPC :{grpc} and HTTP :{http}",
-        f"traces agent -> gateway: loadbalancing by trace ID via {headless}:{port}, {security}",
-        f"metrics and logs agent -> gateway: {gateway_service}:{port}, {security}",
-    ]
-    host = agent.get("host_collector")
-    if host:
+def _security(mtls) -> str:
+    return "mTLS" if mtls else "plaintext"
+
+
+def endpoint_lines(statuses: dict) -> list:
+    """Where applications send and where each collector sends, as the roles' statuses say."""
+    lines = []
+    if statuses.get("agent"):
+        service = _field(statuses, "agent", "service")
+        grpc, http = _field(statuses, "agent", "otlp_grpc_port"), _field(statuses, "agent", "otlp_http_port")
+        security = _security(_field(statuses, "agent", "mtls"))
+        lines += [
+            f"endpoint for applications: the node-local agent, Service {service} (internalTrafficPolicy Local), "
+            f"OTLP gRPC :{grpc} and HTTP :{http}",
+            f"traces agent -> gateway: loadbalancing by trace ID via {_field(statuses, 'agent', 'gateway_traces')}, "
+            f"{security}",
+            f"metrics and logs agent -> gateway: {_field(statuses, 'agent', 'gateway_metrics_logs')}, {security}",
+        ]
+        host = statuses["agent"].get("host_collector")
+        if host:
+            lines.append(
+                f"container logs and host metrics: host collector {host['namespace']}/{host['name']} (privileged) -> "
+                f"the agent on its node, {service}:{grpc}"
+            )
+    if statuses.get("cluster"):
+        where = f"{_field(statuses, 'cluster', 'namespace')}/{_field(statuses, 'cluster', 'name')}"
         lines.append(
-            f"container logs and host metrics: host collector {host['namespace']}/{host['name']} (privileged) -> "
-            f"the agent on its node, {agent_service}:{grpc}"
+            f"cluster state and events: {where} (one replica) -> gateway: {_field(statuses, 'cluster', 'gateway')}, "
+            f"{_security(_field(statuses, 'cluster', 'mtls'))}"
         )
-    if cluster:
-        cluster_security = "mTLS" if cluster.get("mtls", True) else "plaintext"
+    if statuses.get("instrumentation"):
+        where = f"{_field(statuses, 'instrumentation', 'namespace')}/{_field(statuses, 'instrumentation', 'name')}"
+        targets = [
+            f"{t['kind']} {t['namespace'] + '/' if t.get('namespace') else ''}{t['name']} "
+            f"({', '.join(t['languages']) or 'no language'})"
+            for t in _field(statuses, "instrumentation", "targets")
+        ]
         lines.append(
-            f"cluster state and events: {cluster['namespace']}/{cluster['name']} (one replica) -> gateway: "
-            f"{gateway_service}:{cluster.get('gateway_port', 4317)}, {cluster_security}"
+            f"auto-instrumentation: Instrumentation {where}, the SDKs send to "
+            f"{_field(statuses, 'instrumentation', 'exporter_endpoint')}; injected into "
+            + (", ".join(targets) or "no namespace or workload")
         )
     return lines
 

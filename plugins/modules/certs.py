@@ -70,6 +70,9 @@ options:
       - The settings of O(preset) - the variables of role C(otel.kubernetes.otel_certificates) without their
         C(otel_certificates_) prefix (C(renew_before_days) for C(otel_certificates_renew_before_days)), with the
         role's defaults for those not given. See the role's README for each.
+      - The role variables the task can see are taken as settings - a task with O(preset=pipeline) in a play that
+        sets C(otel_certificates_key_type) (or inside the role) gets it, templated, as C(key_type). Settings given
+        here win, one by one, over those variables; give them here when calling the module outside the role.
       - Errors name the role variable (C(otel_certificates_renew_before_days)), the value and the fix.
     type: dict
     default: {}

@@ -63,6 +63,9 @@ options:
       - The settings of O(preset) - the variables of its role without their C(otel_agent_), C(otel_gateway_) or
         C(otel_cluster_) prefix (C(otlp_grpc_port) for C(otel_agent_otlp_grpc_port)), with the role's defaults for
         those not given. See the roles' README files for each.
+      - The role variables the task can see are taken as settings - a task with O(preset=agent) in a play that sets
+        C(otel_agent_otlp_grpc_port) (or inside the role) gets it, templated, as C(otlp_grpc_port). Settings given
+        here win, one by one, over those variables; give them here when calling the module outside the role.
       - Errors name the role variable (C(otel_agent_otlp_grpc_port)) and the fix.
     type: dict
     default: {}

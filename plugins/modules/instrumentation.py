@@ -294,6 +294,21 @@ diff:
   returned: in diff mode
   type: list
   elements: dict
+status:
+  description:
+    - What role C(otel.kubernetes.otel_instrumentation) publishes as C(otel_instrumentation_status) (and
+      M(otel.kubernetes.summary) reads) - C(name), C(namespace), C(exporter_endpoint) (where the injected SDKs send)
+      and C(targets), each annotated namespace or workload with its C(kind), C(namespace), C(name) and the
+      C(languages) injected into it.
+    - Empty with O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    name: otel-instrumentation
+    namespace: observability
+    exporter_endpoint: http://otel-agent-collector.observability.svc.cluster.local:4317
+    targets:
+      - {kind: Namespace, namespace: null, name: shop, languages: [java, python]}
 api_requests:
   description: HTTP requests made to the API server by this task, the existence checks included (0 with
     O(render_only=true)).

@@ -10,119 +10,62 @@ short_description: Describe the deployed OpenTelemetry pipeline, read back from 
 version_added: 0.1.0
 description:
   - Lists the Pods of the operator and of the collectors (the gateway, the agent and its host collector, the cluster
-    collector), the OpenTelemetryCollector resources and the
-    TLS Secrets of the gateway's namespace, and describes each in one line (phase, readiness, restarts,
-    images; mode and replicas; certificate expiry), followed by the endpoints applications and agents use.
+    collector), the OpenTelemetryCollector resources and the TLS Secrets of the certificates' namespace, and
+    describes each in one line (phase, readiness, restarts, images; mode and replicas; certificate expiry), followed
+    by the endpoints applications and collectors use and what is instrumented.
+  - What to read and describe comes from the status facts the roles publish (C(otel_<role>_status)), passed as they
+    are (C(playbooks/tasks/summary.yml)); it repeats no role default.
   - Reads only, through the collection's client and its retries (see M(otel.kubernetes.info)).
   - Of a TLS Secret only the certificate is parsed; no private key is returned.
   - Reads namespaced lists only, so a deployer bound per namespace (C(playbooks/deployer_rbac.yml)) may run it.
 author:
   - otel.kubernetes contributors (@otel-kubernetes)
 options:
-  operator_namespace:
+  operator:
     description:
-      - The namespace of the OpenTelemetry Operator's controller.
-    type: str
-    default: opentelemetry-operator-system
+      - The status the role C(otel.kubernetes.otel_operator) publishes, C(otel_operator_status); its controller's
+        Pods are listed (C(namespace)).
+      - Empty (the role did not run, or removed what it made) leaves it out.
+    type: dict
+    default: {}
+  certificates:
+    description:
+      - The status the role C(otel.kubernetes.otel_certificates) publishes, C(otel_certificates_status); the TLS
+        Secrets of its namespace are read (C(namespace)); only their certificates' expiry is returned.
+      - Empty (the role did not run, or removed what it made) leaves it out.
+    type: dict
+    default: {}
   gateway:
     description:
-      - The gateway collector.
+      - The status the role C(otel.kubernetes.otel_gateway) publishes, C(otel_gateway_status); its namespace's
+        collectors and Pods are listed (C(namespace)).
+      - Empty (the role did not run, or removed what it made) leaves it out.
     type: dict
     default: {}
-    suboptions:
-      name:
-        description:
-          - The gateway's name (its OpenTelemetryCollector).
-        type: str
-        default: otel-gateway
-      namespace:
-        description:
-          - The gateway's namespace; its TLS Secrets are read there too.
-        type: str
-        default: observability
   agent:
     description:
-      - The node agent collector.
+      - The status the role C(otel.kubernetes.otel_agent) publishes, C(otel_agent_status); its namespace's (and its
+        host collector's) collectors and Pods are listed, and where applications send and where it sends are
+        described (C(namespace), C(service), C(otlp_grpc_port), C(otlp_http_port), C(gateway_traces),
+        C(gateway_metrics_logs), C(mtls), C(host_collector)).
+      - Empty (the role did not run, or removed what it made) leaves it out.
     type: dict
     default: {}
-    suboptions:
-      name:
-        description:
-          - The agent's name (its OpenTelemetryCollector).
-        type: str
-        default: otel-agent
-      namespace:
-        description:
-          - The agent's namespace.
-        type: str
-        default: observability
-      otlp_grpc_port:
-        description:
-          - The agent's OTLP gRPC port.
-        type: int
-        default: 4317
-      otlp_http_port:
-        description:
-          - The agent's OTLP HTTP port.
-        type: int
-        default: 4318
-      gateway_port:
-        description:
-          - The gateway port the agent exports to.
-        type: int
-        default: 4317
-      mtls:
-        description:
-          - Whether the agent talks to the gateway with mutual TLS.
-        type: bool
-        default: true
-      host_collector:
-        description:
-          - The agent's separate host collector (container logs, host metrics), as C(otel_agent_status) names it;
-            unset when the agent has none. Its Pods are listed too.
-        type: dict
-        suboptions:
-          name:
-            description:
-              - Its name (its OpenTelemetryCollector).
-            type: str
-            required: true
-          namespace:
-            description:
-              - Its namespace.
-            type: str
-            required: true
   cluster:
     description:
-      - The cluster collector (role C(otel_cluster)).
+      - The status the role C(otel.kubernetes.otel_cluster) publishes, C(otel_cluster_status); its namespace's
+        collectors and Pods are listed and where it sends is described (C(namespace), C(name), C(gateway), C(mtls)).
+      - Empty (the role did not run, or removed what it made) leaves it out.
     type: dict
     default: {}
-    suboptions:
-      enabled:
-        description:
-          - Whether it is deployed; V(false) leaves it out of the summary.
-        type: bool
-        default: true
-      name:
-        description:
-          - Its name (its OpenTelemetryCollector).
-        type: str
-        default: otel-cluster
-      namespace:
-        description:
-          - Its namespace.
-        type: str
-        default: observability
-      gateway_port:
-        description:
-          - The gateway port it exports to.
-        type: int
-        default: 4317
-      mtls:
-        description:
-          - Whether it talks to the gateway with mutual TLS.
-        type: bool
-        default: true
+  instrumentation:
+    description:
+      - The status the role C(otel.kubernetes.otel_instrumentation) publishes, C(otel_instrumentation_status); where
+        the injected SDKs send and what is instrumented are described (C(namespace), C(name), C(exporter_endpoint),
+        C(targets)).
+      - Empty (the role did not run, or removed what it made) leaves it out.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - otel.kubernetes.auth
 notes:
@@ -130,11 +73,14 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Describe what is deployed
+- name: Describe what the roles of this play deployed
   otel.kubernetes.summary:
-    gateway:
-      name: otel-gateway
-      namespace: observability
+    operator: "{{ otel_operator_status | default({}) }}"
+    certificates: "{{ otel_certificates_status | default({}) }}"
+    gateway: "{{ otel_gateway_status | default({}) }}"
+    agent: "{{ otel_agent_status | default({}) }}"
+    cluster: "{{ otel_cluster_status | default({}) }}"
+    instrumentation: "{{ otel_instrumentation_status | default({}) }}"
   register: pipeline
 
 - name: Show it
@@ -167,7 +113,7 @@ collectors:
   elements: dict
 certificates:
   description:
-    - The TLS Secrets of the gateway's namespace, each with namespace, name and not_after.
+    - The TLS Secrets of the certificates' namespace, each with namespace, name and not_after.
     - not_after is UTC, ISO 8601; null when the Secret holds no certificate that parses.
   returned: always
   type: list
@@ -182,59 +128,14 @@ api_requests:
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, reader_module
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.summary import SummaryRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.summary import ROLES, SummaryRunner
 
 
 def main():
-    module = reader_module(
-        {
-            "operator_namespace": {"type": "str", "default": "opentelemetry-operator-system"},
-            "gateway": {
-                "type": "dict",
-                "default": {},
-                "options": {
-                    "name": {"type": "str", "default": "otel-gateway"},
-                    "namespace": {"type": "str", "default": "observability"},
-                },
-            },
-            "agent": {
-                "type": "dict",
-                "default": {},
-                "options": {
-                    "name": {"type": "str", "default": "otel-agent"},
-                    "namespace": {"type": "str", "default": "observability"},
-                    "otlp_grpc_port": {"type": "int", "default": 4317},
-                    "otlp_http_port": {"type": "int", "default": 4318},
-                    "gateway_port": {"type": "int", "default": 4317},
-                    "mtls": {"type": "bool", "default": True},
-                    "host_collector": {
-                        "type": "dict",
-                        "options": {
-                            "name": {"type": "str", "required": True},
-                            "namespace": {"type": "str", "required": True},
-                        },
-                    },
-                },
-            },
-            "cluster": {
-                "type": "dict",
-                "default": {},
-                "options": {
-                    "enabled": {"type": "bool", "default": True},
-                    "name": {"type": "str", "default": "otel-cluster"},
-                    "namespace": {"type": "str", "default": "observability"},
-                    "gateway_port": {"type": "int", "default": 4317},
-                    "mtls": {"type": "bool", "default": True},
-                },
-            },
-        }
-    )
-    params = module.params
+    module = reader_module({role: {"type": "dict", "default": {}} for role in ROLES})
     try:
         client = connect(module)
-        result = SummaryRunner(client, Discovery(client)).run(
-            params["operator_namespace"], params["gateway"], params["agent"], params["cluster"]
-        )
+        result = SummaryRunner(client, Discovery(client)).run({role: module.params[role] for role in ROLES})
     except OtelK8sError as error:
         fail(module, error)
     module.exit_json(changed=False, **result)

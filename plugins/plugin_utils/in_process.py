@@ -40,6 +40,7 @@ from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import manifests
 from ansible_collections.otel.kubernetes.plugins.plugin_utils import core_internals
+from ansible_collections.otel.kubernetes.plugins.plugin_utils.preset_variables import with_role_variables
 
 display = Display()
 
@@ -130,11 +131,21 @@ class ModuleFront(ActionBase):
     _supports_check_mode = True
     _supports_async = True
     module_name = ""  # set by each action plugin, which also preloads the module
+    # Preset name -> its settings table (RoleSettings), for modules with presets: a task with `preset`
+    # gets its role's variables as preset_settings (plugin_utils/preset_variables.py).
+    preset_tables: dict = {}
 
     def enabled(self, task_vars: dict) -> bool:
         if SETTING_VAR in task_vars:
             return setting(self._templar.template(task_vars[SETTING_VAR]), SETTING_VAR)
         return setting(os.environ.get(SETTING_ENV, "true"), SETTING_ENV)
+
+    def module_args(self, task_vars: dict) -> dict:
+        """The task's arguments, with a preset's role variables as preset_settings."""
+        args = dict(self._task.args)
+        if self.preset_tables:
+            args = with_role_variables(args, self.preset_tables, self._templar, task_vars)
+        return args
 
     def run(self, tmp=None, task_vars=None):
         # A module that fails its own argument checks returns its arguments (``invocation``)
@@ -156,13 +167,18 @@ class ModuleFront(ActionBase):
             return merge_hash(result, self.run_in_process(task_vars))
         display.vvv(f"{self._task.action}: runs as a module process: {refusal}")
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        result = merge_hash(
+            result,
+            self._execute_module(module_args=self.module_args(task_vars), task_vars=task_vars, wrap_async=wrap_async),
+        )
         if not wrap_async:
             core_internals.remove_remote_tmp(self)
         return result
 
     def run_in_process(self, task_vars: dict) -> dict:
-        arguments = core_internals.with_internal_arguments(self, self._task.action, dict(self._task.args), task_vars)
+        arguments = core_internals.with_internal_arguments(
+            self, self._task.action, self.module_args(task_vars), task_vars
+        )
         environment = core_internals.task_environment(self)
         display.vvv(f"{self._task.action}: runs in the controller's process")
         data = core_internals.parse_module_output(self, run_main(self.module_name, arguments, environment))

@@ -46,6 +46,7 @@ from playbook import render_objects
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
 
 ROLES = ("otel_certificates", "otel_gateway", "otel_agent", "otel_cluster")
+SUMMARY_TASKS = Path(__file__).resolve().parents[2] / "playbooks" / "tasks" / "summary.yml"
 SMALL = {"limits": {"memory": "400Mi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}
 LINES, INTERVAL = 400, 0.2  # the writer's lines, one every INTERVAL seconds (80 s)
 WRITER = """
@@ -162,6 +163,7 @@ def telemetry(cluster, tmp_path_factory):
             "run": run,
             "writer": writer,
             "collectors": collectors,
+            "settings": settings,
             "restarted": {},
         }
         # Lines before the restarts ...
@@ -500,29 +502,27 @@ def test_the_kubelets_certificate_is_verified_and_its_authorization_is_the_deriv
 
 
 # ---------------------------------------------------------------- the summary
-def test_the_summary_lists_the_host_and_cluster_collectors_and_their_paths(cluster, telemetry):
+def test_the_summary_reads_what_the_roles_published(cluster, telemetry):
+    """site.yml's summary tasks after the roles (run again: nothing changes), reading only their status facts."""
     ns, host = telemetry["namespace"], telemetry["host"]
-    task = {
-        "name": "summary",
-        "otel.kubernetes.summary": {
-            "gateway": {"namespace": ns},
-            "agent": {"namespace": ns, "host_collector": {"name": "otel-agent-host", "namespace": host}},
-            "cluster": {"namespace": ns},
-        },
-    }
-    run = cluster.run([task])
+    roles = [{"name": role, "ansible.builtin.include_role": {"name": f"otel.kubernetes.{role}"}} for role in ROLES]
+    summary = {"name": "summary", "ansible.builtin.import_tasks": str(SUMMARY_TASKS)}
+    run = cluster.run([*roles, summary], vars=telemetry["settings"])
     assert run.rc == 0, run.stdout[-3000:]
-    lines = run.task("summary")["lines"]
+    assert not any(t.get("changed") for t in run.tasks), [t["task"] for t in run.tasks if t.get("changed")]
+    lines = run.task("Read back what is deployed")["lines"]
     for prefix in (f"pod {host}/otel-agent-host-collector-", f"pod {ns}/otel-cluster-collector-"):
         assert any(line.startswith(prefix) and ": Running, ready 1/1" in line for line in lines), (prefix, lines)
     assert f"collector {host}/otel-agent-host: mode daemonset, replicas one per node" in " ".join(lines)
     assert f"collector {ns}/otel-cluster: mode deployment, replicas 1" in " ".join(lines)
+    assert f"certificate {ns}/otel-cluster-tls expires " in " ".join(lines)
     assert lines[-2] == (
         f"container logs and host metrics: host collector {host}/otel-agent-host (privileged) -> the agent on its "
-        f"node, otel-agent-collector.{ns}:4317"
+        f"node, otel-agent-collector.{ns}.svc.cluster.local:4317"
     )
     assert lines[-1] == (
-        f"cluster state and events: {ns}/otel-cluster (one replica) -> gateway: otel-gateway-collector.{ns}:4317, mTLS"
+        f"cluster state and events: {ns}/otel-cluster (one replica) -> gateway: "
+        f"otel-gateway-collector.{ns}.svc.cluster.local:4317, mTLS"
     )
 
 

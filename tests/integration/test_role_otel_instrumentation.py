@@ -75,8 +75,14 @@ def test_converge_rerun_check_mode_render_and_absent(cluster, instrumentation_ki
     assert spec["resource"] == {"resourceAttributes": {"deployment.environment": "test"}}
     value = f"{home}/otel-instrumentation"
     assert annotations_of(cluster, app) == {"team": "payments", P + "inject-java": value, P + "inject-python": value}
-    skipped = first.task(PREFIX + "Add the rendered objects to otel_rendered_objects")
-    assert skipped.get("skipped") is True
+    published = first.task(PREFIX + "Publish the instrumentation's status")["ansible_facts"]
+    assert published["otel_instrumentation_status"] == {
+        "name": "otel-instrumentation",
+        "namespace": home,
+        "exporter_endpoint": f"{agent}:4317",
+        "targets": [{"kind": "Namespace", "namespace": None, "name": app, "languages": ["java", "python"]}],
+    }
+    assert "otel_rendered_objects" not in published  # not in render mode
 
     # A second run changes nothing, in any task.
     again = cluster.run(role(**settings))
@@ -115,6 +121,9 @@ def test_converge_rerun_check_mode_render_and_absent(cluster, instrumentation_ki
     )
     gone = cluster.run(role(**settings, otel_instrumentation_state="absent"))
     assert gone.rc == 0, gone.stdout[-3000:]
+    assert gone.task(PREFIX + "Publish the instrumentation's status")["ansible_facts"] == {
+        "otel_instrumentation_status": {}
+    }
     assert cluster.get(path) is None
     assert annotations_of(cluster, app) == {"team": "payments", "owner": "alice"}
 

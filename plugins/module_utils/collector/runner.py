@@ -69,6 +69,15 @@ OPERATOR_MISSING = (
 )
 
 
+def autoscaler_fix(declared, from_values: bool) -> tuple:
+    """(the setting, how to turn it off) of a preset's autoscaler, naming its role's variables (declared: the
+    preset's RoleSettings); from_values: the Helm values' autoscaling."""
+    if from_values:
+        values = declared.variable("helm_values")
+        return f"{values} autoscaling", f"set autoscaling.enabled: false in {values}"
+    return declared.variable("autoscaler"), f"set {declared.variable('autoscaler')}: {{}}"
+
+
 def options_with_values(options: CollectorOptions, values, notes: list) -> tuple:
     """(options, errors): the given options over what helm_values maps to (None: not given)."""
     errors = []
@@ -267,12 +276,9 @@ class CollectorRunner:
                 if key in removed:
                     self.result[key] = self.result.get(key, []) + removed[key]
             self.result["changed"] = self.result["changed"] or removed["changed"]
-        if present:
-            prefix = PRESETS[p["preset"]].PREFIX
+        if present and (obj["spec"].get("autoscaler") or {}).get("maxReplicas") is not None:
             from_values = component.options.get("autoscaler") is None  # helm_values' autoscaling
-            setting = f"{prefix}helm_values autoscaling" if from_values else f"{prefix}autoscaler"
-            unset = f"set autoscaling.enabled: false in {prefix}helm_values" if from_values else f"set {setting}: {{}}"
-            self._check_resource_metrics(client, obj, setting, unset)
+            self._check_resource_metrics(client, obj, *autoscaler_fix(PRESETS[p["preset"]].SETTINGS, from_values))
         self._report_workload(obj, component.namespace)
         self.result["api_requests"] = client.requests
         module.exit_json(invocation=self.invocation, **self.result)

@@ -99,6 +99,35 @@ def existing_targets(client, targets: list) -> tuple:
     return found, missing
 
 
+def status(instrumentation: dict, injections: list, state: str) -> dict:
+    """What the role publishes as otel_instrumentation_status (empty after state=absent): the Instrumentation,
+    where the SDKs send, and the targets with the languages injected into them."""
+    if state != "present":
+        return {}
+    marker = f"{render.PREFIX}inject-"
+    targets = []
+    for obj in injections:
+        meta = obj["metadata"]
+        annotations = meta.get("annotations") or obj.get("spec", {}).get("template", {}).get("metadata", {}).get(
+            "annotations", {}
+        )
+        targets.append(
+            {
+                "kind": obj["kind"],
+                "namespace": meta.get("namespace"),
+                "name": meta["name"],
+                "languages": sorted(key[len(marker) :] for key in annotations or {} if key.startswith(marker)),
+            }
+        )
+    meta = instrumentation["metadata"]
+    return {
+        "name": meta["name"],
+        "namespace": meta["namespace"],
+        "exporter_endpoint": instrumentation["spec"]["exporter"]["endpoint"],
+        "targets": targets,
+    }
+
+
 def merge(total: dict, part: dict) -> dict:
     """Add one engine result (a step of this task) to the task's result."""
     total["changed"] = total.get("changed", False) or part["changed"]
@@ -138,6 +167,7 @@ class InstrumentationRunner:
         params = self.params
         instrumentation, injections, warnings = render.plan(params)
         self.objects = [instrumentation, *injections]
+        self.result["status"] = status(instrumentation, injections, params["state"])
         for warning in warnings:
             self.module.warn(warning)
         if render_only(self.module):  # nothing is read: the targets are not checked for existence

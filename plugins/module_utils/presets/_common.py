@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Presets of otel.kubernetes.collector: a whole component (the agent, the gateway) from its settings.
 
-A preset turns the settings of its role (the role's variables without the ``otel_<preset>_``
-prefix) into what one collector task applies: the namespace, the collector's options, its
+A preset turns the settings of its role (declared once in ``<preset>_settings.py``, see
+``settings.py``) into what one collector task applies: the namespace, the collector's options, its
 ServiceAccount and derived RBAC, and the objects the component adds. It contacts nothing:
 ``collector.runner`` renders, validates and applies what it returns.
 """
@@ -104,24 +104,9 @@ class Component:
         return status
 
 
-def merged_settings(defaults: dict, given: dict | None) -> dict:
-    """The preset's defaults with the given settings over them (copies: the caller's stay as they are)."""
-    settings = copy.deepcopy(defaults)
-    settings.update(copy.deepcopy(given or {}))
-    return settings
-
-
 def as_bool(value) -> bool:
     """A switch as Ansible's `bool` filter reads it: role variables given as text (-e container_logs=false) too."""
     return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
-
-
-def unknown_settings(defaults: dict, given: dict | None, prefix: str) -> list:
-    return [
-        f"preset_settings.{key}: not a setting of this preset (role variable {prefix}{key} does not exist); "
-        f"use one of {', '.join(sorted(defaults))}"
-        for key in sorted(set(given or {}) - set(defaults))
-    ]
 
 
 def combine(base, over):
@@ -134,21 +119,21 @@ def combine(base, over):
     return copy.deepcopy(over)
 
 
-def check_port(settings: dict, key: str, prefix: str, errors: list) -> int:
-    """The port number of a setting, or 0 with an error naming the role variable."""
+def check_port(settings: dict, key: str, declared, errors: list) -> int:
+    """The port number of a setting, or 0 with an error naming the role variable (declared: the RoleSettings)."""
     value = settings.get(key)
     text = str(value)
     if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 65535:
-        errors.append(f"{prefix}{key} is {json.dumps(value)}; give a port number from 1 to 65535.")
+        errors.append(f"{declared.variable(key)} is {json.dumps(value)}; give a port number from 1 to 65535.")
         return 0
     return int(text)
 
 
-def check_mappings(settings: dict, keys: tuple, prefix: str, example: str, errors: list) -> None:
+def check_mappings(settings: dict, keys: tuple, declared, example: str, errors: list) -> None:
     bad = [key for key in keys if not isinstance(settings.get(key), dict)]
     if bad:
         errors.append(
-            " and ".join(f"{prefix}{key} ({str(settings.get(key))[:80]})" for key in bad)
+            " and ".join(f"{declared.variable(key)} ({str(settings.get(key))[:80]})" for key in bad)
             + " must be dictionaries (parse a file with "
             f"\"{{{{ lookup('ansible.builtin.file', '{example}') | from_yaml }}}}\")."
         )

@@ -9,71 +9,12 @@ import json
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _node_telemetry as node
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.agent_settings import SETTINGS
 
-PREFIX = "otel_agent_"
-HOST_COLLECTOR_CHOICES = ("separate", "agent")
+HOST_COLLECTOR_CHOICES = SETTINGS["host_collector"].choices
 KUBELET_METRIC_GROUPS = ("container", "pod", "node", "volume")
-# The role's defaults (roles/otel_agent/defaults/main.yml; a unit test keeps them equal). None:
-# derived from other settings (rbac_name from name).
-DEFAULTS = {
-    "name": "otel-agent",
-    "namespace": "observability",
-    "create_namespace": True,
-    "pod_security": "restricted",
-    "service_account": "otel-agent",
-    "rbac_name": None,
-    "image": "",
-    "collector_version": "",
-    "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "256Mi"}},
-    "tolerations": [{"operator": "Exists"}],
-    "node_selector": {},
-    "priority_class_name": "",
-    "env": [],
-    "labels": {},
-    "otlp_grpc_port": 4317,
-    "otlp_http_port": 4318,
-    "host_ports": False,
-    "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-    "k8sattributes_metadata": [
-        "k8s.namespace.name",
-        "k8s.pod.name",
-        "k8s.pod.uid",
-        "k8s.deployment.name",
-        "k8s.node.name",
-        "k8s.container.name",
-    ],
-    "batch": {"timeout": "1s", "send_batch_size": 1024},
-    "gateway_name": "otel-gateway",
-    "gateway_namespace": "observability",
-    "gateway_port": 4317,
-    "cluster_domain": "cluster.local",
-    "tls_enabled": True,
-    "tls_secret": "otel-agent-tls",
-    "tls_mount_path": "/etc/otel/tls",
-    "tls_server_name": "",
-    "tls_reload_interval": "1h",
-    "config": {},
-    "config_extra": {},
-    "extra_ports": [],
-    "helm_values": {},
-    "self_monitoring": True,
-    # Node and Pod metrics from the node's own kubelet (no host access: restricted).
-    "kubelet_metrics": True,
-    "kubelet_endpoint": "https://${env:K8S_NODE_IP}:10250",
-    "kubelet_ca_file": node.SERVICE_ACCOUNT_CA,
-    "kubelet_insecure_skip_verify": False,
-    "kubelet_collection_interval": "30s",
-    "kubelet_metric_groups": ["node", "pod", "container"],
-    # Container logs and host metrics read the host (hostPath): opt-in, where host_collector says.
-    "container_logs": False,
-    "pod_logs_host_path": "/var/log/pods",
-    "storage_host_path": "/var/lib/otelcol",
-    "host_metrics": False,
-    "host_metrics_collection_interval": "30s",
-    "host_collector": "separate",
-    "host_namespace": "observability-host",
-    "host_resources": {"limits": {"cpu": "500m", "memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
-}
+# The role variable of a setting, for messages.
+var = SETTINGS.variable
 
 
 def _endpoints(s: dict) -> dict:
@@ -234,19 +175,19 @@ def host_features(s: dict, values: dict, grpc_port, http_port) -> list:
     """What of the settings only the privileged Pod Security level admits, each naming its variable."""
     found = []
     if s["host_ports"] and "ports" not in values:
-        found.append(f"otel_agent_host_ports=true (hostPort {grpc_port} and {http_port})")
+        found.append(f"{var('host_ports')}=true (hostPort {grpc_port} and {http_port})")
     found += [
-        f"otel_agent_extra_ports {port.get('name')} (hostPort)"
+        f"{var('extra_ports')} {port.get('name')} (hostPort)"
         for port in s["extra_ports"] or []
         if isinstance(port, dict) and port.get("hostPort")
     ]
     found += [
-        f"otel_agent_helm_values ports.{name}.hostPort"
+        f"{var('helm_values')} ports.{name}.hostPort"
         for name, port in (values.get("ports") or {}).items()
         if isinstance(port, dict) and port.get("hostPort") and port.get("enabled") is not False
     ]
     found += [
-        f"otel_agent_helm_values extraVolumes {volume.get('name')} (hostPath)"
+        f"{var('helm_values')} extraVolumes {volume.get('name')} (hostPath)"
         for volume in values.get("extraVolumes") or []
         if isinstance(volume, dict) and "hostPath" in volume
     ]
@@ -268,11 +209,9 @@ def host_reads(s: dict) -> dict:
 def describe_reads(s: dict, wanted: set) -> list:
     found = []
     if "logs" in wanted:
-        found.append(
-            f"otel_agent_container_logs=true (hostPath {s['pod_logs_host_path']} and {s['storage_host_path']})"
-        )
+        found.append(f"{var('container_logs')}=true (hostPath {s['pod_logs_host_path']} and {s['storage_host_path']})")
     if "metrics" in wanted:
-        found.append("otel_agent_host_metrics=true (hostPath / at /hostfs)")
+        found.append(f"{var('host_metrics')}=true (hostPath / at /hostfs)")
     return found
 
 
@@ -281,29 +220,29 @@ def check_node_telemetry(s: dict, reads: dict, state: str, errors: list, warning
     name = host_collector_name(s)
     if s["host_collector"] not in HOST_COLLECTOR_CHOICES:
         errors.append(
-            f"otel_agent_host_collector is {json.dumps(s['host_collector'])}; set it to separate (a second "
-            f"DaemonSet {name} in a namespace of its own, otel_agent_host_namespace ({s['host_namespace']}), "
+            f"{var('host_collector')} is {json.dumps(s['host_collector'])}; set it to separate (a second "
+            f"DaemonSet {name} in a namespace of its own, {var('host_namespace')} ({s['host_namespace']}), "
             "labelled privileged, reads container logs and host metrics and sends them to the agent on its node) or "
-            "agent (the agent reads them itself, which needs otel_agent_pod_security: privileged). Nothing was "
+            f"agent (the agent reads them itself, which needs {var('pod_security')}: privileged). Nothing was "
             "applied."
         )
     groups = s["kubelet_metric_groups"]
     if not isinstance(groups, list) or not groups or any(g not in KUBELET_METRIC_GROUPS for g in groups):
         errors.append(
-            f"otel_agent_kubelet_metric_groups is {json.dumps(groups)}; give a list of "
-            f"{', '.join(KUBELET_METRIC_GROUPS)} (default [node, pod, container]), or set otel_agent_kubelet_metrics "
+            f"{var('kubelet_metric_groups')} is {json.dumps(groups)}; give a list of "
+            f"{', '.join(KUBELET_METRIC_GROUPS)} (default [node, pod, container]), or set {var('kubelet_metrics')} "
             "to false."
         )
     if s["kubelet_metrics"] and s["kubelet_insecure_skip_verify"] and state == "present":
         warnings.append(
-            "otel_agent_kubelet_insecure_skip_verify is true: the agent sends its service account token to whatever "
+            f"{var('kubelet_insecure_skip_verify')} is true: the agent sends its service account token to whatever "
             f"answers at {s['kubelet_endpoint']} without checking the kubelet's certificate. Give the CA that signs "
-            "the kubelets' serving certificates (otel_agent_kubelet_ca_file) instead where you can."
+            f"the kubelets' serving certificates ({var('kubelet_ca_file')}) instead where you can."
         )
     if reads["separate"] and s["host_namespace"] in (s["namespace"], s["gateway_namespace"]):
-        which = "otel_agent_namespace" if s["host_namespace"] == s["namespace"] else "otel_agent_gateway_namespace"
+        which = var("namespace") if s["host_namespace"] == s["namespace"] else var("gateway_namespace")
         errors.append(
-            f"otel_agent_host_namespace is {s['host_namespace']}, also {which}: the host collector's namespace is "
+            f"{var('host_namespace')} is {s['host_namespace']}, also {which}: the host collector's namespace is "
             "labelled privileged, so it must be a namespace of its own (default observability-host). Nothing was "
             "applied."
         )
@@ -320,7 +259,7 @@ def ports(s: dict, grpc_port: int, http_port: int) -> list:
 
 
 def host_collector(s: dict, reads: set, grpc_port: int, state: str) -> presets.Component:
-    """The separate host collector: a DaemonSet in the privileged namespace otel_agent_host_namespace, root without
+    """The separate host collector: a DaemonSet in the privileged namespace of the host_namespace setting, root without
     capabilities, no API access and no service account token."""
     name, namespace = host_collector_name(s), s["host_namespace"]
     config = host_collector_config(s, reads, grpc_port) if state == "present" else {}
@@ -401,16 +340,15 @@ def published_status(s: dict, grpc_port, http_port, gateway_port, reads: dict, h
 
 def build(given: dict | None, state: str = "present") -> presets.Component:
     """The agent from its role's settings; errors name the role variables and the fix."""
-    s = presets.merged_settings(DEFAULTS, given)
-    errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
+    s = SETTINGS.merged(given)
+    errors = SETTINGS.unknown(given)
     warnings = []
-    s["rbac_name"] = s["rbac_name"] or s["name"]
     for switch in ("kubelet_metrics", "kubelet_insecure_skip_verify", "container_logs", "host_metrics"):
         s[switch] = presets.as_bool(s[switch])
-    presets.check_mappings(s, ("config", "config_extra"), PREFIX, "agent.yaml", errors)
-    grpc_port = presets.check_port(s, "otlp_grpc_port", PREFIX, errors)
-    http_port = presets.check_port(s, "otlp_http_port", PREFIX, errors)
-    gateway_port = presets.check_port(s, "gateway_port", PREFIX, errors)
+    presets.check_mappings(s, ("config", "config_extra"), SETTINGS, "agent.yaml", errors)
+    grpc_port = presets.check_port(s, "otlp_grpc_port", SETTINGS, errors)
+    http_port = presets.check_port(s, "otlp_http_port", SETTINGS, errors)
+    gateway_port = presets.check_port(s, "gateway_port", SETTINGS, errors)
     values = presets.helm_values_mapping(s)
     ends = _endpoints(s)
     reads = host_reads(s)
@@ -419,23 +357,23 @@ def build(given: dict | None, state: str = "present") -> presets.Component:
     if state == "present" and s["pod_security"] != "privileged" and features:
         errors.append(
             f"{', '.join(features)}: only the privileged Pod Security level admits host ports and hostPath volumes, "
-            f"but otel_agent_pod_security is {s['pod_security']} for namespace {s['namespace']}, so the API server "
-            "would refuse every agent Pod. Either drop them (set otel_agent_host_ports to false: applications reach "
+            f"but {var('pod_security')} is {s['pod_security']} for namespace {s['namespace']}, so the API server "
+            f"would refuse every agent Pod. Either drop them (set {var('host_ports')} to false: applications reach "
             f"the agent on their own node through the node-local Service {ends['local_service']}, ports "
             f"{s['otlp_grpc_port']} and {s['otlp_http_port']}), or give the agent a namespace of its own "
-            "(otel_agent_namespace) with otel_agent_pod_security set to privileged, so that only that namespace is "
+            f"({var('namespace')}) with {var('pod_security')} set to privileged, so that only that namespace is "
             "lowered. Nothing was applied."
         )
     if state == "present" and s["pod_security"] != "privileged" and reads["agent"]:
         errors.append(
             f"{' and '.join(describe_reads(s, reads['agent']))} read the host, which only the privileged Pod Security "
-            f"level admits, but otel_agent_host_collector is agent and otel_agent_pod_security is {s['pod_security']} "
+            f"level admits, but {var('host_collector')} is agent and {var('pod_security')} is {s['pod_security']} "
             f"(namespace {s['namespace']}), so the API server would refuse every agent Pod. Either set "
-            "otel_agent_host_collector to separate (the default: a second DaemonSet "
-            f"{host_collector_name(s)} in a namespace of its own, otel_agent_host_namespace ({s['host_namespace']}), "
+            f"{var('host_collector')} to separate (the default: a second DaemonSet "
+            f"{host_collector_name(s)} in a namespace of its own, {var('host_namespace')} ({s['host_namespace']}), "
             "labelled privileged, reads them and sends them to the agent on its node, which stays "
-            f"{s['pod_security']}), or set otel_agent_pod_security to privileged and give the agent a namespace of its "
-            "own (otel_agent_namespace), so that only that namespace is lowered. Nothing was applied."
+            f"{s['pod_security']}), or set {var('pod_security')} to privileged and give the agent a namespace of its "
+            f"own ({var('namespace')}), so that only that namespace is lowered. Nothing was applied."
         )
     config = {}
     if not errors:

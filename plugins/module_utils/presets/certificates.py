@@ -12,35 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.certs.api import BACKENDS, KEY_TYPES
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.certificates_settings import SETTINGS
 
-PREFIX = "otel_certificates_"
-# The role's defaults (roles/otel_certificates/defaults/main.yml; a unit test keeps them equal).
-DEFAULTS = {
-    "namespace": "observability",
-    "create_namespace": True,
-    "pod_security": "restricted",
-    "backend": "self_signed",
-    "ca_secret": "otel-ca",
-    "ca_common_name": "otel-ca",
-    "ca_validity_days": 3650,
-    "ca_generation": 1,
-    "ca_rotation_phase_seconds": 3900,
-    "gateway_name": "otel-gateway",
-    "gateway_secret": "otel-gateway-tls",
-    "gateway_extra_dns_names": [],
-    "agent_secret": "otel-agent-tls",
-    "agent_common_name": "otel-agent",
-    # The cluster collector's client certificate (role otel_cluster); an empty secret name issues none.
-    "cluster_secret": "otel-cluster-tls",
-    "cluster_common_name": "otel-cluster",
-    "validity_days": 365,
-    "renew_before_days": 30,
-    "key_type": "ecdsa-p256",
-    "cluster_domain": "cluster.local",
-}
+# The role variable of a setting, for messages.
+var = SETTINGS.variable
 NUMBERS = ("ca_validity_days", "ca_generation", "ca_rotation_phase_seconds", "validity_days", "renew_before_days")
 
 
@@ -89,7 +65,7 @@ def _number(settings: dict, key: str, errors: list) -> int:
     value = settings.get(key)
     text = str(value).strip()
     if isinstance(value, bool) or not text.lstrip("-").isdigit():
-        errors.append(f"{PREFIX}{key} is {json.dumps(value)}; give a whole number.")
+        errors.append(f"{var(key)} is {json.dumps(value)}; give a whole number.")
         return 0
     return int(text)
 
@@ -98,23 +74,23 @@ def _check(settings: dict, numbers: dict, errors: list) -> None:
     renew, leaf, ca = numbers["renew_before_days"], numbers["validity_days"], numbers["ca_validity_days"]
     if not (0 <= renew < leaf and renew < ca):
         errors.append(
-            f"{PREFIX}renew_before_days ({settings['renew_before_days']}) must be at least 0 and less than "
-            f"{PREFIX}validity_days ({settings['validity_days']}) and {PREFIX}ca_validity_days "
+            f"{var('renew_before_days')} ({settings['renew_before_days']}) must be at least 0 and less than "
+            f"{var('validity_days')} ({settings['validity_days']}) and {var('ca_validity_days')} "
             f"({settings['ca_validity_days']}), or every run would renew."
         )
     if numbers["ca_generation"] < 1 or numbers["ca_rotation_phase_seconds"] < 0:
         errors.append(
-            f"{PREFIX}ca_generation ({settings['ca_generation']}) must be 1 or more (raise it by one to rotate "
-            f"the CA) and {PREFIX}ca_rotation_phase_seconds ({settings['ca_rotation_phase_seconds']}) must be "
+            f"{var('ca_generation')} ({settings['ca_generation']}) must be 1 or more (raise it by one to rotate "
+            f"the CA) and {var('ca_rotation_phase_seconds')} ({settings['ca_rotation_phase_seconds']}) must be "
             "0 or more."
         )
-    choices = (("key_type", KEY_TYPES), ("backend", BACKENDS), ("pod_security", LEVELS))
-    for key, allowed in choices:
+    for key in ("key_type", "backend", "pod_security"):
+        allowed = SETTINGS[key].choices
         if settings[key] not in allowed:
-            errors.append(f"{PREFIX}{key} is {json.dumps(settings[key])}; use one of {', '.join(allowed)}.")
+            errors.append(f"{var(key)} is {json.dumps(settings[key])}; use one of {', '.join(allowed)}.")
     if not isinstance(settings["gateway_extra_dns_names"], list):
         errors.append(
-            f"{PREFIX}gateway_extra_dns_names ({str(settings['gateway_extra_dns_names'])[:80]}) must be a list "
+            f"{var('gateway_extra_dns_names')} ({str(settings['gateway_extra_dns_names'])[:80]}) must be a list "
             "of DNS names."
         )
 
@@ -122,8 +98,8 @@ def _check(settings: dict, numbers: dict, errors: list) -> None:
 def build(given: dict | None, rendering: bool = False) -> Pipeline:
     """The pipeline's certificates from the role's settings. Rendering always uses cert-manager
     objects: a rendered manifest must never carry a private key."""
-    settings = presets.merged_settings(DEFAULTS, given)
-    errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
+    settings = SETTINGS.merged(given)
+    errors = SETTINGS.unknown(given)
     numbers = {key: _number(settings, key, errors) for key in NUMBERS}
     if not errors:
         _check(settings, numbers, errors)

@@ -14,44 +14,10 @@ from __future__ import annotations
 import json
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.cluster_settings import SETTINGS
 
-PREFIX = "otel_cluster_"
-# The role's defaults (roles/otel_cluster/defaults/main.yml; a unit test keeps them equal). None:
-# derived from other settings (rbac_name from name).
-DEFAULTS = {
-    "name": "otel-cluster",
-    "namespace": "observability",
-    "create_namespace": True,
-    "pod_security": "restricted",
-    "service_account": "otel-cluster",
-    "rbac_name": None,
-    "image": "",
-    "collector_version": "",
-    "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
-    "tolerations": [],
-    "node_selector": {},
-    "priority_class_name": "",
-    "env": [],
-    "labels": {},
-    "metrics": True,
-    "events": True,
-    "collection_interval": "30s",
-    "node_conditions": ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"],
-    "allocatable_types": ["cpu", "memory", "ephemeral-storage", "pods"],
-    "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-    "batch": {"timeout": "5s", "send_batch_size": 1024},
-    "gateway_name": "otel-gateway",
-    "gateway_namespace": "observability",
-    "gateway_port": 4317,
-    "cluster_domain": "cluster.local",
-    "tls_enabled": True,
-    "tls_secret": "otel-cluster-tls",
-    "tls_mount_path": "/etc/otel/tls",
-    "tls_reload_interval": "1h",
-    "config": {},
-    "config_extra": {},
-    "self_monitoring": True,
-}
+# The role variable of a setting, for messages.
+var = SETTINGS.variable
 ALLOCATABLE_TYPES = ("cpu", "memory", "ephemeral-storage", "pods")
 
 
@@ -99,30 +65,29 @@ def builtin_config(s: dict, gateway_port: int) -> dict:
 def _check(s: dict, errors: list) -> None:
     if not s["metrics"] and not s["events"] and not s["config"]:
         errors.append(
-            "otel_cluster_metrics and otel_cluster_events are both false: the cluster collector would collect "
-            "nothing. Turn one on, or remove the collector with otel_cluster_state: absent."
+            f"{var('metrics')} and {var('events')} are both false: the cluster collector would collect "
+            f"nothing. Turn one on, or remove the collector with {var('state')}: absent."
         )
     conditions = s["node_conditions"]
     if not isinstance(conditions, list) or not all(isinstance(c, str) and c[:1].isupper() for c in conditions):
         errors.append(
-            f"otel_cluster_node_conditions is {json.dumps(conditions)}; give a list of node condition types as the "
+            f"{var('node_conditions')} is {json.dumps(conditions)}; give a list of node condition types as the "
             "API writes them (Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable)."
         )
     types = s["allocatable_types"]
     if not isinstance(types, list) or any(t not in ALLOCATABLE_TYPES for t in types):
         errors.append(
-            f"otel_cluster_allocatable_types is {json.dumps(types)}; give a list of {', '.join(ALLOCATABLE_TYPES)}."
+            f"{var('allocatable_types')} is {json.dumps(types)}; give a list of {', '.join(ALLOCATABLE_TYPES)}."
         )
 
 
 def build(given: dict | None, state: str = "present") -> presets.Component:
     """The cluster collector from its role's settings; errors name the role variables and the fix."""
-    s = presets.merged_settings(DEFAULTS, given)
-    errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
-    s["rbac_name"] = s["rbac_name"] or s["name"]
+    s = SETTINGS.merged(given)
+    errors = SETTINGS.unknown(given)
     s["metrics"], s["events"] = presets.as_bool(s["metrics"]), presets.as_bool(s["events"])
-    presets.check_mappings(s, ("config", "config_extra"), PREFIX, "cluster.yaml", errors)
-    gateway_port = presets.check_port(s, "gateway_port", PREFIX, errors)
+    presets.check_mappings(s, ("config", "config_extra"), SETTINGS, "cluster.yaml", errors)
+    gateway_port = presets.check_port(s, "gateway_port", SETTINGS, errors)
     if state == "present":
         _check(s, errors)
     config = {}

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _sizing as sizing
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets.gateway_settings import SETTINGS
 
-PREFIX = "otel_gateway_"
 MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")
 MONITORING_CHOICES = ("auto", "true", "false")
 MEMORY_UNITS = {
@@ -26,100 +26,8 @@ MEMORY_UNITS = {
     "Gi": 1024**3,
     "Ti": 1024**4,
 }
-# The role's defaults (roles/otel_gateway/defaults/main.yml; a unit test keeps them equal). None:
-# derived from other settings (service_account from name, affinity from namespace and name).
-DEFAULTS = {
-    "name": "otel-gateway",
-    "namespace": "observability",
-    "create_namespace": True,
-    "pod_security": "restricted",
-    "service_account": None,
-    "image": "",
-    "collector_version": "",
-    "replicas": 3,
-    "autoscaler": {"minReplicas": 2, "maxReplicas": 10, "targetCPUUtilization": 60, "targetMemoryUtilization": 80},
-    "pod_disruption_budget": {"maxUnavailable": 1},
-    # spans_per_second, log_records_per_second, spans_per_trace: replicas, autoscaler, num_traces and
-    # memory left at their defaults are derived from it (presets/_sizing.py); {}: the defaults stay.
-    "expected_load": {},
-    "resources": {"limits": {"cpu": "1", "memory": "2Gi"}, "requests": {"cpu": "200m", "memory": "512Mi"}},
-    "affinity": None,
-    "node_selector": {},
-    "tolerations": [],
-    "priority_class_name": "",
-    "env": [],
-    "labels": {},
-    "otlp_grpc_port": 4317,
-    "otlp_http_port": 4318,
-    "tls_enabled": True,
-    "tls_client_auth": True,
-    "tls_secret": "otel-gateway-tls",
-    "tls_mount_path": "/etc/otel/tls",
-    "tls_reload_interval": "1h",
-    "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-    "tail_sampling": {
-        "decision_wait": "10s",
-        "num_traces": 100000,
-        "policies": [
-            {"name": "errors-policy", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
-            {"name": "latency-slo-policy", "type": "latency", "latency": {"threshold_ms": 500}},
-            {
-                "name": "probabilistic-policy",
-                "type": "probabilistic",
-                "probabilistic": {"sampling_percentage": 10},
-            },
-        ],
-    },
-    # Requests to Tempo stay under gRPC's default 4 MiB message limit (1,024 spans of up to 4 KB): 8,192 spans
-    # of ~1.3 KB (10 MB) were refused by the trace backend in the pipeline benchmark; 1 s cuts the latency added.
-    "batch": {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 1024},
-    "tempo_endpoint": "tempo.observability:4317",
-    "tempo_insecure": True,
-    "prometheus_endpoint": "0.0.0.0:8889",
-    "prometheus_resource_labels": True,
-    "loki_endpoint": "http://loki.observability:3100/otlp",
-    "config": {},
-    "config_extra": {},
-    "extra_ports": [],
-    "helm_values": {},
-    "traces_routed_by_trace_id": True,
-    "self_monitoring": True,
-    "prometheus_monitoring": "auto",
-    "monitoring_labels": {},
-    "scrape_interval": "30s",
-    "alert_queue_ratio": 0.8,
-    "alert_memory_ratio": 0.85,
-    "ingress_enabled": False,
-    "ingress_class_name": "nginx",
-    "ingress_annotations": {"cert-manager.io/cluster-issuer": "letsencrypt-prod"},
-    "ingress_hosts": ["prometheus-gateway.observability.example.com"],
-    "ingress_tls": [
-        {"secretName": "otel-gateway-ingress-tls", "hosts": ["prometheus-gateway.observability.example.com"]}
-    ],
-    "ingress_port": 8889,
-}
-
-
-def default_affinity(namespace: str, name: str) -> dict:
-    """Spread the replicas over nodes where it can."""
-    return {
-        "podAntiAffinity": {
-            "preferredDuringSchedulingIgnoredDuringExecution": [
-                {
-                    "weight": 100,
-                    "podAffinityTerm": {
-                        "topologyKey": "kubernetes.io/hostname",
-                        "labelSelector": {
-                            "matchLabels": {
-                                "app.kubernetes.io/component": "opentelemetry-collector",
-                                "app.kubernetes.io/instance": f"{namespace}.{name}",
-                            }
-                        },
-                    },
-                }
-            ]
-        }
-    }
+# The role variable of a setting, for messages.
+var = SETTINGS.variable
 
 
 def server_tls(s: dict) -> dict:
@@ -486,12 +394,12 @@ def apply_sizing(s: dict) -> sizing.Sizing:
         sizing.decision_wait(tail),
         sizing.cpu_cores(limits.get("cpu")),
     )
-    defaults = DEFAULTS["resources"]
-    if s["replicas"] == DEFAULTS["replicas"]:
+    defaults = SETTINGS["resources"].default
+    if s["replicas"] == SETTINGS["replicas"].default:
         s["replicas"] = sized.replicas
-    if s["autoscaler"] == DEFAULTS["autoscaler"]:
+    if s["autoscaler"] == SETTINGS["autoscaler"].default:
         s["autoscaler"] = dict(s["autoscaler"], minReplicas=sized.replicas, maxReplicas=sized.max_replicas)
-    if tail and tail.get("num_traces") == DEFAULTS["tail_sampling"]["num_traces"]:
+    if tail and tail.get("num_traces") == SETTINGS["tail_sampling"].default["num_traces"]:
         s["tail_sampling"] = dict(tail, num_traces=sized.num_traces)
     if (
         limits.get("memory") == defaults["limits"]["memory"]
@@ -507,30 +415,27 @@ def apply_sizing(s: dict) -> sizing.Sizing:
 
 def build(given: dict | None, state: str = "present") -> Gateway:
     """The gateway from its role's settings; errors name the role variables and the fix."""
-    s = presets.merged_settings(DEFAULTS, given)
-    errors = presets.unknown_settings(DEFAULTS, given, PREFIX)
+    s = SETTINGS.merged(given)
+    errors = SETTINGS.unknown(given)
     s["state"] = state
-    s["service_account"] = s["service_account"] or s["name"]
-    if s["affinity"] is None:
-        s["affinity"] = default_affinity(s["namespace"], s["name"])
     if str(s["prometheus_monitoring"]).lower() not in MONITORING_CHOICES:
         errors.append(
-            f"otel_gateway_prometheus_monitoring is {json.dumps(s['prometheus_monitoring'])}; "
+            f"{var('prometheus_monitoring')} is {json.dumps(s['prometheus_monitoring'])}; "
             "set it to auto, true or false."
         )
-    presets.check_mappings(s, ("config", "config_extra"), PREFIX, "gateway.yaml", errors)
-    grpc_port = presets.check_port(s, "otlp_grpc_port", PREFIX, errors)
-    http_port = presets.check_port(s, "otlp_http_port", PREFIX, errors)
-    presets.check_port(s, "ingress_port", PREFIX, errors)
+    presets.check_mappings(s, ("config", "config_extra"), SETTINGS, "gateway.yaml", errors)
+    grpc_port = presets.check_port(s, "otlp_grpc_port", SETTINGS, errors)
+    http_port = presets.check_port(s, "otlp_http_port", SETTINGS, errors)
+    presets.check_port(s, "ingress_port", SETTINGS, errors)
     if s["ingress_enabled"] and not s["ingress_hosts"]:
         errors.append(
-            "otel_gateway_ingress_enabled is true and otel_gateway_ingress_hosts is empty; list the host names the "
-            "Ingress routes, or set otel_gateway_ingress_enabled to false."
+            f"{var('ingress_enabled')} is true and {var('ingress_hosts')} is empty; list the host names the "
+            f"Ingress routes, or set {var('ingress_enabled')} to false."
         )
     if any(isinstance(t, dict) and t.get("secretName") == s["tls_secret"] for t in s["ingress_tls"] or []):
         errors.append(
-            f"otel_gateway_ingress_tls names the Secret {s['tls_secret']}, the gateway's mTLS Secret "
-            "(otel_gateway_tls_secret), which cert-manager would overwrite; give the Ingress a secretName of its own."
+            f"{var('ingress_tls')} names the Secret {s['tls_secret']}, the gateway's mTLS Secret "
+            f"({var('tls_secret')}), which cert-manager would overwrite; give the Ingress a secretName of its own."
         )
     errors += sizing.check(s["expected_load"])
     sized = apply_sizing(s) if s["expected_load"] and not errors else None

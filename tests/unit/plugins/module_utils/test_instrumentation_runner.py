@@ -131,6 +131,26 @@ def test_apply_then_the_instrumentation_and_the_annotations(cache_home):
     ]
     assert [o["kind"] for o in result["objects"]] == ["Instrumentation", "Namespace"]
     assert result["api_requests"] == client.requests
+    # What the role publishes as otel_instrumentation_status, and the summary reads.
+    assert result["status"] == {
+        "name": "default",
+        "namespace": "app",
+        "exporter_endpoint": "http://otel-agent-collector.observability.svc.cluster.local:4317",
+        "targets": [{"kind": "Namespace", "namespace": None, "name": "app", "languages": ["java"]}],
+    }
+
+
+def test_the_status_names_each_workload_and_is_empty_after_removal():
+    workload = {"kind": "Deployment", "name": "web", "namespace": "shop", "languages": ["python", "java"]}
+    module = FakeModule(name="i", namespace="o", workloads=[workload], exporter_endpoint="http://x.y:4317")
+    instrumentation, injections, _warnings = instrumentation_runner.render.plan(module.params)
+    assert instrumentation_runner.status(instrumentation, injections, "present") == {
+        "name": "i",
+        "namespace": "o",
+        "exporter_endpoint": "http://x.y:4317",
+        "targets": [{"kind": "Deployment", "namespace": "shop", "name": "web", "languages": ["java", "python"]}],
+    }
+    assert instrumentation_runner.status(instrumentation, injections, "absent") == {}
 
 
 def test_missing_targets_are_refused_before_anything_is_applied(cache_home):
@@ -192,3 +212,4 @@ def test_render_only_contacts_nothing(cache_home):
     assert result["changed"] is False and result["results"] == []
     assert [o["kind"] for o in result["objects"]] == ["Instrumentation", "Namespace"]
     assert result["objects"][0]["metadata"]["namespace"] == "app"
+    assert result["status"]["targets"][0]["name"] == "app"

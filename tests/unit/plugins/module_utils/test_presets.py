@@ -2,58 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as collector_render
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options import CollectorOptions
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import _common as presets
-from ansible_collections.otel.kubernetes.plugins.module_utils.presets import (
-    agent,
-    certificates,
-    cluster,
-    gateway,
-)
-
-ROOT = Path(__file__).resolve().parents[4]
-
-
-def role_defaults(role: str, prefix: str) -> dict:
-    defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
-    return {key[len(prefix) :]: value for key, value in defaults.items()}
-
-
-@pytest.mark.parametrize(
-    "role, preset, derived",
-    [
-        ("otel_agent", agent, {"rbac_name"}),
-        ("otel_gateway", gateway, {"service_account", "affinity"}),
-        ("otel_certificates", certificates, set()),
-        ("otel_cluster", cluster, {"rbac_name"}),
-    ],
-)
-def test_the_preset_defaults_are_the_roles(role, preset, derived):
-    defaults = role_defaults(role, preset.PREFIX)
-    # Settings of the role that are not the component's (state, waiting, connection) are the module's options.
-    module_options = {"state", "wait", "wait_timeout", "force_conflicts", "kubeconfig", "context"}
-    assert set(defaults) - module_options == set(preset.DEFAULTS)
-    for key, value in preset.DEFAULTS.items():
-        if key in derived:
-            assert value is None and "{{" in str(defaults[key]), key
-        else:
-            assert value == defaults[key], key
-    # The role hands every setting to the preset (vars/main.yml), and documents each (argument_specs).
-    settings = yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text())
-    handed = next(value for key, value in settings.items() if key.endswith("_settings"))
-    assert set(handed) == set(preset.DEFAULTS)
-    assert all(value == "{{ " + preset.PREFIX + key + " }}" for key, value in handed.items())
-    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-    options = specs["argument_specs"]["main"]["options"]
-    for key, value in defaults.items():
-        spec = options[preset.PREFIX + key]
-        assert spec.get("default", value) == value, key
+from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, gateway
 
 
 def test_the_agent_defaults_the_seed_corrected():

@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector import _render as cr
-from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import CollectorRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils.collector.runner import (
+    PRESETS,
+    CollectorRunner,
+    autoscaler_fix,
+)
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 from ansible_collections.otel.kubernetes.plugins.module_utils.summary import SummaryRunner, collector_line
 
@@ -91,8 +95,12 @@ def test_the_summary_says_whether_the_autoscaler_can_work(served):
     if served:
         answers[METRICS] = SERVED_METRICS
     discovery = FakeDiscovery({**SERVED, ("v1", "Pod"): ("pods", True)})
-    names = {"name": "otel-gateway", "namespace": "observability"}
-    result = SummaryRunner(FakeClient(answers), discovery).run("opentelemetry-operator-system", names, names)
+    statuses = {
+        "operator": {"namespace": "opentelemetry-operator-system"},
+        "certificates": {"namespace": "observability"},
+        "gateway": {"name": "otel-gateway", "namespace": "observability"},
+    }
+    result = SummaryRunner(FakeClient(answers), discovery).run(statuses)
     (line,) = [line for line in result["lines"] if line.startswith("collector ")]
     assert line.startswith("collector observability/otel-gateway: mode deployment, replicas 3, autoscaler 2..10")
     if served:
@@ -111,3 +119,13 @@ def test_the_summary_does_not_ask_without_an_autoscaler():
     )
     runner = SummaryRunner(FakeClient({}), FakeDiscovery(SERVED))
     assert runner.resource_metrics_served([agent]) is True and runner.client.calls == []
+
+
+def test_a_presets_autoscaler_warning_names_its_role_variables():
+    gateway = PRESETS["gateway"].SETTINGS
+    assert autoscaler_fix(gateway, False) == ("otel_gateway_autoscaler", "set otel_gateway_autoscaler: {}")
+    assert autoscaler_fix(gateway, True) == (
+        "otel_gateway_helm_values autoscaling",
+        "set autoscaling.enabled: false in otel_gateway_helm_values",
+    )
+    assert autoscaler_fix(PRESETS["agent"].SETTINGS, True)[0] == "otel_agent_helm_values autoscaling"

@@ -86,7 +86,7 @@ def test_values_of_the_users_own_are_kept():
         "replicas": 4,
         "autoscaler": {},
         "resources": {"limits": {"cpu": "2", "memory": "4Gi"}, "requests": {"memory": "1Gi"}},
-        "tail_sampling": dict(gateway.DEFAULTS["tail_sampling"], num_traces=250000),
+        "tail_sampling": dict(gateway.SETTINGS["tail_sampling"].default, num_traces=250000),
     }
     built = gateway.build(own)
     assert built.options["replicas"] == 4
@@ -139,7 +139,7 @@ def test_num_traces_below_new_traces_per_second_times_decision_wait_is_warned_ab
 def test_the_role_path_warns_when_its_own_num_traces_is_too_small():
     own = {
         "expected_load": {"spans_per_second": 100000},
-        "tail_sampling": dict(gateway.DEFAULTS["tail_sampling"], num_traces=5000),
+        "tail_sampling": dict(gateway.SETTINGS["tail_sampling"].default, num_traces=5000),
     }
     built = gateway.build(own)
     rendered = collector_render.render(built.name, CollectorOptions(**built.options))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import datetime
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.summary import (
     SummaryRunner,
     certificate_expiry,
@@ -20,15 +22,23 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.summary import (
 from .test_info import SERVED, FakeClient, FakeDiscovery
 
 SERVED_HERE = {**SERVED, ("v1", "Pod"): ("pods", True)}
-GATEWAY = {"name": "otel-gateway", "namespace": "observability"}
+# The status facts as the roles publish them (the parts the summary reads, and some it does not).
+OPERATOR = {"version": "0.158.0", "namespace": "opentelemetry-operator-system", "deployment": "x", "not_after": {}}
+CERTIFICATES = {"backend": "self_signed", "namespace": "observability", "not_after": {"otel-ca": "2035-01-01"}}
+GATEWAY = {"name": "otel-gateway", "namespace": "observability", "otlp_grpc_port": 4317, "mtls": True}
 AGENT = {
     "name": "otel-agent",
     "namespace": "observability",
+    "image": "otelcol-k8s:0.159.0",
     "otlp_grpc_port": 4317,
     "otlp_http_port": 4318,
-    "gateway_port": 4317,
+    "service": "otel-agent-collector.observability.svc.cluster.local",
+    "gateway_traces": "otel-gateway-collector-headless.observability.svc.cluster.local:4317",
+    "gateway_metrics_logs": "otel-gateway-collector.observability.svc.cluster.local:4317",
     "mtls": True,
+    "host_collector": None,
 }
+STATUSES = {"operator": OPERATOR, "certificates": CERTIFICATES, "gateway": GATEWAY, "agent": AGENT}
 
 
 def pem_certificate(not_after: datetime.datetime) -> bytes:
@@ -107,7 +117,7 @@ def test_the_runner_reads_each_namespace_once_and_returns_no_key_material():
         "/api/v1/namespaces/observability/secrets": {"items": [secret]},
     }
     client = FakeClient(answers)
-    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run("opentelemetry-operator-system", GATEWAY, AGENT)
+    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run(STATUSES)
     # gateway and agent share a namespace: one list of collectors, one of Pods there.
     assert [call[1] for call in client.calls] == list(answers)
     assert client.calls[-1][2] == {"fieldSelector": "type=kubernetes.io/tls"}
@@ -120,7 +130,13 @@ def test_the_runner_reads_each_namespace_once_and_returns_no_key_material():
         "collector observability/otel-gateway: mode deployment, replicas 1, image operator default",
         "certificate observability/otel-gateway-tls expires 2031-06-01T00:00:00Z",
     ]
-    assert "otel-gateway-collector-headless.observability:4317, mTLS" in result["lines"][5]
+    assert result["lines"][4:] == [
+        "endpoint for applications: the node-local agent, Service otel-agent-collector.observability.svc.cluster.local "
+        "(internalTrafficPolicy Local), OTLP gRPC :4317 and HTTP :4318",
+        "traces agent -> gateway: loadbalancing by trace ID via "
+        "otel-gateway-collector-headless.observability.svc.cluster.local:4317, mTLS",
+        "metrics and logs agent -> gateway: otel-gateway-collector.observability.svc.cluster.local:4317, mTLS",
+    ]
     assert "UFJJVkFURQ==" not in repr(result) and "PRIVATE" not in repr(result)
     assert result["pods"][1] == {
         "namespace": "observability",
@@ -137,14 +153,19 @@ def test_without_the_operator_crd_there_are_no_collector_lines():
     client = FakeClient(
         {
             "/api/v1/namespaces/x/pods": {"items": []},
-            "/api/v1/namespaces/y/pods": {"items": []},
             "/api/v1/namespaces/g/pods": {"items": []},
-            "/api/v1/namespaces/g/secrets": {"items": []},
+            "/api/v1/namespaces/y/pods": {"items": []},
+            "/api/v1/namespaces/c/secrets": {"items": []},
         }
     )
-    result = SummaryRunner(client, FakeDiscovery(served)).run(
-        "x", {"name": "gw", "namespace": "g"}, dict(AGENT, namespace="y", mtls=False)
-    )
+    statuses = {
+        "operator": dict(OPERATOR, namespace="x"),
+        "certificates": dict(CERTIFICATES, namespace="c"),
+        "gateway": {"name": "gw", "namespace": "g"},
+        "agent": dict(AGENT, namespace="y", mtls=False),
+    }
+    result = SummaryRunner(client, FakeDiscovery(served)).run(statuses)
+    assert [call[1] for call in client.calls] == list(client.answers)
     assert result["collectors"] == [] and result["certificates"] == []
     assert result["lines"][-1].endswith(":4317, plaintext")
 
@@ -169,23 +190,53 @@ def test_the_host_and_cluster_collectors_namespaces_are_read_and_their_paths_des
     }
     client = FakeClient(answers)
     host = {"name": "otel-agent-host", "namespace": "observability-host"}
-    cluster = {"enabled": True, "name": "otel-cluster", "namespace": "cluster-ns", "gateway_port": 4317, "mtls": True}
-    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run(
-        "op", GATEWAY, dict(AGENT, host_collector=host), cluster
-    )
+    cluster = {
+        "name": "otel-cluster",
+        "namespace": "cluster-ns",
+        "gateway": "otel-gateway-collector.observability.svc.cluster.local:4317",
+        "mtls": True,
+    }
+    statuses = dict(STATUSES, operator=dict(OPERATOR, namespace="op"), agent=dict(AGENT, host_collector=host))
+    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run(dict(statuses, cluster=cluster))
     assert [call[1] for call in client.calls] == list(answers)
     assert (
         "pod observability-host/otel-agent-host-x: Running, ready 1/1, restarts 0, image collector:1" in result["lines"]
     )
     assert result["lines"][-2] == (
         "container logs and host metrics: host collector observability-host/otel-agent-host (privileged) -> the agent "
-        "on its node, otel-agent-collector.observability:4317"
+        "on its node, otel-agent-collector.observability.svc.cluster.local:4317"
     )
     assert result["lines"][-1] == (
         "cluster state and events: cluster-ns/otel-cluster (one replica) -> gateway: "
-        "otel-gateway-collector.observability:4317, mTLS"
+        "otel-gateway-collector.observability.svc.cluster.local:4317, mTLS"
     )
-    # Not deployed: neither read nor described.
+    # Not deployed (the roles published {}): neither read nor described.
     quiet = FakeClient({k: v for k, v in answers.items() if "host" not in k and "cluster-ns" not in k})
-    lines = SummaryRunner(quiet, FakeDiscovery(SERVED_HERE)).run("op", GATEWAY, AGENT, dict(cluster, enabled=False))
+    lines = SummaryRunner(quiet, FakeDiscovery(SERVED_HERE)).run(dict(statuses, agent=AGENT, cluster={}))
+    assert [call[1] for call in quiet.calls] == list(quiet.answers)
     assert not any("cluster state" in line or "host collector" in line for line in lines["lines"])
+
+
+def test_the_instrumentation_is_described_and_nothing_is_read_for_it():
+    client = FakeClient({})
+    status = {
+        "name": "otel-instrumentation",
+        "namespace": "observability",
+        "exporter_endpoint": "http://otel-agent-collector.observability.svc.cluster.local:4317",
+        "targets": [
+            {"kind": "Namespace", "namespace": None, "name": "shop", "languages": ["java", "python"]},
+            {"kind": "Deployment", "namespace": "shop", "name": "checkout", "languages": []},
+        ],
+    }
+    result = SummaryRunner(client, FakeDiscovery(SERVED_HERE)).run({"instrumentation": status})
+    assert client.calls == []
+    assert result["lines"] == [
+        "auto-instrumentation: Instrumentation observability/otel-instrumentation, the SDKs send to "
+        "http://otel-agent-collector.observability.svc.cluster.local:4317; injected into Namespace shop (java, "
+        "python), Deployment shop/checkout (no language)"
+    ]
+
+
+def test_a_status_that_is_not_the_roles_is_refused_with_its_name():
+    with pytest.raises(OtelK8sError, match="agent: the status has no service; give otel_agent_status as the role"):
+        SummaryRunner(FakeClient({}), FakeDiscovery(SERVED_HERE)).run({"agent": {"namespace": "x"}})

@@ -261,7 +261,7 @@ def test_a_typo_in_a_preset_variable_names_it():
     errors = agent.build({"container_log": True}).errors
     assert errors == [
         "preset_settings.container_log: not a setting of this preset (role variable otel_agent_container_log does "
-        "not exist); use one of " + ", ".join(sorted(agent.DEFAULTS))
+        "not exist); use one of " + ", ".join(sorted(agent.SETTINGS.defaults()))
     ]
     assert "role variable otel_cluster_event does not exist" in cluster.build({"event": False}).errors[0]
 

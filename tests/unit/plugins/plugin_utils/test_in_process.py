@@ -124,7 +124,9 @@ def test_the_front_falls_back_to_a_module_process(transport, become, task_vars, 
         assert not action.executed_as_module
         assert result["failed"] and "Unsupported parameters for (otel.kubernetes.info) module: nme" in result["msg"]
     else:
-        assert action.executed_as_module == [{"task_vars": task_vars, "wrap_async": 0}]
+        assert action.executed_as_module == [
+            {"module_args": {"kind": "Namespace", "nme": "x"}, "task_vars": task_vars, "wrap_async": 0}
+        ]
         assert result["ran"] == "as a module"
 
 
