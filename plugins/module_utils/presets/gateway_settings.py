@@ -1,10 +1,7 @@
 # Copyright: otel.kubernetes contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The gateway's settings (role otel_gateway), each declared once: see presets/settings.py.
-
-After changing this table, run ``python tools/role_files.py``: it writes the role's defaults/main.yml, the
-options of its meta/argument_specs.yml and the table of variables in its README.
-"""
+"""The gateway's settings (role otel_gateway): see presets/settings.py; after a change run
+``python tools/role_files.py``."""
 
 from __future__ import annotations
 

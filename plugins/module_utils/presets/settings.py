@@ -8,7 +8,7 @@ Every preset declares its role's variables in one table (``presets/<preset>_sett
 - the preset's defaults, its unknown-setting check and the defaults derived from other settings
   (``merged``, ``unknown``), and the role variable each message names (``variable("otlp_grpc_port")``
   is ``otel_agent_otlp_grpc_port``): nothing else knows a role's prefix;
-- the action plugins (``plugin_utils/role_variables.py``) hand the role's variables to the module as
+- the action plugins (``plugin_utils/preset_variables.py``) hand the role's variables to the module as
   ``preset_settings`` when a task says ``preset: agent``, so the role's task does not list them;
 - ``tools/role_files.py`` writes the role's ``defaults/main.yml``, the options of its
   ``meta/argument_specs.yml`` and the table of variables in its README; a unit test fails when one is stale.
