@@ -151,10 +151,15 @@ def test_the_workloads_made_from_the_stored_collectors_pass_checkov(cluster, pip
         name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
         (tmp_path / name).write_text(yaml.safe_dump(stored, sort_keys=False))
     kinds = sorted(yaml.safe_load(p.read_text())["kind"] for p in Path(tmp_path).glob("*.yaml"))
-    # Per collector: the workload, its ConfigMap, NetworkPolicy and four Services; the gateway's PDB
-    # (its autoscaler is off here: no HorizontalPodAutoscaler).
+    # Per collector: the workload, its ConfigMap and NetworkPolicy; four Services for the gateway and the
+    # agent (OTLP receivers), two (monitoring and extension) for the host and cluster collectors, which
+    # receive nothing; a PDB for each Deployment (the gateway's autoscaler is off here: no HPA).
+    each = ["ConfigMap", "NetworkPolicy"]
     assert kinds == sorted(
-        ["ConfigMap", "NetworkPolicy", *["Service"] * 4] * 2 + ["DaemonSet", "Deployment", "PodDisruptionBudget"]
+        [*each, "Deployment", "PodDisruptionBudget", *["Service"] * 4]  # gateway
+        + [*each, "DaemonSet", *["Service"] * 4]  # agent
+        + [*each, "DaemonSet", *["Service"] * 2]  # the agent's host collector
+        + [*each, "Deployment", "PodDisruptionBudget", *["Service"] * 2]  # cluster collector
     )
 
     result = scan(tmp_path)

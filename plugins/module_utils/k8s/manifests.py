@@ -221,6 +221,9 @@ def load_documents(definition=None, src: str | None = None) -> list:
 
 
 def _parse_yaml(text: str, origin: str) -> list:
+    # A plain str: the controller's strings are str subclasses (ansible-core 2.19's tagged values; the
+    # older cores' AnsibleUnsafeText, whose str() is itself), which the C YAML loader refuses.
+    text = str.__str__(text)
     try:
         return list(yaml.load_all(text, Loader=YAML_LOADER))  # nosec B506 - a safe loader
     except yaml.YAMLError as error:
@@ -332,9 +335,7 @@ def secret_values_in(value) -> set:
         return set().union(*(secret_values_in(item) for item in value)) if value else set()
     if isinstance(value, str) and "Secret" in value:
         try:
-            # str(): the controller's strings are str subclasses (Ansible's tagged values), which
-            # the C YAML loader refuses.
-            documents = _parse_yaml(str(value), "text")
+            documents = _parse_yaml(value, "text")
         except OtelK8sError:
             return set()
         return secret_values_in([d for d in documents if isinstance(d, (dict, list))])

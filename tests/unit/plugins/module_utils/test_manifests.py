@@ -258,6 +258,21 @@ def test_secret_values_are_found_anywhere_in_task_arguments():
     assert manifests.secret_values_in({"kind": "ConfigMap", "data": {"k": "not-secret"}}) == set()
 
 
+class UnsafeText(str):
+    """ansible-core 2.16-2.18's AnsibleUnsafeText: a str subclass whose str() is itself."""
+
+    def __str__(self):
+        return self
+
+
+def test_yaml_text_of_the_controllers_string_types_is_read():
+    # The C YAML loader refuses str subclasses ("a string or stream input is required"): seen on 2.16-2.18.
+    text = UnsafeText("kind: Secret\napiVersion: v1\nmetadata: {name: s}\nstringData: {k: the-value}\n")
+    assert type(str(text)) is UnsafeText
+    assert manifests.secret_values_in({"definition": text}) == {"the-value"}
+    assert manifests.load_documents(definition=text)[0][1]["stringData"] == {"k": "the-value"}
+
+
 class TaggedText(str):
     """Ansible hands action plugins its strings as str subclasses (tagged values)."""
 
