@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from certificates import self_signed
 from localnode import promql
 from localnode.build import BUSYBOX_IMAGE
 from localnode.collector import build_collectors
@@ -463,28 +464,7 @@ def token_of(cluster, namespace: str, name: str) -> str:
 
 
 def other_ca() -> bytes:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not-the-cluster-ca")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return self_signed("not-the-cluster-ca", ca=True)[0]
 
 
 def test_the_kubelets_certificate_is_verified_and_its_authorization_is_the_derived_rbac(cluster, telemetry):

@@ -12,7 +12,6 @@ fails with both messages.
 from __future__ import annotations
 
 import copy
-import datetime
 import os
 import re
 import subprocess
@@ -20,11 +19,8 @@ import tempfile
 
 import pytest
 import yaml
+from certificates import self_signed
 from collector_configs import AGENT_CONFIG
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from localnode.collector import VERSION, build_collectors, distribution_modules
 from localnode.gobuild import cache_root
 from playbook import render_objects, run_tasks
@@ -82,25 +78,10 @@ def with_pipeline(config: dict, pid: str, pipeline: dict) -> dict:
     return config
 
 
-def self_signed() -> dict:
+def server_pem() -> dict:
     """A server certificate and key as PEM text, for TLS blocks the collector really starts with."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return {"cert_pem": cert.public_bytes(serialization.Encoding.PEM).decode(), "key_pem": key_pem.decode()}
+    cert_pem, key_pem = self_signed()
+    return {"cert_pem": cert_pem.decode(), "key_pem": key_pem.decode()}
 
 
 def otlp_tls(protocol: str, tls) -> dict:
@@ -115,7 +96,7 @@ def with_extension(name: str, settings: dict) -> dict:
     return config
 
 
-KEY_PAIR = self_signed()
+KEY_PAIR = server_pem()
 TRACES_TO_DEBUG = {"receivers": ["otlp"], "exporters": ["debug"]}
 BROKEN = {
     "unparsable-type-of-section": {**base(), "processors": ["batch"]},

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from certificates import self_signed
 from localnode.collector import build_collectors
 from operator_standin import apply
 from pipeline import (
@@ -224,30 +225,7 @@ def test_logs_reach_loki_over_otlp_http_on_its_otlp_path(pipeline):
 # ---------------------------------------------------------------- mTLS
 def other_ca_certificate() -> tuple:
     """A client certificate from a CA the gateway does not trust."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "otel-agent")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), pem_key
+    return self_signed("otel-agent")
 
 
 def test_the_gateway_refuses_clients_without_a_certificate_of_its_ca(cluster, pipeline):

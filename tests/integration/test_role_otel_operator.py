@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import datetime
 import hashlib
 import json
 import threading
@@ -30,10 +29,9 @@ from pathlib import Path
 import pytest
 import upstream
 import yaml
+from certificates import self_signed
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError
 
@@ -398,21 +396,7 @@ def test_install_without_cert_manager(cluster):
 
 def other_ca_bundle() -> str:
     """base64 of a CA certificate that signed nothing the operator serves."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the webhook's CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    return base64.b64encode(self_signed("not the webhook's CA", ca=True)[0]).decode()
 
 
 def manager_logs(cluster) -> str:

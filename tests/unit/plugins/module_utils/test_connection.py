@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import ssl
 import threading
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import urllib3
 import yaml
+from certificates import self_signed
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
     Connection,
@@ -188,28 +190,12 @@ def test_unreachable_server_gives_up_after_the_deadline():
 
 
 def certificate(tmp_path, days: int) -> str:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=30))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .sign(key, hashes.SHA256())
+    cert, _ = self_signed(
+        "someone", not_before=now - datetime.timedelta(days=30), not_after=now + datetime.timedelta(days=days)
     )
     path = tmp_path / f"cert{days}.crt"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(cert)
     return str(path)
 
 

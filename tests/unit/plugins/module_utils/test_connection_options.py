@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 from ansible.module_utils import basic
+from certificates import self_signed
 from http_proxy import ProxyServer
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s import connection as connection_module
@@ -250,31 +251,18 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def self_signed(tmp_path) -> tuple:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api.proxied.test")])
+def server_files(tmp_path) -> tuple:
+    """(certificate file, key file) of a server api.proxied.test, valid from a day ago to a day from now."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("api.proxied.test")]), critical=False)
-        .sign(key, hashes.SHA256())
+    cert, key = self_signed(
+        "api.proxied.test",
+        not_before=now - datetime.timedelta(days=1),
+        not_after=now + datetime.timedelta(days=1),
+        dns_names=["api.proxied.test"],
     )
     cert_path, key_path = tmp_path / "server.crt", tmp_path / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    cert_path.write_bytes(cert)
+    key_path.write_bytes(key)
     return str(cert_path), str(key_path)
 
 
@@ -285,7 +273,7 @@ def api_server(request, tmp_path):
     Recorder.script, Recorder.messages = [], []
     ca = None
     if request.param == "https":
-        ca, key = self_signed(tmp_path)
+        ca, key = server_files(tmp_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(ca, key)
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)

@@ -6,10 +6,7 @@ import base64
 import datetime
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import self_signed
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.summary import (
@@ -42,19 +39,7 @@ STATUSES = {"operator": OPERATOR, "certificates": CERTIFICATES, "gateway": GATEW
 
 
 def pem_certificate(not_after: datetime.datetime) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "summary-test")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(not_after - datetime.timedelta(days=1))
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return self_signed("summary-test", not_before=not_after - datetime.timedelta(days=1), not_after=not_after)[0]
 
 
 def pod(namespace, name, ready=True, restarts=0):
