@@ -191,9 +191,9 @@ def test_unreachable_server_gives_up_after_the_deadline():
 
 def certificate(tmp_path, days: int) -> str:
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert, _ = self_signed(
+    cert = self_signed(
         "someone", not_before=now - datetime.timedelta(days=30), not_after=now + datetime.timedelta(days=days)
-    )
+    )[0]
     path = tmp_path / f"cert{days}.crt"
     path.write_bytes(cert)
     return str(path)
