@@ -911,7 +911,7 @@ class Bench:
 def print_step(config: str, r: dict) -> None:
     mib = {k.rsplit("-", 1)[-1]: round(v / 2**20) for k, v in r["peak_memory"].items()}
     cpu = r["cpu"]
-    throttled = {k.rsplit('-', 1)[-1]: round(v, 1) for k, v in r.get('throttled', {}).items()}
+    throttled = {k.rsplit("-", 1)[-1]: round(v, 1) for k, v in r.get("throttled", {}).items()}
     print(
         f"[{config}] {r['step']}: sent {r['spans_sent']} spans ({r['spans_per_second_sent']:.0f}/s), "
         f"agent accepted {r['agent'].get('accepted', 0):.0f}, gateways {r['gateways'].get('accepted', 0):.0f}, "
