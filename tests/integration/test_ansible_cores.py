@@ -13,21 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
+import upstream
 from cores import REFERENCE, cores
-from playbook import ROOT, render
+from playbook import render
 from site_runs import clear, first_failure, site
 
 INVENTORIES = ("local", "seed")
 CORES = cores()
-# The seed's inventory downloads the operator's release manifest: no network here.
-OPERATOR_BUNDLE = ROOT / "tests" / "fixtures" / "operator" / "opentelemetry-operator.yaml"
 
 
 def render_all(core, out: Path) -> dict:
     """inventory -> the directory render.yml wrote for it with this core."""
     written = {}
     for inventory in INVENTORIES:
-        extra = (f"otel_operator_manifest_src={OPERATOR_BUNDLE}",) if inventory == "seed" else ()
+        # The seed's inventory downloads the operator's release manifest: no network here.
+        extra = (f"otel_operator_manifest_src={upstream.operator_manifest()}",) if inventory == "seed" else ()
         assert render(inventory, out / inventory, *extra, ansible_playbook=core.ansible_playbook)
         written[inventory] = out / inventory
     return written
