@@ -127,7 +127,7 @@ def test_the_collection_docs_render(tmp_path):
     roles = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
     assert sorted(p.name for p in pages.glob("*_module.rst")) == sorted(f"{m}_module.rst" for m in modules)
     assert sorted(p.name for p in pages.glob("*_role.rst")) == sorted(f"{r}_role.rst" for r in roles)
-    assert len(modules) >= 10 and len(roles) == 5
+    assert len(modules) >= 10 and len(roles) == 6
     apply_page = (pages / "apply_module.rst").read_text()
     for option in ("proxy", "no_proxy", "proxy_headers", "impersonate_user", "impersonate_groups", "persist_config"):
         assert f"parameter-{option}" in apply_page, option
