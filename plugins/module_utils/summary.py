@@ -60,7 +60,8 @@ def collector_line(collector: dict, metrics_served: bool = True, unset: str = "r
     """One line per collector; an autoscaler the cluster cannot serve (no metrics.k8s.io) says so and the fix."""
     meta, spec = collector.get("metadata", {}), collector.get("spec", {})
     mode = spec.get("mode", "deployment")
-    replicas = spec.get("replicas", "one per node" if mode == "daemonset" else 1)
+    # A DaemonSet's spec still holds replicas: the CRD defaults it to 1 whatever the mode.
+    replicas = "one per node" if mode == "daemonset" else spec.get("replicas", 1)
     autoscaler = spec.get("autoscaler") or {}
     scaling = ""
     if "maxReplicas" in autoscaler:

@@ -181,7 +181,8 @@ def test_api_server_blips_are_ridden_out_in_every_task(cluster, baseline, tmp_pa
     run, blips = blips_run(node, tmp_path / "converge.jsonl", 7, "-e", f"otel_in_process={in_process}")
     assert run.rc == 0, first_failure(run)
     kinds = Counter(b["kind"] for b in blips)
-    assert len(blips) >= 10 and len(kinds) >= 5, kinds  # the blips really happened, of most kinds
+    # The blips really happened, of most kinds (how many depends on how many requests the run made: 7 to 14 seen).
+    assert len(blips) >= 5 and len(kinds) >= 5, kinds
     assert_like_uninterrupted(cluster, baseline)
     rerun, blips = blips_run(node, tmp_path / "noop.jsonl", 11, "-e", f"otel_in_process={in_process}")
     assert rerun.rc == 0, first_failure(rerun)

@@ -131,7 +131,7 @@ def test_converge_idempotence_check_mode_specs_rbac_and_uninstall(cluster, opera
         "limit_percentage": 80,
         "spike_limit_percentage": 25,
     }
-    assert config["processors"]["batch"] == {"timeout": "5s", "send_batch_size": 8192}
+    assert config["processors"]["batch"] == {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 1024}
     sampling = config["processors"]["tail_sampling"]
     assert sampling["decision_wait"] == "10s" and sampling["num_traces"] == 100000
     policies = {p["type"]: p for p in sampling["policies"]}

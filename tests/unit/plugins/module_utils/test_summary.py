@@ -70,6 +70,9 @@ def test_collector_lines_by_mode():
         "spec": {"mode": "deployment", "autoscaler": {"minReplicas": 2, "maxReplicas": 5}},
     }
     assert collector_line(agent) == "collector o/a: mode daemonset, replicas one per node, image i:1"
+    # As the operator's CRD stores it: replicas defaulted to 1 in every mode.
+    stored = {**agent, "spec": {**agent["spec"], "replicas": 1}}
+    assert collector_line(stored) == "collector o/a: mode daemonset, replicas one per node, image i:1"
     assert (
         collector_line(gateway) == "collector o/g: mode deployment, replicas 1, autoscaler 2..5, image operator default"
     )
