@@ -181,8 +181,9 @@ def test_api_server_blips_are_ridden_out_in_every_task(cluster, baseline, tmp_pa
     run, blips = blips_run(node, tmp_path / "converge.jsonl", 7, "-e", f"otel_in_process={in_process}")
     assert run.rc == 0, first_failure(run)
     kinds = Counter(b["kind"] for b in blips)
-    # The blips really happened, of most kinds (how many depends on how many requests the run made: 7 to 14 seen).
-    assert len(blips) >= 5 and len(kinds) >= 5, kinds
+    # The blips really happened, of several kinds: each process draws its own (seeded by its pid), so how many and
+    # of which kinds varies from run to run (seen: 7 of 6 kinds, 13 of 3 kinds).
+    assert len(blips) >= 5 and len(kinds) >= 3, kinds
     assert_like_uninterrupted(cluster, baseline)
     rerun, blips = blips_run(node, tmp_path / "noop.jsonl", 11, "-e", f"otel_in_process={in_process}")
     assert rerun.rc == 0, first_failure(rerun)
