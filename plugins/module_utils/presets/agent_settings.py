@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.settings import (
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    GATEWAY_PORT,
+    MEMORY_LIMITER,
+    RBAC_NAME,
+    SELF_MONITORING,
     TASK,
+    TLS_RELOAD_INTERVAL,
     RoleSettings,
     Setting,
     connection_settings,
+    pod_security_setting,
 )
 
 SETTINGS = RoleSettings(
@@ -38,30 +45,14 @@ SETTINGS = RoleSettings(
         True,
         "Apply the namespace first. It is never deleted by O(otel_agent_state=absent).",
     ),
-    Setting(
-        "pod_security",
-        "str",
-        "restricted",
-        (
-            "Pod Security Standards level of the namespace the role applies - the labels "
-            "C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) (see M(otel.kubernetes.apply)'s "
-            "O(otel.kubernetes.apply#module:pod_security)). The API server's PodSecurity admission then refuses "
-            "Pods the level forbids.",
-            "The agent's Pods meet V(restricted) unless O(otel_agent_host_ports) (or a C(hostPort) in "
-            "O(otel_agent_extra_ports)) is on or the agent reads the host itself (O(otel_agent_host_collector=agent)), "
-            "which needs V(privileged) - the role then refuses any other level before applying anything. Give such "
-            "an agent a namespace of its own, so that only that namespace is lowered.",
-        ),
-        choices=LEVELS,
+    pod_security_setting(
+        "The agent's Pods meet V(restricted) unless O(otel_agent_host_ports) (or a C(hostPort) in "
+        "O(otel_agent_extra_ports)) is on or the agent reads the host itself (O(otel_agent_host_collector=agent)), "
+        "which needs V(privileged) - the role then refuses any other level before applying anything. Give such "
+        "an agent a namespace of its own, so that only that namespace is lowered.",
     ),
     Setting("service_account", "str", "otel-agent", "Name of the agent's ServiceAccount."),
-    Setting(
-        "rbac_name",
-        "str",
-        None,
-        "Name of the ClusterRole and ClusterRoleBinding derived from the configuration.",
-        derived=lambda value: value("name"),
-    ),
+    RBAC_NAME,
     Setting(
         "image",
         "str",
@@ -121,12 +112,7 @@ SETTINGS = RoleSettings(
             "the gateway's), so that only that namespace is lowered.",
         ),
     ),
-    Setting(
-        "memory_limiter",
-        "dict",
-        {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "Settings of the C(memory_limiter) processor, relative to the container memory limit.",
-    ),
+    MEMORY_LIMITER,
     Setting(
         "k8sattributes_metadata",
         "list",
@@ -142,11 +128,9 @@ SETTINGS = RoleSettings(
         elements="str",
     ),
     Setting("batch", "dict", {"timeout": "1s", "send_batch_size": 1024}, "Settings of the C(batch) processor."),
-    Setting(
-        "gateway_name", "str", "otel-gateway", "Name of the gateway OpenTelemetryCollector (C(otel_gateway_name))."
-    ),
-    Setting("gateway_namespace", "str", "observability", "Namespace of the gateway (C(otel_gateway_namespace))."),
-    Setting("gateway_port", "int", 4317, "The gateway's OTLP gRPC port."),
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    GATEWAY_PORT,
     Setting(
         "cluster_domain",
         "str",
@@ -177,15 +161,7 @@ SETTINGS = RoleSettings(
             "otel_certificates holds."
         ),
     ),
-    Setting(
-        "tls_reload_interval",
-        "str",
-        "1h",
-        (
-            "How often the collector re-reads the certificate files (C(reload_interval)), so that renewed "
-            "certificates are used without a restart. Empty turns it off."
-        ),
-    ),
+    TLS_RELOAD_INTERVAL,
     Setting(
         "config",
         "dict",
@@ -224,15 +200,7 @@ SETTINGS = RoleSettings(
             "and fsGroup. C(mode) is always C(daemonset).",
         ),
     ),
-    Setting(
-        "self_monitoring",
-        "bool",
-        True,
-        (
-            "Serve the internal metrics on C(0.0.0.0:8888) and ask the operator for a ServiceMonitor "
-            "(C(spec.observability.metrics.enableMetrics)), made when the Prometheus Operator is installed."
-        ),
-    ),
+    SELF_MONITORING,
     Setting(
         "kubelet_metrics",
         "bool",

@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.certs.api import BACKENDS, KEY_TYPES
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.settings import (
     TASK,
     RoleSettings,
     Setting,
     connection_settings,
+    pod_security_setting,
 )
 
 SETTINGS = RoleSettings(
@@ -36,18 +36,8 @@ SETTINGS = RoleSettings(
         True,
         "Apply the namespace first. It is never deleted by O(otel_certificates_state=absent).",
     ),
-    Setting(
-        "pod_security",
-        "str",
-        "restricted",
-        (
-            "Pod Security Standards level of the namespace the role applies - the labels "
-            "C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) (see M(otel.kubernetes.apply)'s "
-            "O(otel.kubernetes.apply#module:pod_security)). The API server's PodSecurity admission then refuses "
-            "Pods the level forbids.",
-            "Roles that apply the same namespace must give it the same level (the last one applied wins).",
-        ),
-        choices=LEVELS,
+    pod_security_setting(
+        "Roles that apply the same namespace must give it the same level (the last one applied wins).",
     ),
     Setting(
         "backend",

@@ -5,12 +5,18 @@
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.settings import (
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    GATEWAY_PORT,
+    MEMORY_LIMITER,
+    RBAC_NAME,
+    SELF_MONITORING,
     TASK,
     RoleSettings,
     Setting,
     connection_settings,
+    pod_security_setting,
 )
 
 SETTINGS = RoleSettings(
@@ -41,24 +47,12 @@ SETTINGS = RoleSettings(
         True,
         "Apply the namespace first. It is never deleted by O(otel_cluster_state=absent).",
     ),
-    Setting(
-        "pod_security",
-        "str",
-        "restricted",
-        (
-            "Pod Security Standards level of the namespace the role applies (labels C(enforce), C(audit), "
-            "C(warn)). The cluster collector's Pod meets V(restricted)."
-        ),
-        choices=LEVELS,
+    pod_security_setting(
+        "The cluster collector's Pod meets V(restricted). Roles that apply the same namespace must give it the "
+        "same level.",
     ),
     Setting("service_account", "str", "otel-cluster", "Name of the cluster collector's ServiceAccount."),
-    Setting(
-        "rbac_name",
-        "str",
-        None,
-        "Name of the ClusterRole and ClusterRoleBinding derived from the configuration.",
-        derived=lambda value: value("name"),
-    ),
+    RBAC_NAME,
     Setting(
         "image",
         "str",
@@ -112,18 +106,11 @@ SETTINGS = RoleSettings(
         "The node's allocatable resources reported (C(cpu), C(memory), C(ephemeral-storage), C(pods)).",
         elements="str",
     ),
-    Setting(
-        "memory_limiter",
-        "dict",
-        {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "Settings of the C(memory_limiter) processor, relative to the container memory limit.",
-    ),
+    MEMORY_LIMITER,
     Setting("batch", "dict", {"timeout": "5s", "send_batch_size": 1024}, "Settings of the C(batch) processor."),
-    Setting(
-        "gateway_name", "str", "otel-gateway", "Name of the gateway OpenTelemetryCollector (C(otel_gateway_name))."
-    ),
-    Setting("gateway_namespace", "str", "observability", "Namespace of the gateway (C(otel_gateway_namespace))."),
-    Setting("gateway_port", "int", 4317, "The gateway's OTLP gRPC port."),
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    GATEWAY_PORT,
     Setting(
         "cluster_domain",
         "str",
@@ -164,15 +151,7 @@ SETTINGS = RoleSettings(
         {},
         "A dictionary merged recursively over the configuration. Mappings are merged, lists are replaced.",
     ),
-    Setting(
-        "self_monitoring",
-        "bool",
-        True,
-        (
-            "Serve the internal metrics on C(0.0.0.0:8888) and ask the operator for a ServiceMonitor "
-            "(C(spec.observability.metrics.enableMetrics)), made when the Prometheus Operator is installed."
-        ),
-    ),
+    SELF_MONITORING,
     Setting(
         "wait", "bool", False, "Wait for the operator's Deployment to roll out. Needs a running operator.", scope=TASK
     ),

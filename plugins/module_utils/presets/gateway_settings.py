@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.settings import (
+    MEMORY_LIMITER,
     TASK,
+    TLS_RELOAD_INTERVAL,
     RoleSettings,
     Setting,
     connection_settings,
+    pod_security_setting,
 )
 
 
@@ -62,18 +64,8 @@ SETTINGS = RoleSettings(
         True,
         "Apply the namespace first. It is never deleted by O(otel_gateway_state=absent).",
     ),
-    Setting(
-        "pod_security",
-        "str",
-        "restricted",
-        (
-            "Pod Security Standards level of the namespace the role applies - the labels "
-            "C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) (see M(otel.kubernetes.apply)'s "
-            "O(otel.kubernetes.apply#module:pod_security)). The API server's PodSecurity admission then refuses "
-            "Pods the level forbids.",
-            "The gateway's Pods meet V(restricted). Roles that apply the same namespace must give it the same level.",
-        ),
-        choices=LEVELS,
+    pod_security_setting(
+        "The gateway's Pods meet V(restricted). Roles that apply the same namespace must give it the same level.",
     ),
     Setting(
         "service_account",
@@ -172,21 +164,8 @@ SETTINGS = RoleSettings(
         ("The C(kubernetes.io/tls) Secret with C(tls.crt), C(tls.key) and C(ca.crt) (otel_certificates makes it)."),
     ),
     Setting("tls_mount_path", "str", "/etc/otel/tls", "Where the Secret is mounted in the collector container."),
-    Setting(
-        "tls_reload_interval",
-        "str",
-        "1h",
-        (
-            "How often the collector re-reads the certificate files (C(reload_interval)), so that renewed "
-            "certificates are used without a restart. Empty turns it off."
-        ),
-    ),
-    Setting(
-        "memory_limiter",
-        "dict",
-        {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
-        "Settings of the C(memory_limiter) processor, relative to the container memory limit.",
-    ),
+    TLS_RELOAD_INTERVAL,
+    MEMORY_LIMITER,
     Setting(
         "tail_sampling",
         "dict",

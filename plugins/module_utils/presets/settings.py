@@ -22,6 +22,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import LEVELS
+
 # Handed to the preset in preset_settings (the action plugin collects them from the role's variables).
 PRESET = "preset"
 # Given to the module by the role's task itself (state, wait, the connection).
@@ -153,3 +155,67 @@ SHARED_SETTINGS = (
         scope=SHARED,
     ),
 )
+
+
+def pod_security_setting(*about: str) -> Setting:
+    """The namespace's Pod Security level, with the role's own paragraphs on what its Pods need."""
+    return Setting(
+        "pod_security",
+        "str",
+        "restricted",
+        (
+            "Pod Security Standards level of the namespace the role applies - the labels "
+            "C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) (see M(otel.kubernetes.apply)'s "
+            "O(otel.kubernetes.apply#module:pod_security)). The API server's PodSecurity admission then refuses "
+            "Pods the level forbids.",
+            *about,
+        ),
+        choices=LEVELS,
+    )
+
+
+# Rows several roles declare alike: the same variable suffix, default and description.
+RBAC_NAME = Setting(
+    "rbac_name",
+    "str",
+    None,
+    "Name of the ClusterRole and ClusterRoleBinding derived from the configuration.",
+    derived=lambda value: value("name"),
+)
+
+MEMORY_LIMITER = Setting(
+    "memory_limiter",
+    "dict",
+    {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
+    "Settings of the C(memory_limiter) processor, relative to the container memory limit.",
+)
+
+TLS_RELOAD_INTERVAL = Setting(
+    "tls_reload_interval",
+    "str",
+    "1h",
+    (
+        "How often the collector re-reads the certificate files (C(reload_interval)), so that renewed "
+        "certificates are used without a restart. Empty turns it off."
+    ),
+)
+
+SELF_MONITORING = Setting(
+    "self_monitoring",
+    "bool",
+    True,
+    (
+        "Serve the internal metrics on C(0.0.0.0:8888) and ask the operator for a ServiceMonitor "
+        "(C(spec.observability.metrics.enableMetrics)), made when the Prometheus Operator is installed."
+    ),
+)
+
+GATEWAY_NAME = Setting(
+    "gateway_name", "str", "otel-gateway", "Name of the gateway OpenTelemetryCollector (C(otel_gateway_name))."
+)
+
+GATEWAY_NAMESPACE = Setting(
+    "gateway_namespace", "str", "observability", "Namespace of the gateway (C(otel_gateway_namespace))."
+)
+
+GATEWAY_PORT = Setting("gateway_port", "int", 4317, "The gateway's OTLP gRPC port.")
