@@ -20,7 +20,12 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options 
     RESOURCE_METRICS_API,
     RESOURCE_METRICS_KINDS,
 )
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import group_serves
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import (
+    connect,
+    fail,
+    with_connection_options,
+)
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery, group_serves
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError, OtelK8sError
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.info import InfoRunner
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets.gateway_settings import (
@@ -90,6 +95,9 @@ def certificate_expiry(secret: dict) -> str | None:
 
 
 ROLES = ("operator", "certificates", "gateway", "agent", "cluster", "instrumentation")
+# The summary module's options: each role's published status, and the connection.
+ARGUMENT_SPEC = with_connection_options({role: {"type": "dict", "default": {}} for role in ROLES})
+MODULE_OPTIONS = {}
 
 
 def _field(statuses: dict, role: str, key: str):
@@ -251,3 +259,12 @@ def _collector_facts(collector: dict, metrics_served: bool) -> dict:
             "active": metrics_served,
         }
     return facts
+
+
+def run_module(module) -> None:
+    try:
+        client = connect(module)
+        result = SummaryRunner(client, Discovery(client)).run({role: module.params[role] for role in ROLES})
+    except OtelK8sError as error:
+        fail(module, error)
+    module.exit_json(changed=False, **result)

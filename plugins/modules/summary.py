@@ -125,20 +125,12 @@ api_requests:
   sample: 5
 """
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import connect, fail, reader_module
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.discovery import Discovery
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import OtelK8sError
-from ansible_collections.otel.kubernetes.plugins.module_utils.summary import ROLES, SummaryRunner
+from ansible_collections.otel.kubernetes.plugins.module_utils import summary as runner
+from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.ansible_module import new_module
 
 
 def main():
-    module = reader_module({role: {"type": "dict", "default": {}} for role in ROLES})
-    try:
-        client = connect(module)
-        result = SummaryRunner(client, Discovery(client)).run({role: module.params[role] for role in ROLES})
-    except OtelK8sError as error:
-        fail(module, error)
-    module.exit_json(changed=False, **result)
+    runner.run_module(new_module(runner.ARGUMENT_SPEC, **runner.MODULE_OPTIONS))
 
 
 if __name__ == "__main__":

@@ -99,11 +99,6 @@ def new_module(argument_spec: dict, **kwargs) -> AnsibleModule:
     return module
 
 
-def reader_module(spec: dict) -> AnsibleModule:
-    """The summary module's way in until issue 19 item 6 reshapes it (then: with_connection_options, new_module)."""
-    return new_module(with_connection_options(spec))
-
-
 def render_only(module: AnsibleModule) -> bool:
     """True when the task renders objects and must not contact the cluster at all."""
     return bool(module.params.get("render_only"))
