@@ -180,14 +180,15 @@ def test_api_server_blips_are_ridden_out_in_every_task(cluster, baseline, tmp_pa
     remove_operator_deployment(cluster)  # something to apply and to wait for
     run, blips = blips_run(node, tmp_path / "converge.jsonl", 7, "-e", f"otel_in_process={in_process}")
     assert run.rc == 0, first_failure(run)
-    kinds = Counter(b["kind"] for b in blips)
-    # The blips really happened, of several kinds: each process draws its own (seeded by its pid), so how many and
-    # of which kinds varies from run to run (seen: 7 of 6 kinds, 13 of 3 kinds).
-    assert len(blips) >= 5 and len(kinds) >= 3, kinds
+    assert blips, "no request met a blip: the shim did not run"
     assert_like_uninterrupted(cluster, baseline)
-    rerun, blips = blips_run(node, tmp_path / "noop.jsonl", 11, "-e", f"otel_in_process={in_process}")
+    rerun, more = blips_run(node, tmp_path / "noop.jsonl", 11, "-e", f"otel_in_process={in_process}")
     assert rerun.rc == 0, first_failure(rerun)
-    assert len(blips) >= 5, blips
+    assert more, "no request of the re-run met a blip"
+    # Of several kinds over both runs: each process draws its own (seeded by its pid), so how many and of
+    # which kinds varies from run to run (seen in the converge alone: 7 of 6 kinds, 13 of 3, 4 of 2).
+    kinds = Counter(b["kind"] for b in blips + more)
+    assert len(kinds) >= 3, kinds
     changed = [t["task"] for t in rerun.tasks if t.get("changed")]
     assert changed == [], changed
 
