@@ -12,6 +12,8 @@ from ansible_collections.otel.kubernetes.plugins.module_utils.collector.options 
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent, cluster, gateway
 from ansible_collections.otel.kubernetes.plugins.module_utils.rbac import render as rbac_render
 
+from .test_rbac_render import K8S_CLUSTER_DEFAULT
+
 LOGS_AND_HOST = {"container_logs": True, "host_metrics": True}
 IN_AGENT = {**LOGS_AND_HOST, "host_collector": "agent", "pod_security": "privileged", "namespace": "node-agents"}
 
@@ -316,24 +318,8 @@ def test_the_cluster_collector_lists_and_watches_what_it_reads_and_nothing_else(
     rules, namespaced = permissions(cluster.build({}))
     watch = {"list", "watch"}
     assert rules == {
-        **{
-            key: watch
-            for key in (
-                ("", "pods"),
-                ("", "replicationcontrollers"),
-                ("", "resourcequotas"),
-                ("", "services"),
-                ("", "nodes"),
-                ("", "namespaces"),
-                ("apps", "daemonsets"),
-                ("apps", "deployments"),
-                ("apps", "replicasets"),
-                ("apps", "statefulsets"),
-                ("batch", "jobs"),
-                ("batch", "cronjobs"),
-                ("autoscaling", "horizontalpodautoscalers"),
-            )
-        },
+        # What the k8s_cluster receiver's informers watch (test_rbac_render holds the list from its source).
+        **{key: watch for key in K8S_CLUSTER_DEFAULT},
         ("events.k8s.io", "events"): watch,
     }
     assert namespaced == {}
