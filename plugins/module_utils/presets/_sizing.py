@@ -26,14 +26,16 @@ from dataclasses import dataclass
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.collector.model import duration_seconds
 
-# From benchmarks/pipeline_benchmark.py (README, Benchmark): a gateway core carried about 50,000 spans/s
-# (0.019-0.021 CPU s per 1,000 spans of 1.3 KB, 3 policies, mTLS); the rule counts half of that, for
-# spans and policies heavier than the benchmark's (the collector's doc: 9,000 with tail sampling).
+# From benchmarks/pipeline_benchmark.py (README, Benchmark): a gateway core carried 43,000-48,000 spans/s
+# (0.021-0.025 CPU s per 1,000 spans of 1.3 KB, 3 policies, mTLS, at the rate held); the rule counts about
+# half, for spans and policies heavier than the benchmark's (the collector's doc: 9,000 with tail sampling).
 SPANS_PER_CORE = 25000
 LOG_RECORDS_PER_CORE = 10000  # Splunk's sizing guide (the benchmark's logs only ride along the spans)
 TARGET_CPU = 0.6  # the autoscaler's targetCPUUtilization: a replica's share of its CPU limit at the expected load
 BASE_MEMORY_MIB = 64  # a gateway's working set with no trace waiting (50-60 MiB measured)
-BYTES_PER_WAITING_SPAN = 7168  # working set per span held for its decision: 4-8 KB measured (GC headroom included)
+# Working set per span held for its decision, GC headroom included: the busiest of 3 gateways, over the mean
+# spans a replica holds, measured 7.5-8.2 KB at 8,000-20,000 spans/s (so the uneven split is in it).
+BYTES_PER_WAITING_SPAN = 8192
 BATCH_SECONDS = 1  # the batch timeout a sampled span waits on top of decision_wait
 SPANS_PER_TRACE = 5  # when the expected load does not say
 MIN_REPLICAS = 2  # one replica may go (PodDisruptionBudget maxUnavailable 1) and the other carries on

@@ -27,6 +27,7 @@ from pipelinelib import (  # noqa: E402
     senders,
     span_attributes,
     span_wire_bytes,
+    spans_lost,
 )
 
 REPORT = """\
@@ -204,3 +205,57 @@ def test_the_helm_baseline_is_the_charts_config_with_the_pipelines_exporters_and
         options = dict(built.options, config=given["helm_values"]["config"])
         rendered = collector_render.render(built.name, CollectorOptions(**options))
         assert rendered.errors == [], rendered.errors
+
+
+def test_the_limited_configuration_is_the_defaults_with_a_smaller_gateway_memory_limit():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "support"))
+    import pipeline_benchmark
+
+    from ansible_collections.otel.kubernetes.plugins.module_utils.presets import gateway
+
+    tuned = pipeline_benchmark.Bench.settings_for("tuned", "bench-x")
+    limited = pipeline_benchmark.Bench.settings_for("limited", "bench-x")
+    assert {k: v for k, v in limited.items() if k != "otel_gateway_resources"} == tuned
+    given = {k[len("otel_gateway_") :]: v for k, v in limited.items() if k.startswith("otel_gateway_")}
+    built = gateway.build(given)
+    assert built.errors == []
+    assert built.options["resources"]["limits"]["memory"] == "768Mi"
+    assert built.options["config"]["processors"]["memory_limiter"]["limit_percentage"] == 80
+
+
+def test_spans_lost_takes_the_larger_of_the_error_share_and_what_never_passed_the_first_stage():
+    # The tuned run's agent deletion: 2,368 of 24,285 error spans lost (9.8% of 485,505: 47,341), but the
+    # gateways decided 74,103 of 97,101 traces: 115,000 spans never reached a decision.
+    agent_step = {
+        "spans_sent": 485505,
+        "error_spans": {"sent": 24285, "arrived": 21917},
+        "agent": {"accepted": 360405},
+        "gateways": {"decided": 74103},
+    }
+    assert spans_lost(agent_step, agent_deleted=True) == 485505 - 74103 * SPANS_PER_TRACE
+    # A gateway deletion: every error span arrived; the busiest sender's 169 spans never reached the agent
+    # (the gateways decided more traces than were sent: re-sent duplicates, so decided is not used).
+    gateway_step = {
+        "spans_sent": 476370,
+        "error_spans": {"sent": 23935, "arrived": 23935},
+        "agent": {"accepted": 476201},
+        "gateways": {"decided": 95274},
+    }
+    assert spans_lost(gateway_step, agent_deleted=False) == 169
+    lost_errors = dict(gateway_step, error_spans={"sent": 1000, "arrived": 990})
+    assert spans_lost(lost_errors, agent_deleted=False) == round(0.01 * 476370)
+    assert spans_lost({"spans_sent": 10, "agent": {"accepted": 12}}, agent_deleted=False) == 0
+
+
+def test_the_report_says_what_the_overload_lost_and_the_agent_restarts_loss_from_the_decisions():
+    overload = {"spans_per_second_sent": 12399, "losses": ["gateways export failed: 131845"], "agent": {}}
+    agent_fault = {
+        "spans_sent": 1000,
+        "error_spans": {"sent": 100, "arrived": 100},
+        "agent": {"accepted": 1000},
+        "gateways": {"decided": 150},
+    }
+    figures = {"configs": {"before": {"held": 6446, "overload": overload, "fault_agent": agent_fault}}}
+    text = "\n".join(report_lines(figures))
+    assert "gateways export failed: 131845" in text
+    assert "250 of 1000" in text
