@@ -257,12 +257,11 @@ def rotation(cluster):
         monitor = Monitor(cluster, namespace)
         monitor.start()
         # The first spans arrive once the sender's gRPC client, the agent's resolver (gateway Pods
-        # by DNS) and the gateway are all up: on a busy node that took more than 15 s (a CI run saw
-        # none in the first 15 s). Measure from the first accepted span, waiting up to 120 s for it.
-        # A cold CI run once saw none in 120 s: the sender's gRPC client, refused while the agent's
-        # node-local endpoint was not ready, backs off up to 120 s between attempts. So after 60 s
-        # the sender's Pod is replaced once (what is measured below is the rotation, not start-up),
-        # and a failure says what each stage had counted.
+        # by DNS) and the gateway are all up: usually 1-5 s, on a busy node more than 15 s, and a cold
+        # CI run once saw none in 120 s (cause not found; a gRPC client refused early backs off up to
+        # 120 s between attempts). Measured from the first accepted span: after 60 s without one the
+        # sender's Pod is replaced once (what is measured below is the rotation, not start-up), and
+        # if none comes by 180 s the failure says what each stage had counted.
         started = time.monotonic()
         restarted = None
         while not first_span_accepted(monitor, started):
