@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import yaml
-from key_material import found_in, key_material
+from key_material import found_in, key_material, kubeconfig_material, scan_directory
 from site_runs import clear, exists, site
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
@@ -57,9 +57,13 @@ def test_converge_then_rerun_changes_nothing(fresh):
     assert changed == [], changed
 
 
-def test_no_private_key_in_a_verbose_run_with_diff(fresh):
-    # As a user runs it: the default output, -vvv, --diff; certificates (re)issued first.
-    env = {"ANSIBLE_STDOUT_CALLBACK": "default"}
+def test_no_private_key_in_a_verbose_run_with_diff(fresh, tmp_path):
+    # As a user runs it: the default output, -vvv, --diff; certificates (re)issued first. Their
+    # own temporary directory is searched too: every module run had left the kubeconfig's
+    # client key there.
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {"ANSIBLE_STDOUT_CALLBACK": "default", "TMPDIR": str(temp)}
     renew = ("-e", "otel_certificates_validity_days=400", "-e", "otel_certificates_renew_before_days=399")
     runs = [site(fresh, "-vvv", "--diff", *renew, env=env)]
     runs.append(site(fresh, "-vvv", "--diff", env=env))
@@ -71,6 +75,8 @@ def test_no_private_key_in_a_verbose_run_with_diff(fresh):
         output = run.stdout + run.stderr
         leaked = found_in(output, secrets)
         assert not leaked, f"private key material in the output: {leaked}"
+    left = scan_directory(temp, {**secrets, **kubeconfig_material(fresh.admin_kubeconfig)})
+    assert not left, f"private key material left in TMPDIR: {left}"
 
 
 def test_render_output_applies_with_kubectl_server_dry_run(fresh, tmp_path):

@@ -75,8 +75,12 @@ def site(plane, *args, playbook="site.yml", env=None, background=False, ansible_
     )
 
 
-def first_failure(run) -> object:
-    return [t for t in run.tasks if t.get("failed")][:1] or run.stderr[-3000:]
+def first_failure(run) -> str:
+    """The first failed task's name and message (pytest cuts a long repr before the message)."""
+    failed = [t for t in run.tasks if t.get("failed")]
+    if not failed:
+        return run.stderr[-3000:]
+    return f"{failed[0].get('task')}: {failed[0].get('msg')}"
 
 
 def clear(cluster) -> None:

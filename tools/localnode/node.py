@@ -280,10 +280,14 @@ class LocalNode:
         return process.pid
 
     def start_component(self, label: str) -> None:
-        """(Re)start one component with the command it had, e.g. after ``stop_component``."""
+        """(Re)start one component with the command it had, e.g. after ``stop_component``. etcd
+        counts as back once the running API server is ready over it again (its /readyz checks
+        etcd): the API server reconnects with a back-off, so it can lag etcd's own health."""
         env = dict(os.environ, **self.state.get("envs", {}).get(label, {}))
         self._spawn(label, self.state["commands"][label], env)
         self._wait_component(label)
+        if label == "etcd" and "kube-apiserver" in self.state.get("pids", {}):
+            self._wait_component("kube-apiserver")
 
     def stop_component(self, label: str) -> None:
         pid = self.state.get("pids", {}).pop(label, None)

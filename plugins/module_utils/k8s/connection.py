@@ -19,7 +19,6 @@ re-apply of forty objects, so it is imported only when it is needed.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import calendar
 import email.utils
@@ -105,6 +104,10 @@ class Connection:
     ca_data: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
+    # A kubeconfig's client-certificate-data / client-key-data: kept in memory, on disk only
+    # while ssl loads them (KubeClient._ssl_context).
+    client_cert_data: bytes | None = field(default=None, repr=False)
+    client_key_data: bytes | None = field(default=None, repr=False)
     token: str | None = None
     # Basic auth (kubernetes.core's username/password); Kubernetes 1.19+ API servers refuse it.
     username: str | None = None
@@ -121,7 +124,6 @@ class Connection:
     impersonate_groups: list = field(default_factory=list)
     # Where the credentials came from, for messages: the option or kubeconfig entry, never the secret.
     origin: str = ""
-    _tempdir: list = field(default_factory=list, repr=False)
 
     def describe_credentials(self) -> str:
         """The identity this connection presents and where it was configured, for a 401 message."""
@@ -132,12 +134,12 @@ class Connection:
                 "Kubernetes 1.19 and newer API servers do not accept basic auth: use a token (api_key), a client "
                 "certificate (client_cert/client_key) or a kubeconfig instead"
             )
-        if self.client_cert:
+        if self.client_cert or self.client_cert_data:
             if self.origin == "client_cert":
                 text = f"client_cert {self.client_cert}"
             else:
                 text = f"the client certificate of {self.origin or 'the kubeconfig'}"
-            expiry = certificate_expiry(self.client_cert)
+            expiry = certificate_expiry(self.client_cert_data or _read_bytes(self.client_cert))
             if expiry is not None and expiry < time.time():
                 when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expiry))
                 text += f" expired on {when}: issue a new certificate"
@@ -146,26 +148,49 @@ class Connection:
             return f"the bearer token of {self.origin or 'api_key'}"
         return f"no client certificate or token in {self.origin or 'the options'}"
 
-    def write_temp(self, name: str, data: bytes) -> str:
-        """Certificate data from a kubeconfig must be a file for ssl; remove it at exit."""
-        if not self._tempdir:
-            directory = tempfile.mkdtemp(prefix="otel-k8s-")
-            atexit.register(shutil.rmtree, directory, True)
-            self._tempdir.append(directory)
-        path = os.path.join(self._tempdir[0], name)
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            handle.write(data)
-        return path
+    def load_client_certificate(self, context: ssl.SSLContext) -> None:
+        """Load the client certificate and key into context. ssl reads them only from files: data
+        from a kubeconfig is written to a private directory that is removed once loaded (an
+        Ansible module's process may end without running atexit handlers)."""
+        if not (self.client_cert or self.client_cert_data):
+            return
+        directory = tempfile.mkdtemp(prefix="otel-k8s-") if self.client_cert_data or self.client_key_data else None
+        try:
+            cert = _private_file(directory, "client.crt", self.client_cert_data) or self.client_cert
+            key = _private_file(directory, "client.key", self.client_key_data) or self.client_key
+            context.load_cert_chain(cert, key)
+        finally:
+            if directory:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
-def certificate_expiry(path: str) -> float | None:
-    """notAfter of a PEM certificate file as a Unix time, or None when it cannot be read here."""
+def _private_file(directory: str | None, name: str, data: bytes | None) -> str | None:
+    """A file of data readable by this user only, or None without data."""
+    if data is None:
+        return None
+    path = os.path.join(directory, name)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(data)
+    return path
+
+
+def _read_bytes(path: str | None) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (OSError, TypeError):
+        return None
+
+
+def certificate_expiry(pem: bytes | None) -> float | None:
+    """notAfter of a PEM certificate as a Unix time, or None when it cannot be read here."""
+    if not pem:
+        return None
     try:
         from cryptography import x509
 
-        with open(path, "rb") as handle:
-            cert = x509.load_pem_x509_certificate(handle.read())
-    except (ImportError, OSError, ValueError):
+        cert = x509.load_pem_x509_certificate(pem)
+    except (ImportError, ValueError):
         return None
     after = getattr(cert, "not_valid_after_utc", None)
     if after is None:  # cryptography < 42: a naive datetime in UTC
@@ -242,11 +267,11 @@ def _static_kubeconfig(config: dict, context: str | None, source: str, base_dir:
     elif cluster.get("certificate-authority"):
         conn.ca_file = path(cluster["certificate-authority"])
     if user.get("client-certificate-data"):
-        conn.client_cert = conn.write_temp("client.crt", _b64(user["client-certificate-data"]))
+        conn.client_cert_data = _b64(user["client-certificate-data"])
     elif user.get("client-certificate"):
         conn.client_cert = path(user["client-certificate"])
     if user.get("client-key-data"):
-        conn.client_key = conn.write_temp("client.key", _b64(user["client-key-data"]))
+        conn.client_key_data = _b64(user["client-key-data"])
     elif user.get("client-key"):
         conn.client_key = path(user["client-key"])
     if user.get("token"):
@@ -388,10 +413,10 @@ def _apply_explicit(conn: Connection, options: dict, basic_auth: bool) -> None:
     if options.get("ca_cert"):
         conn.ca_file, conn.ca_data = options["ca_cert"], None
     if options.get("client_cert"):
-        conn.client_cert = options["client_cert"]
+        conn.client_cert, conn.client_cert_data = options["client_cert"], None
         conn.origin = "client_cert"
     if options.get("client_key"):
-        conn.client_key = options["client_key"]
+        conn.client_key, conn.client_key_data = options["client_key"], None
     if options.get("validate_certs") is not None:
         conn.verify = options["validate_certs"]
     if options.get("proxy"):
@@ -408,7 +433,7 @@ def _apply_explicit(conn: Connection, options: dict, basic_auth: bool) -> None:
 def _check_connection(conn: Connection) -> None:
     if not conn.server:
         raise OtelK8sError("the API server address is empty; set 'host' or fix the kubeconfig's cluster.server")
-    if bool(conn.client_cert) != bool(conn.client_key):
+    if bool(conn.client_cert or conn.client_cert_data) != bool(conn.client_key or conn.client_key_data):
         raise OtelK8sError("'client_cert' and 'client_key' go together; give both or neither")
     if conn.impersonate_groups and not conn.impersonate_user:
         raise OtelK8sError(
@@ -561,12 +586,13 @@ class KubeClient:
                 raise OtelK8sError(
                     f"cannot load {where} ({error}); give the PEM CA certificate of the API server"
                 ) from None
-        if conn.client_cert:
+        if conn.client_cert or conn.client_cert_data:
             try:
-                context.load_cert_chain(conn.client_cert, conn.client_key)
+                conn.load_client_certificate(context)
             except (OSError, ssl.SSLError) as error:
+                where = conn.client_cert or f"client-certificate-data of {conn.origin or 'the kubeconfig'}"
                 raise OtelK8sError(
-                    f"cannot load the client certificate/key ({conn.client_cert}): {error}; "
+                    f"cannot load the client certificate/key ({where}): {error}; "
                     "fix 'client_cert' and 'client_key' to name a PEM certificate and its key"
                 ) from None
         return context

@@ -4,6 +4,7 @@ import base64
 import datetime
 import json
 import ssl
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -61,10 +62,30 @@ def test_static_kubeconfig_with_certificate_data(tmp_path, monkeypatch):
     conn = resolve_connection({"kubeconfig": path})
     assert conn.server == "https://10.1.2.3:6443"
     assert conn.ca_data == "CA"
-    assert Path(conn.client_cert).read_bytes() == b"CERT"
-    assert Path(conn.client_key).read_bytes() == b"KEY"
+    assert (conn.client_cert_data, conn.client_key_data) == (b"CERT", b"KEY")
+    assert "KEY" not in repr(conn)
     assert conn.default_namespace == "obs"
     assert resolve_connection({"kubeconfig": path, "context": "other"}).default_namespace == "default"
+
+
+def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path, monkeypatch):
+    # A module's process may end without atexit: every run had left a copy of the client key in /tmp.
+    cert, key = self_signed("admin")
+    path = kubeconfig(
+        tmp_path,
+        {"client-certificate-data": base64.b64encode(cert).decode(), "client-key-data": base64.b64encode(key).decode()},
+        {"certificate-authority-data": base64.b64encode(cert).decode()},
+    )
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    loaded = []
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", lambda self, c, k: loaded.append(Path(k).read_bytes()))
+    conn = resolve_connection({"kubeconfig": path})
+    KubeClient(conn)
+    assert loaded == [key]
+    assert list(temp.iterdir()) == []
+    assert conn.describe_credentials() == f"the client certificate of kubeconfig {path} (user u)"
 
 
 def test_token_file_relative_to_kubeconfig_and_options_win(tmp_path):
