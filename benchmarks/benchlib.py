@@ -16,6 +16,7 @@ import platform
 import re
 import statistics
 import subprocess
+import sys
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -24,6 +25,21 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
+COLLECTIONS = ROOT / ".build" / "collections"
+
+
+def use_checkout() -> None:
+    """Import this checkout as the collection otel.kubernetes, with tools/ and tests/support (as
+    tests/conftest.py does): a benchmark then runs the code and the helpers the tests run."""
+    link = COLLECTIONS / "ansible_collections" / "otel" / "kubernetes"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(ROOT, link)
+    for extra in (COLLECTIONS, ROOT / "tools", ROOT / "tests" / "support"):
+        if str(extra) not in sys.path:
+            sys.path.insert(0, str(extra))
+
+
 TRACE_DIR = Path(__file__).resolve().parent / "request_trace"
 ANSIBLE_ENV = {
     "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),

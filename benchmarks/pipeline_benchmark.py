@@ -59,7 +59,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchlib import ROOT, machine_facts
+from benchlib import machine_facts, use_checkout
 from pipelinelib import (
     AGENT_COUNTERS,
     ARRIVAL_ATTRIBUTE,
@@ -84,14 +84,9 @@ from pipelinelib import (
     spans_lost,
 )
 
-COLLECTIONS = ROOT / ".build" / "collections"
-LINK = COLLECTIONS / "ansible_collections" / "otel" / "kubernetes"
-if not LINK.exists():  # as tests/conftest.py: this checkout as the collection otel.kubernetes
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(ROOT, LINK)
-for extra in (COLLECTIONS, ROOT / "tools", ROOT / "tests" / "support"):
-    sys.path.insert(0, str(extra))
+use_checkout()
 
+from cluster_access import Cluster  # noqa: E402
 from localnode.build import BUSYBOX_IMAGE  # noqa: E402
 from localnode.collector import build_collectors  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
@@ -105,15 +100,9 @@ from pipeline import (  # noqa: E402
     scrape,
     wait_for,
 )
-from playbook import run_tasks  # noqa: E402
 from upstream import ENV as OPERATOR_MANIFEST_ENV  # noqa: E402
 from upstream import operator_manifest  # noqa: E402
 
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (  # noqa: E402
-    KubeClient,
-    resolve_connection,
-)
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError  # noqa: E402
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import agent as agent_preset  # noqa: E402
 from ansible_collections.otel.kubernetes.plugins.module_utils.presets import (  # noqa: E402
     gateway as gateway_preset,
@@ -277,30 +266,6 @@ def the_node():
             yield node
         finally:
             node.stop()
-
-
-class Cluster:
-    """What tests/support/pipeline.py needs of the tests' cluster fixture."""
-
-    def __init__(self, node: LocalNode, cache: str):
-        self.node = node
-        self.kubeconfig = str(node.admin_kubeconfig)
-        self.env = {"K8S_AUTH_KUBECONFIG": self.kubeconfig, "XDG_CACHE_HOME": cache}
-        self.client = KubeClient(resolve_connection({"kubeconfig": self.kubeconfig}))
-
-    def run(self, tasks, *args, env=None, **kwargs):
-        return run_tasks(tasks, *args, env={**self.env, **(env or {})}, **kwargs)
-
-    def get(self, path: str):
-        try:
-            return self.client.request("GET", path).data
-        except ApiError as error:
-            if error.status == 404:
-                return None
-            raise
-
-    def pods(self, namespace: str) -> list:
-        return (self.get(f"/api/v1/namespaces/{namespace}/pods") or {}).get("items", [])
 
 
 # ------------------------------------------------------------------------------------ measuring

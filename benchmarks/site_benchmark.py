@@ -43,6 +43,7 @@ from pathlib import Path
 
 from benchlib import (
     BIN,
+    COLLECTIONS,
     ROOT,
     RequestLog,
     ansible_task_seconds,
@@ -57,52 +58,23 @@ from benchlib import (
     top_level_imports,
     total_import_seconds,
     touched_objects,
+    use_checkout,
     write_playbook,
 )
 
-COLLECTIONS = ROOT / ".build" / "collections"
-LINK = COLLECTIONS / "ansible_collections" / "otel" / "kubernetes"
-if not LINK.exists():  # as tests/conftest.py: this checkout as the collection otel.kubernetes
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(ROOT, LINK)
-for extra in (COLLECTIONS, ROOT / "tools", ROOT / "tests" / "support"):
-    sys.path.insert(0, str(extra))
+use_checkout()
 
 import yaml  # noqa: E402
+from cluster_access import Cluster  # noqa: E402
 from localnode.node import LocalNode  # noqa: E402
 from site_runs import clear  # noqa: E402
 from upstream import manifest_path  # noqa: E402
-
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (  # noqa: E402
-    KubeClient,
-    resolve_connection,
-)
-from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.errors import ApiError  # noqa: E402
 
 MANAGER_PREFIX = "otel.kubernetes"
 SCALE_NAMESPACES = (1, 10, 50)
 # The operator's real release manifest, read by path (../shared/upstream, or OTEL_OPERATOR_MANIFEST).
 OPERATOR_MANIFEST = manifest_path()
 EXTRA_GATEWAYS = 9  # with the default gateway: 10 gateway collectors (and the agent)
-
-
-class Cluster:
-    """What site_runs.clear needs: the node, and GET/DELETE as the admin."""
-
-    def __init__(self, node: LocalNode):
-        self.node = node
-        self.client = KubeClient(resolve_connection({"kubeconfig": str(node.admin_kubeconfig)}))
-
-    def get(self, path: str):
-        try:
-            return self.client.request("GET", path).data
-        except ApiError as error:
-            if error.status == 404:
-                return None
-            raise
-
-    def request(self, method: str, path: str, body=None):
-        return self.client.request(method, path, None, body).data
 
 
 class Bench:
