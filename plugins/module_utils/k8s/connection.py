@@ -292,6 +292,7 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_confi
     try:
         from kubernetes import client as k8s_client
         from kubernetes import config as k8s_config
+        from kubernetes.config import kube_config
     except ImportError as error:
         raise OtelK8sError(
             "this kubeconfig needs the 'kubernetes' Python package (exec/auth-provider plugins, "
@@ -316,6 +317,15 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_confi
     except (k8s_config.ConfigException, OSError, ValueError) as error:
         raise OtelK8sError(f"could not load Kubernetes credentials: {error}") from None
     source = kubeconfig if isinstance(kubeconfig, str) else "(inline)" if kubeconfig else "KUBECONFIG"
+    # The loader writes a kubeconfig's *-data to temporary files it removes only at exit (atexit,
+    # which a module's process may skip): read them back into memory and remove them now.
+    written = set((getattr(kube_config, "_temp_files", None) or {}).values())
+    ca_data, cert_data, key_data = (
+        _read_bytes(path) if path in written else None
+        for path in (configuration.ssl_ca_cert, configuration.cert_file, configuration.key_file)
+    )
+    if written and hasattr(kube_config, "_cleanup_temp_files"):
+        kube_config._cleanup_temp_files()
     token = (configuration.api_key or {}).get("authorization") or (configuration.api_key or {}).get("BearerToken")
     username = password = None
     if token and token.lower().startswith("bearer "):
@@ -325,9 +335,12 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_confi
         token = None
     return Connection(
         server=configuration.host.rstrip("/"),
-        ca_file=configuration.ssl_ca_cert,
-        client_cert=configuration.cert_file,
-        client_key=configuration.key_file,
+        ca_file=None if ca_data else configuration.ssl_ca_cert,
+        ca_data=ca_data.decode() if ca_data else None,
+        client_cert=None if cert_data else configuration.cert_file,
+        client_key=None if key_data else configuration.key_file,
+        client_cert_data=cert_data,
+        client_key_data=key_data,
         token=token,
         username=username,
         password=password,

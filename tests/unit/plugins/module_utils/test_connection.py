@@ -88,6 +88,28 @@ def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path
     assert conn.describe_credentials() == f"the client certificate of kubeconfig {path} (user u)"
 
 
+def test_the_kubernetes_clients_certificate_files_are_removed_once_read(tmp_path, monkeypatch):
+    # Several KUBECONFIG files go to the kubernetes client, whose loader writes the *-data to
+    # files it removes only at exit.
+    cert, key = self_signed("admin")
+    path = kubeconfig(
+        tmp_path,
+        {"client-certificate-data": base64.b64encode(cert).decode(), "client-key-data": base64.b64encode(key).decode()},
+        {"certificate-authority-data": base64.b64encode(cert).decode()},
+    )
+    other = tmp_path / "other"
+    other.write_text("apiVersion: v1\nkind: Config\n")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("KUBECONFIG", f"{path}:{other}")
+    conn = resolve_connection({})
+    assert (conn.client_cert_data, conn.client_key_data, conn.ca_data) == (cert, key, cert.decode())
+    assert (conn.client_cert, conn.client_key, conn.ca_file) == (None, None, None)
+    KubeClient(conn)  # ssl loads the pair
+    assert list(temp.iterdir()) == []
+
+
 def test_token_file_relative_to_kubeconfig_and_options_win(tmp_path):
     (tmp_path / "token").write_text("abc\n")
     path = kubeconfig(tmp_path, {"tokenFile": "token"}, {"insecure-skip-tls-verify": True})
