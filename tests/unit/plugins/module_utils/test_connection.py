@@ -68,8 +68,8 @@ def test_static_kubeconfig_with_certificate_data(tmp_path, monkeypatch):
     assert resolve_connection({"kubeconfig": path, "context": "other"}).default_namespace == "default"
 
 
-def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path, monkeypatch):
-    # A module's process may end without atexit: every run had left a copy of the client key in /tmp.
+def kubeconfig_with_client_pair(tmp_path, monkeypatch) -> tuple:
+    """(kubeconfig path, certificate, key, the temporary directory every tempfile goes to)."""
     cert, key = self_signed("admin")
     path = kubeconfig(
         tmp_path,
@@ -79,6 +79,12 @@ def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return path, cert, key, temp
+
+
+def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path, monkeypatch):
+    # A module's process may end without atexit: every run had left a copy of the client key in /tmp.
+    path, _cert, key, temp = kubeconfig_with_client_pair(tmp_path, monkeypatch)
     loaded = []
     monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", lambda self, c, k: loaded.append(Path(k).read_bytes()))
     conn = resolve_connection({"kubeconfig": path})
@@ -91,17 +97,9 @@ def test_kubeconfig_certificate_data_is_on_disk_only_while_ssl_loads_it(tmp_path
 def test_the_kubernetes_clients_certificate_files_are_removed_once_read(tmp_path, monkeypatch):
     # Several KUBECONFIG files go to the kubernetes client, whose loader writes the *-data to
     # files it removes only at exit.
-    cert, key = self_signed("admin")
-    path = kubeconfig(
-        tmp_path,
-        {"client-certificate-data": base64.b64encode(cert).decode(), "client-key-data": base64.b64encode(key).decode()},
-        {"certificate-authority-data": base64.b64encode(cert).decode()},
-    )
+    path, cert, key, temp = kubeconfig_with_client_pair(tmp_path, monkeypatch)
     other = tmp_path / "other"
     other.write_text("apiVersion: v1\nkind: Config\n")
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     monkeypatch.setenv("KUBECONFIG", f"{path}:{other}")
     conn = resolve_connection({})
     assert (conn.client_cert_data, conn.client_key_data, conn.ca_data) == (cert, key, cert.decode())
