@@ -2,10 +2,11 @@
 
 Put this folder on PYTHONPATH and set OTEL_TEST_BLIPS=<seed>:<rate> and OTEL_TEST_BLIPS_LOG=<file>:
 every process that starts then (ansible-playbook, its workers, module processes) wraps urllib3's
-request so that a share `rate` of the collection's requests (User-Agent otel.kubernetes) meet one
-of the failures a flapping API server or network gives: connection refused or reset, a TLS
-connection closed mid-handshake, a read timeout, a 429/500/502/503/504 answer, or a write that
-reached the server and whose answer was lost. Each injected blip is one line in the log file.
+request so that the first of the collection's requests (User-Agent otel.kubernetes) in each
+process, and a share `rate` of the others, meet one of the failures a flapping API server or
+network gives: connection refused or reset, a TLS connection closed mid-handshake, a read
+timeout, a 429/500/502/503/504 answer, or a write that reached the server and whose answer was
+lost. Each injected blip is one line in the log file.
 Test plumbing only: nothing of the collection imports it.
 """
 
@@ -29,10 +30,18 @@ STATUS = (429, 500, 502, 503, 504)
 def _install(seed: int, rate: float, log: str) -> None:
     chooser = random.Random(seed * 1000003 + os.getpid())
     original = RequestMethods.request
+    # The processes that have sent a request: a forked worker inherits this, not its parent's pid.
+    # A first request always meets a blip, so a run of few requests (a no-op re-run in process)
+    # meets some whatever the draw.
+    started = set()
 
     def request(self, method, url, *args, **kwargs):
         headers = kwargs.get("headers") or {}
-        if headers.get("User-Agent") != "otel.kubernetes" or chooser.random() >= rate:
+        if headers.get("User-Agent") != "otel.kubernetes":
+            return original(self, method, url, *args, **kwargs)
+        first = os.getpid() not in started
+        started.add(os.getpid())
+        if not first and chooser.random() >= rate:
             return original(self, method, url, *args, **kwargs)
         kind = chooser.choice(KINDS)
         with open(log, "a") as out:
