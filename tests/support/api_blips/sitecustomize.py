@@ -30,9 +30,9 @@ STATUS = (429, 500, 502, 503, 504)
 def _install(seed: int, rate: float, log: str) -> None:
     chooser = random.Random(seed * 1000003 + os.getpid())
     original = RequestMethods.request
-    # The processes that have sent a request: a forked worker inherits this, not its parent's pid.
-    # A first request always meets a blip, so a run of few requests (a no-op re-run in process)
-    # meets some whatever the draw.
+    # The processes that have sent a request: a forked worker inherits this and the chooser, so it
+    # draws from a seed of its own pid. A first request always meets a blip, so a run of few
+    # requests (a no-op re-run in process) meets some whatever the draw.
     started = set()
 
     def request(self, method, url, *args, **kwargs):
@@ -40,7 +40,9 @@ def _install(seed: int, rate: float, log: str) -> None:
         if headers.get("User-Agent") != "otel.kubernetes":
             return original(self, method, url, *args, **kwargs)
         first = os.getpid() not in started
-        started.add(os.getpid())
+        if first:
+            started.add(os.getpid())
+            chooser.seed(seed * 1000003 + os.getpid())
         if not first and chooser.random() >= rate:
             return original(self, method, url, *args, **kwargs)
         kind = chooser.choice(KINDS)
