@@ -299,33 +299,44 @@ def _from_kubernetes_client(kubeconfig, context, in_cluster: bool, persist_confi
             f"several KUBECONFIG files or in-cluster credentials): pip install kubernetes ({error})"
         ) from None
     configuration = k8s_client.Configuration()
+    # The loader writes a kubeconfig's *-data to files it removes only at exit (atexit, which a
+    # module's process may skip). It writes them into a directory of ours, read back into memory
+    # and removed below; a file another user in this process (a lookup) had cached is left alone.
+    directory = tempfile.mkdtemp(prefix="otel-k8s-")
     try:
         if in_cluster:
             k8s_config.load_incluster_config(client_configuration=configuration)
         elif isinstance(kubeconfig, dict):
             k8s_config.load_kube_config_from_dict(
-                kubeconfig, context=context, client_configuration=configuration, persist_config=False
+                kubeconfig,
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+                temp_file_path=directory,
             )
         else:
             # persist_config: the loader writes refreshed auth-provider tokens (oidc, gcp) back to the file.
+            # KUBECONFIG read now: the loader reads it when it is imported, which may be earlier.
             k8s_config.load_kube_config(
-                config_file=kubeconfig,
+                config_file=kubeconfig or os.environ.get("KUBECONFIG") or None,
                 context=context,
                 client_configuration=configuration,
                 persist_config=persist_config,
+                temp_file_path=directory,
             )
+        ca_data, cert_data, key_data = (
+            _read_bytes(path) if path and os.path.dirname(path) == directory else None
+            for path in (configuration.ssl_ca_cert, configuration.cert_file, configuration.key_file)
+        )
     except (k8s_config.ConfigException, OSError, ValueError) as error:
         raise OtelK8sError(f"could not load Kubernetes credentials: {error}") from None
+    finally:
+        cached = getattr(kube_config, "_temp_files", None) or {}
+        for content, path in list(cached.items()):
+            if os.path.dirname(path) == directory:
+                cached.pop(content, None)
+        shutil.rmtree(directory, ignore_errors=True)
     source = kubeconfig if isinstance(kubeconfig, str) else "(inline)" if kubeconfig else "KUBECONFIG"
-    # The loader writes a kubeconfig's *-data to temporary files it removes only at exit (atexit,
-    # which a module's process may skip): read them back into memory and remove them now.
-    written = set((getattr(kube_config, "_temp_files", None) or {}).values())
-    ca_data, cert_data, key_data = (
-        _read_bytes(path) if path in written else None
-        for path in (configuration.ssl_ca_cert, configuration.cert_file, configuration.key_file)
-    )
-    if written and hasattr(kube_config, "_cleanup_temp_files"):
-        kube_config._cleanup_temp_files()
     token = (configuration.api_key or {}).get("authorization") or (configuration.api_key or {}).get("BearerToken")
     username = password = None
     if token and token.lower().startswith("bearer "):

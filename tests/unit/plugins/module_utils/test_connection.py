@@ -13,6 +13,7 @@ import pytest
 import urllib3
 import yaml
 from certificates import self_signed
+from kubernetes.config import kube_config
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import (
     Connection,
@@ -101,7 +102,12 @@ def test_the_kubernetes_clients_certificate_files_are_removed_once_read(tmp_path
     other = tmp_path / "other"
     other.write_text("apiVersion: v1\nkind: Config\n")
     monkeypatch.setenv("KUBECONFIG", f"{path}:{other}")
+    # A file the loader cached for another user of this process (a kubernetes.core lookup) stays.
+    theirs = tmp_path / "theirs"
+    theirs.write_bytes(b"theirs")
+    monkeypatch.setitem(kube_config._temp_files, "their content", str(theirs))
     conn = resolve_connection({})
+    assert theirs.exists() and kube_config._temp_files == {"their content": str(theirs)}
     assert (conn.client_cert_data, conn.client_key_data, conn.ca_data) == (cert, key, cert.decode())
     assert (conn.client_cert, conn.client_key, conn.ca_file) == (None, None, None)
     KubeClient(conn)  # ssl loads the pair
