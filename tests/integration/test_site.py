@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 from key_material import found_in, key_material, kubeconfig_material, scan_directory
-from site_runs import clear, exists, site
+from site_runs import clear, exists, first_failure, site
 
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.connection import KubeClient, resolve_connection
 from ansible_collections.otel.kubernetes.plugins.module_utils.k8s.pod_security import namespace_labels
@@ -22,8 +22,7 @@ def fresh(cluster):
 
 def test_check_mode_on_a_fresh_cluster_changes_nothing(fresh):
     run = site(fresh, "--check")
-    failed = [t for t in run.tasks if t.get("failed")]
-    assert run.rc == 0, failed[:1] or run.stderr[-3000:]
+    assert run.rc == 0, first_failure(run)
     assert not exists(fresh, "/api/v1/namespaces/observability")
     assert not exists(fresh, "/api/v1/namespaces/opentelemetry-operator-system")
     assert not exists(
@@ -33,7 +32,7 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(fresh):
 
 def test_converge_then_rerun_changes_nothing(fresh):
     first = site(fresh)
-    assert first.rc == 0, [t for t in first.tasks if t.get("failed")][:1] or first.stderr[-3000:]
+    assert first.rc == 0, first_failure(first)
     assert exists(fresh, "/apis/opentelemetry.io/v1beta1/namespaces/observability/opentelemetrycollectors/otel-gateway")
     # Every namespace site.yml applies is at the restricted Pod Security level, and the operator's
     # controller Pod (the release's Deployment, the stand-in manager) was admitted there and is
@@ -82,7 +81,7 @@ def test_no_private_key_in_a_verbose_run_with_diff(fresh, tmp_path):
 def test_render_output_applies_with_kubectl_server_dry_run(fresh, tmp_path):
     out = tmp_path / "rendered"
     run = site(fresh, "-e", f"otel_render_dir={out}", playbook="render.yml")
-    assert run.rc == 0, [t for t in run.tasks if t.get("failed")][:1] or run.stderr[-3000:]
+    assert run.rc == 0, first_failure(run)
     files = sorted(out.glob("*.yaml"))
     assert len(files) > 10
     kinds = {f.name.split("-")[1] for f in files}

@@ -105,7 +105,7 @@ class Connection:
     client_cert: str | None = None
     client_key: str | None = None
     # A kubeconfig's client-certificate-data / client-key-data: kept in memory, on disk only
-    # while ssl loads them (KubeClient._ssl_context).
+    # while ssl loads them (load_client_certificate).
     client_cert_data: bytes | None = field(default=None, repr=False)
     client_key_data: bytes | None = field(default=None, repr=False)
     token: str | None = None
@@ -152,8 +152,6 @@ class Connection:
         """Load the client certificate and key into context. ssl reads them only from files: data
         from a kubeconfig is written to a private directory that is removed once loaded (an
         Ansible module's process may end without running atexit handlers)."""
-        if not (self.client_cert or self.client_cert_data):
-            return
         directory = tempfile.mkdtemp(prefix="otel-k8s-") if self.client_cert_data or self.client_key_data else None
         try:
             cert = _private_file(directory, "client.crt", self.client_cert_data) or self.client_cert
